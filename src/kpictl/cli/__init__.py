@@ -1,0 +1,106 @@
+"""The `kpictl` command line: global options, command registration, and the one error route.
+
+Command modules import only Typer and the domain enums at module level; each command body
+imports the services and renderers it needs, so `--help`, `--version` and completion stay as
+cheap as `import typer`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from kpictl import __version__
+from kpictl.cli import checkins, db, demo, kpis, people, reports
+from kpictl.cli.common import State
+
+app = typer.Typer(
+    name="kpictl",
+    help="Delegate KPIs to the right people, collect check-ins, and see early what is on "
+    "track, at risk, stale or overdue.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"kpictl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db_target: Annotated[
+        str | None,
+        typer.Option("--db", envvar="KPICTL_DB", metavar="PATH|URL",
+                     help="SQLite file or database URL (default: your user data dir).",
+                     show_default=False),
+    ] = None,
+    tz: Annotated[
+        str | None,
+        typer.Option("--tz", envvar="KPICTL_TZ", metavar="ZONE",
+                     help="Time zone for dates you type and see (default: the system zone)."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No confirmations on stderr.")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colour (also NO_COLOR).")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Delegate KPIs to the right people, collect check-ins, and see early what is on track,
+    at risk, stale or overdue.
+
+    Example: kpictl demo
+    """
+    ctx.obj = State(db=db_target, tz=tz, quiet=quiet,
+                    no_color=no_color or bool(os.environ.get("NO_COLOR")))
+
+
+app.add_typer(people.app, name="people")
+app.add_typer(db.app, name="db")
+kpis.register(app)
+checkins.register(app)
+reports.register(app)
+demo.register(app)
+
+
+def _fail(message: str, code: int) -> None:
+    from kpictl.render.text import sanitize
+
+    print(f"kpictl: error: {sanitize(message)}", file=sys.stderr)
+    sys.stdout.flush() if not sys.stdout.closed else None
+    raise SystemExit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: run the app and map every failure to one line and an exit code."""
+    from kpictl.errors import KpictlError
+
+    try:
+        result = app(args=argv, prog_name="kpictl", standalone_mode=False)
+    except KpictlError as exc:
+        _fail(exc.message, exc.exit_code)
+    except typer.TyperException as exc:  # usage errors from the bundled Click
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        ctx = getattr(exc, "ctx", None)
+        hint = f" Try '{ctx.command_path} --help'." if ctx is not None else ""
+        _fail(message.rstrip(".") + "." + hint, getattr(exc, "exit_code", 2))
+    except typer.Abort:
+        _fail("aborted", 130)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except BrokenPipeError:
+        # The reader went away (`kpictl report | head -1`): stop quietly and successfully.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise SystemExit(0) from None
+    else:
+        raise SystemExit(result if isinstance(result, int) else 0)

@@ -1,0 +1,98 @@
+"""Shared plumbing for commands: global state, option types, parsing helpers, output.
+
+Kept cheap to import (typer and the domain enums only): ``--help``, ``--version`` and shell
+completion must not pay for SQLAlchemy, pendulum or Rich.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Literal
+
+import typer
+
+from kpictl.domain import Format
+
+
+@dataclass
+class State:
+    db: str | None = None
+    tz: str | None = None
+    quiet: bool = False
+    no_color: bool = False
+
+    def open_db(self):
+        from kpictl.db import open_database
+
+        return open_database(self.db)
+
+    def zone(self):
+        from kpictl.timeparse import resolve_zone
+
+        return resolve_zone(self.tz)
+
+    def now(self) -> datetime:
+        from kpictl.clock import utcnow
+
+        return utcnow()
+
+    def when(self, text: str | None, *, option: str, bound: Literal["start", "end"] = "start",
+             now: datetime | None = None) -> datetime | None:
+        """Parse a date option with the kpictl grammar; errors name the option."""
+        if text is None:
+            return None
+        from kpictl.errors import InvalidInput
+        from kpictl.timeparse import parse_when
+
+        try:
+            return parse_when(text, now=now or self.now(), tz=self.zone(), bound=bound)
+        except InvalidInput as exc:
+            raise InvalidInput(f"{option}: {exc.message}") from None
+
+    def say(self, message: str) -> None:
+        """A confirmation or progress message: stderr, silenced by -q."""
+        if not self.quiet:
+            from kpictl.render.text import sanitize
+
+            print(sanitize(message, multiline=True), file=sys.stderr)
+
+
+def state(ctx: typer.Context) -> State:
+    root = ctx.find_root()
+    if not isinstance(root.obj, State):
+        root.obj = State()
+    return root.obj
+
+
+def number(text: str | None, *, option: str) -> float | None:
+    if text is None:
+        return None
+    from kpictl.timeparse import parse_number
+
+    return parse_number(text, what=option)
+
+
+def choose_format(fmt: Format | None, as_json: bool) -> Format:
+    if as_json:
+        return Format.JSON
+    return fmt or Format.TABLE
+
+
+FormatOption = Annotated[
+    Format | None,
+    typer.Option("--format", "-f", envvar="KPICTL_FORMAT", case_sensitive=False,
+                 help="Output format.", show_default="table"),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]
+ByOption = Annotated[
+    str | None,
+    typer.Option("--by", envvar="KPICTL_USER", metavar="HANDLE",
+                 help="Who is doing this (default: $KPICTL_USER)."),
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", metavar="DATE",
+                 help="Compute the report as it stood at this instant (date grammar)."),
+]

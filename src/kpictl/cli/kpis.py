@@ -1,0 +1,159 @@
+"""`kpictl assign`, `feedback`, `close`: delegating KPIs and the accountability loop."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from kpictl.cli.common import ByOption, number, state
+from kpictl.domain import Kind, Outcome
+
+KeyArg = Annotated[str, typer.Argument(metavar="KEY", help="KPI key, e.g. sales.new-arr.")]
+NumberOpt = Annotated[str | None, typer.Option(metavar="N")]
+DEFINE = "KPI definition"
+
+
+def assign(
+    ctx: typer.Context,
+    key: KeyArg,
+    to: Annotated[str | None, typer.Option("--to", metavar="HANDLE", help="Owner.")] = None,
+    title: Annotated[str | None, typer.Option("--title", rich_help_panel=DEFINE)] = None,
+    target: Annotated[str | None, typer.Option("--target", metavar="N", rich_help_panel=DEFINE)]
+    = None,
+    baseline: Annotated[
+        str | None, typer.Option("--baseline", metavar="N", rich_help_panel=DEFINE,
+                                 help="Starting value (default 0 for increase/decrease).")
+    ] = None,
+    kind: Annotated[
+        Kind | None,
+        typer.Option("--kind", case_sensitive=False, rich_help_panel=DEFINE,
+                     help="increase, decrease (lower is better), at-least, at-most, range. "
+                     "Default: increase, or decrease if target < baseline."),
+    ] = None,
+    low: Annotated[str | None, typer.Option("--low", metavar="N", rich_help_panel=DEFINE)] = None,
+    high: Annotated[str | None, typer.Option("--high", metavar="N", rich_help_panel=DEFINE)]
+    = None,
+    unit: Annotated[str | None, typer.Option("--unit", rich_help_panel=DEFINE)] = None,
+    start: Annotated[
+        str | None, typer.Option("--start", metavar="DATE", rich_help_panel=DEFINE,
+                                 help="Default: today.")
+    ] = None,
+    due: Annotated[str | None, typer.Option("--due", metavar="DATE", rich_help_panel=DEFINE)]
+    = None,
+    cadence: Annotated[
+        str | None, typer.Option("--cadence", rich_help_panel=DEFINE, show_default="weekly",
+                                 help="daily, weekly, biweekly, monthly, quarterly, Nd, Nw.")
+    ] = None,
+    grace: Annotated[
+        str | None, typer.Option("--grace", rich_help_panel=DEFINE, show_default="2d",
+                                 help="Slack after a missed check-in before it is stale.")
+    ] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option("--tag", rich_help_panel=DEFINE, help="Repeat; replaces the tag set."),
+    ] = None,
+    milestone: Annotated[
+        list[str] | None,
+        typer.Option("--milestone", metavar="DATE=VALUE", rich_help_panel=DEFINE,
+                     help="Benchmark on the way; repeat; replaces the set."),
+    ] = None,
+    outcome: Annotated[
+        str | None, typer.Option("--outcome", metavar="TEXT", rich_help_panel=DEFINE,
+                                 help="The desired outcome, in words.")
+    ] = None,
+    by: ByOption = None,
+    note: Annotated[str | None, typer.Option("--note", metavar="TEXT")] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", metavar="DATE", help="When a reassignment took effect.")
+    ] = None,
+) -> None:
+    """Create a KPI and delegate it, or change or reassign an existing one.
+
+    Every change to an existing KPI is logged; a reassignment closes the old owner's period
+    and opens the new one.
+
+    Example: kpictl assign sales.new-arr --to ana --title "New ARR" --baseline 0 --target 120000 --unit EUR --due eoq
+    """
+    from kpictl.errors import InvalidInput
+    from kpictl.services.kpis import KpiSpec
+    from kpictl.services.kpis import assign as assign_kpi
+
+    st = state(ctx)
+    now = st.now()
+    milestones = None
+    if milestone is not None:
+        milestones = []
+        for item in milestone:
+            date_text, sep, value_text = item.partition("=")
+            if not sep:
+                raise InvalidInput(f"--milestone {item!r}: use DATE=VALUE, e.g. 2027-02-15=60000")
+            milestones.append((st.when(date_text, option="--milestone", bound="end", now=now),
+                               number(value_text, option="--milestone value")))
+    spec = KpiSpec(
+        title=title, outcome=outcome, unit=unit, kind=kind,
+        baseline=number(baseline, option="--baseline"),
+        target=number(target, option="--target"),
+        low=number(low, option="--low"), high=number(high, option="--high"),
+        start=st.when(start, option="--start", bound="start", now=now),
+        due=st.when(due, option="--due", bound="end", now=now),
+        cadence=cadence, grace=grace, tags=tag, milestones=milestones,
+    )
+    when = st.when(at, option="--at", now=now)
+    default_start = st.when("today", option="--start", now=now)
+    db = st.open_db()
+    with db.session(write=True) as session:
+        result = assign_kpi(session=session, now=now, key=key, spec=spec, to=to, by=by,
+                            note=note, at=when, default_start=default_start)
+    st.say(result.message)
+
+
+def feedback(
+    ctx: typer.Context,
+    key: KeyArg,
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="Your note to the owner.")],
+    by: ByOption = None,
+) -> None:
+    """Leave a manager's feedback on a KPI.
+
+    Example: kpictl feedback sales.new-arr "Great pipeline work; focus on closing" --by maya
+    """
+    from kpictl.services.kpis import add_feedback
+
+    st = state(ctx)
+    db = st.open_db()
+    with db.session(write=True) as session:
+        result = add_feedback(session=session, now=st.now(), key=key, text=text, by=by)
+    st.say(result.message)
+
+
+def close(
+    ctx: typer.Context,
+    key: KeyArg,
+    outcome: Annotated[Outcome, typer.Option("--outcome", case_sensitive=False,
+                                             help="achieved, missed or cancelled.")],
+    note: Annotated[str | None, typer.Option("--note", metavar="TEXT")] = None,
+    by: ByOption = None,
+    at: Annotated[str | None, typer.Option("--at", metavar="DATE",
+                                           help="When it closed (default: now).")] = None,
+) -> None:
+    """Close a KPI with its outcome; it takes no more check-ins.
+
+    Example: kpictl close sales.new-arr --outcome achieved --note "Closed the Q4 deals"
+    """
+    from kpictl.services.kpis import close_kpi
+
+    st = state(ctx)
+    now = st.now()
+    when = st.when(at, option="--at", now=now)
+    db = st.open_db()
+    with db.session(write=True) as session:
+        result = close_kpi(session=session, now=now, key=key, outcome=outcome, note=note, by=by,
+                           at=when)
+    st.say(result.message)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("assign")(assign)
+    app.command("feedback")(feedback)
+    app.command("close")(close)

@@ -1,0 +1,138 @@
+"""`kpictl people …`: the people a manager can delegate to."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from kpictl.cli.common import FormatOption, JsonOption, choose_format, state
+
+app = typer.Typer(help="The people you can delegate KPIs to.", no_args_is_help=True)
+
+Handle = Annotated[str, typer.Argument(metavar="HANDLE", help="Lowercase handle, e.g. ana.")]
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    handle: Handle,
+    name: Annotated[str, typer.Option("--name", help="Full name.")],
+    email: Annotated[str | None, typer.Option("--email", help="E-mail address.")] = None,
+    skill: Annotated[
+        list[str] | None,
+        typer.Option("--skill", metavar="SKILL[:LEVEL]", help="A skill tag, level 1-5; repeat."),
+    ] = None,
+    capacity: Annotated[
+        int | None, typer.Option("--capacity", help="Most active KPIs they should own.",
+                                 show_default="5")
+    ] = None,
+    manager: Annotated[str | None, typer.Option("--manager", metavar="HANDLE")] = None,
+) -> None:
+    """Add a person.
+
+    Example: kpictl people add ana --name "Ana Lima" --skill sales:4 --capacity 4
+    """
+    from kpictl.services.people import add_person
+
+    st = state(ctx)
+    db = st.open_db()
+    with db.session(write=True) as session:
+        result = add_person(session=session, now=st.now(), handle=handle, name=name, email=email,
+                            skills=skill or [], capacity=capacity, manager=manager)
+    st.say(result.message)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    all_: Annotated[bool, typer.Option("--all", help="Include inactive people.")] = False,
+    fmt: FormatOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List people with their skills and load (active KPIs / capacity).
+
+    Example: kpictl people list --json
+    """
+    from kpictl.render.reports import render_people
+    from kpictl.services.people import list_people
+
+    st = state(ctx)
+    db = st.open_db()
+    with db.session() as session:
+        people = list_people(session=session, include_inactive=all_)
+    render_people(people, choose_format(fmt, as_json), now=st.now(), no_color=st.no_color)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    handle: Handle,
+    fmt: FormatOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show one person and the KPIs they own now.
+
+    Example: kpictl people show ana
+    """
+    from kpictl.render.reports import render_person
+    from kpictl.services.people import show_person
+
+    st = state(ctx)
+    db = st.open_db()
+    now = st.now()
+    with db.session() as session:
+        detail = show_person(session=session, handle=handle, as_of=now, tz=st.zone())
+    render_person(detail, choose_format(fmt, as_json), now=now, tz=st.zone(),
+                  no_color=st.no_color)
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    handle: Handle,
+    name: Annotated[str | None, typer.Option("--name")] = None,
+    email: Annotated[str | None, typer.Option("--email", help="New address; '' clears it.")] = None,
+    skill: Annotated[
+        list[str] | None,
+        typer.Option("--skill", metavar="SKILL[:LEVEL]", help="Add or re-level a skill; repeat."),
+    ] = None,
+    remove_skill: Annotated[
+        list[str] | None, typer.Option("--remove-skill", metavar="SKILL", help="Drop a skill.")
+    ] = None,
+    capacity: Annotated[int | None, typer.Option("--capacity")] = None,
+    manager: Annotated[
+        str | None, typer.Option("--manager", metavar="HANDLE", help="'' clears it.")
+    ] = None,
+    active: Annotated[
+        bool | None, typer.Option("--active/--inactive", help="Reactivate or deactivate.")
+    ] = None,
+) -> None:
+    """Change a person's details.
+
+    Example: kpictl people edit ana --skill finance:3 --capacity 6
+    """
+    from kpictl.services.people import edit_person
+
+    st = state(ctx)
+    db = st.open_db()
+    with db.session(write=True) as session:
+        result = edit_person(session=session, handle=handle, name=name, email=email,
+                             add_skills=skill or [], remove_skills=remove_skill or [],
+                             capacity=capacity, manager=manager, activate=active)
+    st.say(result.message)
+
+
+@app.command("deactivate")
+def deactivate(ctx: typer.Context, handle: Handle) -> None:
+    """Mark a person inactive (history is kept; they get no new KPIs).
+
+    Example: kpictl people deactivate bob
+    """
+    from kpictl.services.people import deactivate_person
+
+    st = state(ctx)
+    db = st.open_db()
+    with db.session(write=True) as session:
+        result = deactivate_person(session=session, handle=handle)
+    st.say(result.message)

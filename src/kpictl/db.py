@@ -1,0 +1,250 @@
+"""Engine, sessions and schema for one kpictl database.
+
+Design decisions, each one the answer to a trap we reproduced (see PITFALLS.md):
+
+* SQLite runs in WAL mode with ``foreign_keys=ON`` and a busy timeout on every connection, and
+  write sessions start with ``BEGIN IMMEDIATE``: with the driver's deferred ``BEGIN`` two
+  processes that read and then write fail at once with "database is locked".
+* Times are stored as naive UTC on SQLite and as ``timestamptz`` on PostgreSQL, and always come
+  back timezone-aware in UTC (:class:`UTCDateTime`).
+* The schema is owned by Alembic and applied on first use. The fast path costs one query; the
+  slow path takes a database-wide lock (``BEGIN IMMEDIATE`` / ``pg_advisory_xact_lock``) and
+  re-checks the version, so processes racing on a new database migrate exactly once.
+* New SQLite files are created ``0600`` (and their directory ``0700``) before SQLite opens them;
+  the ``-wal``/``-shm`` files inherit that mode.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timezone
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
+
+from kpictl.errors import InvalidInput, RuntimeFailure
+
+#: Alembic revision this code expects; a test checks it equals the migrations' head.
+SCHEMA_REVISION = "0001"
+BUSY_TIMEOUT_MS = 30_000
+_PG_MIGRATION_LOCK = 0x6B7069637431  # "kpict1": one advisory-lock key for kpictl migrations
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on every backend."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(sa.DateTime(timezone=True))
+        return dialect.type_descriptor(sa.DateTime())
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database layer; pass an aware time")
+        value = value.astimezone(timezone.utc)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def default_db_path() -> Path:
+    import platformdirs
+
+    return platformdirs.user_data_path("kpictl", appauthor=False) / "kpictl.db"
+
+
+def resolve_url(target: str | None) -> URL:
+    """Turn ``--db``/``KPICTL_DB`` (a path or a URL) into an SQLAlchemy URL."""
+    if not target:
+        return URL.create("sqlite", database=str(default_db_path()))
+    if "://" in target:
+        try:
+            url = make_url(target)
+        except ArgumentError:
+            raise InvalidInput(f"invalid --db URL {redact(target)!r}") from None
+        if url.drivername == "postgresql" or url.drivername == "postgres":
+            url = url.set(drivername="postgresql+psycopg")
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise InvalidInput(
+                f"unsupported database {url.get_backend_name()!r}: use a SQLite path or a "
+                "postgresql:// URL"
+            )
+        return url
+    return URL.create("sqlite", database=str(Path(target).expanduser().absolute()))
+
+
+def redact(text: str) -> str:
+    """Hide the password of any URL in ``text`` (for messages and logs)."""
+    return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
+
+
+def describe(url: URL) -> str:
+    """Where the data is, for humans: a file path, or the URL without its password."""
+    if url.get_backend_name() == "sqlite":
+        return url.database or ":memory:"
+    return url.render_as_string(hide_password=True)
+
+
+def _prepare_sqlite_file(path: Path) -> None:
+    if path.exists():
+        return
+    if not path.parent.exists():
+        try:
+            path.parent.mkdir(mode=0o700, parents=True)
+        except OSError as exc:
+            raise RuntimeFailure(f"cannot create directory {path.parent}: {exc.strerror}") from None
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    except OSError as exc:
+        raise RuntimeFailure(f"cannot create database {path}: {exc.strerror}") from None
+    os.close(fd)
+
+
+def _install_sqlite_events(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Take transaction control away from the driver so that BEGIN is ours (see module doc).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        mode = conn.get_execution_options().get("kpictl_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+@dataclass
+class Database:
+    url: URL
+    engine: Engine
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+    @property
+    def location(self) -> str:
+        return describe(self.url)
+
+    def write_engine(self) -> Engine:
+        return self.engine.execution_options(kpictl_begin="IMMEDIATE")
+
+    @contextmanager
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error."""
+        bind = self.write_engine() if write else self.engine
+        with Session(bind, expire_on_commit=False) as session:
+            try:
+                with translate_errors(self.url):
+                    yield session
+                    if write:
+                        session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+
+@contextmanager
+def translate_errors(url: URL) -> Iterator[None]:
+    """Turn driver errors into one-line :class:`RuntimeFailure` messages without secrets."""
+    try:
+        yield
+    except OperationalError as exc:
+        detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+        raise RuntimeFailure(f"database error at {describe(url)}: {redact(detail)}") from None
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise RuntimeFailure(f"lost the connection to {describe(url)}") from None
+        raise
+
+
+def open_database(target: str | None, *, migrate: bool = True) -> Database:
+    """Open (creating if needed) the database named by ``--db`` and bring its schema up to date."""
+    url = resolve_url(target)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            _prepare_sqlite_file(Path(url.database))
+        engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        _install_sqlite_events(engine)
+    else:
+        try:
+            engine = sa.create_engine(url, pool_pre_ping=False)
+        except ModuleNotFoundError:
+            raise RuntimeFailure(
+                "PostgreSQL support is not installed: pip install 'kpictl[postgres]'"
+            ) from None
+    db = Database(url=url, engine=engine)
+    if migrate:
+        ensure_schema(db)
+    return db
+
+
+def current_revision(db: Database) -> str | None:
+    """The schema revision recorded in the database, or None for a blank database."""
+    with translate_errors(db.url), db.engine.connect() as conn:
+        if not sa.inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+
+def ensure_schema(db: Database) -> bool:
+    """Apply pending migrations; return True if this call migrated. Costs one query when current."""
+    with translate_errors(db.url):
+        with db.engine.connect() as conn:
+            try:
+                version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+            except (OperationalError, sa.exc.ProgrammingError):
+                version = None
+            conn.rollback()
+        if version == SCHEMA_REVISION:
+            return False
+        return upgrade(db)
+
+
+def upgrade(db: Database) -> bool:
+    """Run Alembic to head under a database-wide lock; return True if anything was applied."""
+    from alembic import command
+    from alembic.config import Config
+
+    with translate_errors(db.url), db.write_engine().connect() as conn:
+        if db.is_sqlite:
+            conn.exec_driver_sql("SELECT 1")  # autobegin: BEGIN IMMEDIATE takes the write lock
+        else:
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
+        insp = sa.inspect(conn)
+        before = None
+        if insp.has_table("alembic_version"):
+            before = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        if before == SCHEMA_REVISION:
+            conn.rollback()
+            return False
+        config = Config()
+        config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+        conn.commit()
+        return True

@@ -1,0 +1,88 @@
+"""Domain vocabulary and the thresholds of PRODUCT §3, named in one place.
+
+This module is imported by the CLI for option types, so it must stay cheap: no database,
+no pendulum, no Rich.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    INCREASE = "increase"
+    DECREASE = "decrease"
+    AT_LEAST = "at-least"
+    AT_MOST = "at-most"
+    RANGE = "range"
+
+    @property
+    def is_maintain(self) -> bool:
+        return self in (Kind.AT_LEAST, Kind.AT_MOST, Kind.RANGE)
+
+
+class Status(StrEnum):
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    OFF_TRACK = "off_track"
+    OVERDUE = "overdue"
+    NO_DATA = "no_data"
+    ACHIEVED = "achieved"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+class Flag(StrEnum):
+    STALE = "stale"
+    OVERDUE = "overdue"
+    BLOCKED = "blocked"
+    LOW_CONFIDENCE = "low_confidence"
+    FORECAST_MISS = "forecast_miss"
+
+
+class Outcome(StrEnum):
+    ACHIEVED = "achieved"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    JSONL = "jsonl"
+    CSV = "csv"
+    MD = "md"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Defaults of PRODUCT §3; one object so that they can become settings."""
+
+    on_track_gap: float = 0.10  # expected − progress at or below this: on_track
+    at_risk_gap: float = 0.25  # … at or below this: at_risk; above: off_track
+    low_confidence: int = 3  # latest confidence at or below this: low_confidence flag
+    forecast_miss_probability: float = 0.5  # forecast probability below this: forecast_miss
+    default_grace: str = "2d"
+    default_cadence: str = "weekly"
+    default_capacity: int = 5
+
+
+DEFAULTS = Thresholds()
+
+HANDLE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+KEY_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
+TAG_RE = re.compile(r"^[a-z0-9][a-z0-9._/-]{0,63}$")
+
+#: Portfolio order: what needs attention first.
+STATUS_ORDER = {
+    Status.OVERDUE: 0,
+    Status.OFF_TRACK: 1,
+    Status.AT_RISK: 2,
+    Status.NO_DATA: 3,
+    Status.ON_TRACK: 4,
+    Status.ACHIEVED: 5,
+    Status.MISSED: 6,
+    Status.CANCELLED: 7,
+}

@@ -1,0 +1,66 @@
+"""One route for every failure a user can cause or meet.
+
+Services raise a :class:`KpictlError` subclass with a sentence the user can act on; the CLI
+prints it as one line on stderr and exits with the class's ``exit_code``. Each class also has a
+stable ``code`` for machine-readable error output.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class KpictlError(Exception):
+    """Base class: a failure with a user-facing message and a documented exit code."""
+
+    exit_code = 1
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class RuntimeFailure(KpictlError):
+    """The database is unreachable, corrupt, or something outside the user's input failed."""
+
+    exit_code = 1
+    code = "runtime"
+
+
+class InvalidInput(KpictlError):
+    """Usage error or invalid input: a bad number, date, handle, option combination."""
+
+    exit_code = 2
+    code = "invalid_input"
+
+
+class NotFound(KpictlError):
+    """A KPI key or person handle that does not exist."""
+
+    exit_code = 3
+    code = "not_found"
+
+
+class Conflict(KpictlError):
+    """A duplicate key or handle, or a write to a closed KPI."""
+
+    exit_code = 4
+    code = "conflict"
+
+
+class FailOnMatched(KpictlError):
+    """``report --fail-on`` matched at least one KPI (the report itself was printed)."""
+
+    exit_code = 5
+    code = "fail_on"
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """Return ``"; did you mean 'x'?"`` for the closest candidate, or ``""`` if none is close."""
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f"; did you mean '{matches[0]}'?" if matches else ""

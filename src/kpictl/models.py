@@ -1,0 +1,150 @@
+"""SQLModel tables, and nothing else.
+
+Append-only history (assignments, check-ins, feedback, field changes) lives in its own tables;
+``kpi.owner_id`` is the current owner, kept in step with the open assignment row so that the
+portfolio report does not have to replay the log. Every time column is :class:`UTCDateTime`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from kpictl.db import UTCDateTime
+
+# Named constraints so that Alembic batch mode can alter them on SQLite.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = SQLModel.metadata
+
+
+def _time(*, nullable: bool = False, index: bool = False) -> sa.Column:
+    return sa.Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class Person(SQLModel, table=True):
+    __tablename__ = "person"
+
+    id: int | None = Field(default=None, primary_key=True)
+    handle: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
+    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    email: str | None = Field(default=None, sa_column=sa.Column(sa.String(320)))
+    capacity: int = Field(default=5)
+    manager_id: int | None = Field(default=None, foreign_key="person.id")
+    active: bool = Field(default=True)
+    created_at: datetime = Field(sa_column=_time())
+
+
+class PersonSkill(SQLModel, table=True):
+    __tablename__ = "person_skill"
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True, ondelete="CASCADE")
+    skill: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    level: int | None = Field(default=None)
+
+
+class Kpi(SQLModel, table=True):
+    __tablename__ = "kpi"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_column=sa.Column(sa.String(100), nullable=False, unique=True))
+    title: str = Field(sa_column=sa.Column(sa.String(300), nullable=False))
+    outcome: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    unit: str | None = Field(default=None, sa_column=sa.Column(sa.String(40)))
+    kind: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    baseline: float | None = Field(default=None, sa_column=sa.Column(sa.Float))
+    target: float | None = Field(default=None, sa_column=sa.Column(sa.Float))
+    low: float | None = Field(default=None, sa_column=sa.Column(sa.Float))
+    high: float | None = Field(default=None, sa_column=sa.Column(sa.Float))
+    start: datetime = Field(sa_column=_time())
+    due: datetime = Field(sa_column=_time())
+    cadence: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    grace: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    owner_id: int = Field(foreign_key="person.id", index=True)
+    delegated_by_id: int | None = Field(default=None, foreign_key="person.id")
+    state: str = Field(default="active", sa_column=sa.Column(sa.String(16), nullable=False))
+    closed_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    close_note: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    created_at: datetime = Field(sa_column=_time())
+    updated_at: datetime = Field(sa_column=_time())
+
+
+class KpiTag(SQLModel, table=True):
+    __tablename__ = "kpi_tag"
+
+    kpi_id: int = Field(foreign_key="kpi.id", primary_key=True, ondelete="CASCADE")
+    tag: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True, index=True))
+
+
+class Milestone(SQLModel, table=True):
+    __tablename__ = "milestone"
+
+    kpi_id: int = Field(foreign_key="kpi.id", primary_key=True, ondelete="CASCADE")
+    at: datetime = Field(sa_column=sa.Column(UTCDateTime(), primary_key=True))
+    value: float = Field(sa_column=sa.Column(sa.Float, nullable=False))
+
+
+class Assignment(SQLModel, table=True):
+    """The delegation log: one row per period a person owned a KPI."""
+
+    __tablename__ = "assignment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kpi_id: int = Field(foreign_key="kpi.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    assigned_by_id: int | None = Field(default=None, foreign_key="person.id")
+    valid_from: datetime = Field(sa_column=_time())
+    valid_until: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    note: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    recorded_at: datetime = Field(sa_column=_time())
+
+
+class KpiChange(SQLModel, table=True):
+    """Field changes made to a KPI after it was created (old and new value as text)."""
+
+    __tablename__ = "kpi_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kpi_id: int = Field(foreign_key="kpi.id", index=True)
+    at: datetime = Field(sa_column=_time())
+    by_id: int | None = Field(default=None, foreign_key="person.id")
+    field: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
+    old_value: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    new_value: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+
+
+class Checkin(SQLModel, table=True):
+    __tablename__ = "checkin"
+    __table_args__ = (
+        sa.UniqueConstraint("kpi_id", "idem_key"),
+        sa.Index("ix_checkin_kpi_measured", "kpi_id", "measured_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kpi_id: int = Field(foreign_key="kpi.id")
+    value: float = Field(sa_column=sa.Column(sa.Float, nullable=False))
+    measured_at: datetime = Field(sa_column=_time())
+    recorded_at: datetime = Field(sa_column=_time())
+    author_id: int | None = Field(default=None, foreign_key="person.id")
+    confidence: int | None = Field(default=None)
+    note: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    blocker: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    source: str = Field(default="cli", sa_column=sa.Column(sa.String(32), nullable=False))
+    idem_key: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
+
+
+class Feedback(SQLModel, table=True):
+    __tablename__ = "feedback"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kpi_id: int = Field(foreign_key="kpi.id", index=True)
+    author_id: int | None = Field(default=None, foreign_key="person.id")
+    at: datetime = Field(sa_column=_time())
+    text: str = Field(sa_column=sa.Column(sa.Text, nullable=False))

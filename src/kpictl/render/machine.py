@@ -1,0 +1,115 @@
+"""JSON, JSON Lines, CSV and Markdown, written with the standard library (never through Rich).
+
+Every JSON document is an envelope ``{"schema": "kpictl.<name>/1", "generated_at": …, …}``;
+times are UTC ISO-8601 with ``Z``; non-finite numbers become ``null``. CSV text cells that a
+spreadsheet would run as a formula are prefixed with ``'`` (OWASP CSV injection); numbers stay
+numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+import sys
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any, TextIO
+
+
+def iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    value = value.astimezone(timezone.utc)
+    text = value.isoformat(timespec="seconds" if not value.microsecond else "microseconds")
+    return text.replace("+00:00", "Z")
+
+
+def plain(value: Any) -> Any:
+    """Dataclasses, enums and datetimes → JSON-ready values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def envelope(schema: str, generated_at: datetime, **body: Any) -> dict:
+    return {"schema": f"kpictl.{schema}/1", "generated_at": iso(generated_at), **plain(body)}
+
+
+def dumps(document: Any, *, indent: int | None = 2) -> str:
+    return json.dumps(document, indent=indent, ensure_ascii=False, allow_nan=False)
+
+
+def write_json(document: Any, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
+    out.write(dumps(document) + "\n")
+
+
+def write_jsonl(header: dict, records: list[dict], out: TextIO | None = None) -> None:
+    """A header line (the envelope without its list) and then one record per line."""
+    out = out or sys.stdout
+    out.write(dumps(header, indent=None) + "\n")
+    for record in records:
+        out.write(dumps(record, indent=None) + "\n")
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return value if not isinstance(value, float) or math.isfinite(value) else ""
+    if isinstance(value, list):
+        value = ";".join(str(v) for v in value)
+    if isinstance(value, dict):
+        value = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    text = str(value)
+    if text.startswith(_FORMULA_START):
+        text = "'" + text
+    return text
+
+
+def write_csv(columns: list[str], records: list[dict], out: TextIO | None = None) -> None:
+    out = out or sys.stdout
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for record in records:
+        writer.writerow([csv_cell(record.get(c)) for c in columns])
+
+
+def md_cell(value: Any) -> str:
+    from kpictl.render.text import sanitize
+
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):
+        value = ", ".join(str(v) for v in value)
+    text = sanitize(str(value))
+    for ch in "\\|`*_[]<>":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def write_md_table(headers: list[str], rows: list[list[Any]], out: TextIO | None = None) -> None:
+    out = out or sys.stdout
+    out.write("| " + " | ".join(headers) + " |\n")
+    out.write("|" + "|".join("---" for _ in headers) + "|\n")
+    for row in rows:
+        out.write("| " + " | ".join(md_cell(v) for v in row) + " |\n")

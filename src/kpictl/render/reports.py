@@ -1,0 +1,282 @@
+"""Report renderers: one function per view, one branch per format. No rule is decided here."""
+
+from __future__ import annotations
+
+import sys
+
+from kpictl.domain import Format
+from kpictl.render import machine
+from kpictl.schemas import KpiDetail, PersonDetail, PersonView, Report
+
+REPORT_COLUMNS = [
+    "key", "title", "owner", "kind", "unit", "baseline", "target", "low", "high", "start", "due",
+    "cadence", "tags", "current", "last_checkin_at", "next_checkin_due", "checkins", "progress",
+    "progress_raw", "expected_progress", "status", "flags", "confidence", "blocker", "days_left",
+]
+
+
+def _flat(row) -> dict:
+    record = machine.plain(row)
+    return record
+
+
+def render_report(report: Report, fmt: Format, *, tz, no_color: bool = False) -> None:
+    if fmt is Format.JSON:
+        machine.write_json(machine.envelope("report", report.generated_at, as_of=report.as_of,
+                                            filters=report.filters, kpis=report.kpis,
+                                            summary=report.summary))
+    elif fmt is Format.JSONL:
+        header = machine.envelope("report", report.generated_at, as_of=report.as_of,
+                                  filters=report.filters, summary=report.summary)
+        machine.write_jsonl(header, [_flat(r) for r in report.kpis])
+    elif fmt is Format.CSV:
+        machine.write_csv(REPORT_COLUMNS, [_flat(r) for r in report.kpis])
+    elif fmt is Format.MD:
+        _report_md(report, tz)
+    else:
+        _report_table(report, tz, no_color)
+
+
+def _summary_line(report: Report) -> str:
+    parts = [f"{n} {s.replace('_', ' ')}" for s, n in report.summary.by_status.items() if n]
+    return f"{report.summary.total} KPIs: " + (", ".join(parts) if parts else "none")
+
+
+def _report_md(report: Report, tz) -> None:
+    out = sys.stdout
+    as_of = report.as_of.astimezone(tz)
+    out.write(f"# KPI report — {as_of:%Y-%m-%d %H:%M} ({tz.name})\n\n")
+    out.write(_summary_line(report) + "\n\n")
+    rows = [
+        [r.status.replace("_", " "), r.key, r.title, r.owner,
+         f"{r.progress * 100:.0f}%" if r.progress is not None else "",
+         f"{r.expected_progress * 100:.0f}%" if r.expected_progress is not None else "",
+         r.current, r.target if r.kind != "range" else f"{r.low:g}..{r.high:g}",
+         r.due.astimezone(tz).strftime("%Y-%m-%d"), ", ".join(r.flags)]
+        for r in report.kpis
+    ]
+    machine.write_md_table(["Status", "KPI", "Title", "Owner", "Progress", "Expected", "Current",
+                            "Target", "Due", "Flags"], rows, out)
+
+
+def _target_text(row) -> str:
+    from kpictl.render.table import number
+
+    if row.kind == "range":
+        return f"{number(row.low)}..{number(row.high)}"
+    prefix = {"at-least": "≥ ", "at-most": "≤ "}.get(row.kind, "")
+    return prefix + number(row.target)
+
+
+def _report_table(report: Report, tz, no_color: bool) -> None:
+    from kpictl.render import table as t
+
+    console = t.make_console(no_color=no_color)
+    as_of = report.as_of.astimezone(tz)
+    grid = t.new_table(title=f"KPIs as of {as_of:%Y-%m-%d %H:%M} {tz.name}",
+                       caption=_summary_line(report))
+    grid.add_column("Status", no_wrap=True)
+    grid.add_column("KPI", no_wrap=True)
+    grid.add_column("Owner", no_wrap=True)
+    grid.add_column("Progress", no_wrap=True)
+    grid.add_column("Exp.", justify="right", no_wrap=True)
+    grid.add_column("Current", justify="right", no_wrap=True)
+    grid.add_column("Target", justify="right", no_wrap=True)
+    grid.add_column("Due", no_wrap=True)
+    grid.add_column("Last check-in", no_wrap=True)
+    grid.add_column("Flags")
+    for r in report.kpis:
+        kpi_cell = t.text(r.key, "bold")
+        kpi_cell.append("\n")
+        kpi_cell.append(t.text(r.title, "dim"))
+        expected = "—" if r.expected_progress is None else f"{r.expected_progress * 100:.0f}%"
+        due = t.text(t.local_date(r.due, tz))
+        due.append(" ")
+        due.append(t.days_text(r.days_left, r.status))
+        grid.add_row(
+            t.status_text(r.status), kpi_cell, t.text(r.owner), t.bar(r.progress),
+            expected, t.text(t.number(r.current, r.unit)), t.text(_target_text(r)), due,
+            t.text(t.local_date(r.last_checkin_at, tz)), t.flags_text(r.flags),
+        )
+    if not report.kpis:
+        console.print(t.text("No KPIs match. Create one with `kpictl assign KEY --to HANDLE "
+                             "--target N --due DATE`."))
+        return
+    console.print(grid)
+
+
+def render_kpi_detail(detail: KpiDetail, fmt: Format, *, tz, no_color: bool = False) -> None:
+    if fmt in (Format.JSON, Format.JSONL):
+        doc = machine.envelope("kpi", detail.generated_at, as_of=detail.as_of, kpi=detail.kpi,
+                               outcome=detail.outcome, milestones=detail.milestones,
+                               checkins=detail.checkins, assignments=detail.assignments,
+                               changes=detail.changes, feedback=detail.feedback)
+        if fmt is Format.JSON:
+            machine.write_json(doc)
+        else:
+            machine.write_jsonl({k: v for k, v in doc.items() if k not in ("checkins",)},
+                                [{"type": "checkin", **c} for c in doc["checkins"]])
+        return
+    if fmt is Format.CSV:
+        machine.write_csv(["measured_at", "value", "by", "confidence", "note", "blocker", "source",
+                           "key"], [machine.plain(c) for c in detail.checkins])
+        return
+    if fmt is Format.MD:
+        row = detail.kpi
+        sys.stdout.write(f"# {machine.md_cell(row.key)} — {machine.md_cell(row.title)}\n\n")
+        sys.stdout.write(f"Status: **{row.status}**, owner {machine.md_cell(row.owner)}, "
+                         f"due {row.due.astimezone(tz):%Y-%m-%d}\n\n")
+        machine.write_md_table(["Measured", "Value", "By", "Confidence", "Note"], [
+            [c.measured_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), c.value, c.by,
+             c.confidence, c.note] for c in detail.checkins])
+        return
+    _detail_table(detail, tz, no_color)
+
+
+def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
+    from rich.text import Text
+
+    from kpictl.render import table as t
+
+    console = t.make_console(no_color=no_color)
+    r = detail.kpi
+    head = Text()
+    head.append(t.text(r.key, "bold"))
+    head.append("  ")
+    head.append(t.text(r.title))
+    console.print(head)
+    lines = [
+        ("Status", t.status_text(r.status)),
+        ("Owner", t.text(r.owner)),
+        ("Kind", t.text(f"{r.kind}, target {_target_text(r)}"
+                        + (f" from baseline {t.number(r.baseline)}" if r.baseline is not None
+                           else "") + (f" {r.unit}" if r.unit else ""))),
+        ("Window", t.text(f"{t.local_date(r.start, tz)} → {t.local_date(r.due, tz)}")),
+        ("Progress", t.bar(r.progress)),
+        ("Expected", t.text("—" if r.expected_progress is None
+                            else f"{r.expected_progress * 100:.0f}%")),
+        ("Current", t.text(t.number(r.current, r.unit))),
+        ("Cadence", t.text(f"{r.cadence} (grace {r.grace}), next check-in due "
+                           f"{t.local_date(r.next_checkin_due, tz)}")),
+        ("Flags", t.flags_text(r.flags) if r.flags else t.text(None)),
+    ]
+    if r.blocker:
+        lines.append(("Blocker", t.text(r.blocker, "red")))
+    info = t.new_table()
+    info.show_header = False
+    info.add_column(style="bold")
+    info.add_column()
+    for label, value in lines:
+        info.add_row(label, value)
+    console.print(info)
+
+    checkins = t.new_table(title="Check-ins")
+    for name in ("Measured", "Value", "By", "Conf.", "Note"):
+        checkins.add_column(name, justify="right" if name in ("Value", "Conf.") else "left")
+    for c in detail.checkins[-20:]:
+        note = c.note or ""
+        if c.blocker:
+            note = f"{note} [blocker: {c.blocker}]".strip()
+        checkins.add_row(t.text(c.measured_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")),
+                         t.text(t.number(c.value)), t.text(c.by),
+                         t.text(c.confidence), t.text(note or None))
+    if len(detail.checkins) > 20:
+        checkins.caption = Text(f"last 20 of {len(detail.checkins)}; all with --format csv")
+    console.print(checkins)
+
+    log = t.new_table(title="Delegation")
+    for name in ("From", "Until", "Owner", "By", "Note"):
+        log.add_column(name)
+    for a in detail.assignments:
+        log.add_row(t.text(t.local_date(a.valid_from, tz)),
+                    t.text(t.local_date(a.valid_until, tz) if a.valid_until else "now"),
+                    t.text(a.to), t.text(a.by), t.text(a.note))
+    console.print(log)
+    if detail.feedback:
+        fb = t.new_table(title="Feedback")
+        for name in ("When", "By", "Feedback"):
+            fb.add_column(name)
+        for f in detail.feedback:
+            fb.add_row(t.text(t.local_date(f.at, tz)), t.text(f.by), t.text(f.text))
+        console.print(fb)
+
+
+PEOPLE_COLUMNS = ["handle", "name", "email", "skills", "capacity", "active_kpis", "manager",
+                  "active", "created_at"]
+
+
+def _person_record(p: PersonView) -> dict:
+    record = machine.plain(p)
+    record["skills"] = [f"{s.skill}:{s.level}" if s.level else s.skill for s in p.skills]
+    return record
+
+
+def render_people(people: list[PersonView], fmt: Format, *, now, no_color: bool = False) -> None:
+    if fmt is Format.JSON:
+        machine.write_json(machine.envelope("people", now, people=people))
+    elif fmt is Format.JSONL:
+        machine.write_jsonl(machine.envelope("people", now),
+                            [machine.plain(p) for p in people])
+    elif fmt is Format.CSV:
+        machine.write_csv(PEOPLE_COLUMNS, [_person_record(p) for p in people])
+    elif fmt is Format.MD:
+        machine.write_md_table(["Handle", "Name", "Skills", "Load", "Manager", "Active"], [
+            [p.handle, p.name, ", ".join(_person_record(p)["skills"]),
+             f"{p.active_kpis}/{p.capacity}", p.manager, "yes" if p.active else "no"]
+            for p in people])
+    else:
+        from kpictl.render import table as t
+
+        console = t.make_console(no_color=no_color)
+        if not people:
+            console.print(t.text("No people yet. Add one with `kpictl people add HANDLE --name "
+                                 "NAME`."))
+            return
+        grid = t.new_table()
+        for name in ("Handle", "Name", "Skills", "Load", "Manager", "Active"):
+            grid.add_column(name, no_wrap=name in ("Handle", "Load"))
+        for p in people:
+            over = p.active_kpis >= p.capacity
+            grid.add_row(t.text(p.handle, "bold"), t.text(p.name),
+                         t.text(", ".join(_person_record(p)["skills"]) or None),
+                         t.text(f"{p.active_kpis}/{p.capacity}", "red" if over else ""),
+                         t.text(p.manager), t.text("yes" if p.active else "no"))
+        console.print(grid)
+
+
+def render_person(detail: PersonDetail, fmt: Format, *, now, tz, no_color: bool = False) -> None:
+    if fmt in (Format.JSON, Format.JSONL):
+        machine.write_json(machine.envelope("person", now, person=detail.person,
+                                            kpis=detail.kpis))
+        return
+    if fmt is Format.CSV:
+        machine.write_csv(REPORT_COLUMNS, [_flat(r) for r in detail.kpis])
+        return
+    from kpictl.render import table as t
+
+    p = detail.person
+    if fmt is Format.MD:
+        sys.stdout.write(f"# {machine.md_cell(p.handle)} — {machine.md_cell(p.name)}\n\n")
+    else:
+        console = t.make_console(no_color=no_color)
+        head = t.text(p.handle, "bold")
+        head.append("  ")
+        head.append(t.text(p.name))
+        head.append(t.text(f"  ({p.email})" if p.email else ""))
+        console.print(head)
+        console.print(t.text(f"skills: {', '.join(_person_record(p)['skills']) or '—'}; "
+                             f"load {p.active_kpis}/{p.capacity}; manager {p.manager or '—'}; "
+                             f"{'active' if p.active else 'inactive'}"))
+    report = Report(as_of=now, generated_at=now, kpis=detail.kpis,
+                    summary=_summary(detail.kpis))
+    render_report(report, fmt, tz=tz, no_color=no_color)
+
+
+def _summary(rows):
+    from kpictl.domain import Status
+    from kpictl.schemas import Summary
+
+    by_status = {str(s): 0 for s in Status}
+    for r in rows:
+        by_status[r.status] += 1
+    return Summary(total=len(rows), by_status=by_status)

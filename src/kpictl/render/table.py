@@ -1,0 +1,108 @@
+"""Rich tables for people at a terminal.
+
+User text only ever enters Rich as ``Text`` built from :func:`sanitize`d strings, so markup,
+emoji codes and escape sequences stay literal. Off a TTY there is no colour and the table is
+laid out wide enough that keys are never cut with ``…``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from kpictl.render.text import sanitize
+
+STATUS_STYLE = {
+    "on_track": "green",
+    "achieved": "bold green",
+    "at_risk": "yellow",
+    "off_track": "red",
+    "overdue": "bold red",
+    "no_data": "magenta",
+    "missed": "red",
+    "cancelled": "dim",
+}
+STATUS_LABEL = {
+    "on_track": "on track",
+    "at_risk": "at risk",
+    "off_track": "off track",
+    "no_data": "no data",
+}
+FLAG_STYLE = {"overdue": "bold red", "stale": "yellow", "blocked": "red",
+              "low_confidence": "yellow", "forecast_miss": "yellow"}
+
+
+def make_console(*, no_color: bool = False, stderr: bool = False) -> Console:
+    file = sys.stderr if stderr else sys.stdout
+    console = Console(file=file, highlight=False, emoji=False, markup=False,
+                      no_color=no_color or None, soft_wrap=False)
+    if not console.is_terminal:
+        # Off a TTY Rich assumes 80 columns and would truncate cells: lay out wide instead.
+        width = int(os.environ.get("COLUMNS", "0") or 0)
+        console = Console(file=file, highlight=False, emoji=False, markup=False,
+                          no_color=no_color or None, width=max(width, 200), soft_wrap=False)
+    return console
+
+
+def text(value, style: str = "") -> Text:
+    if value is None:
+        return Text("—", style="dim")
+    return Text(sanitize(str(value)), style=style)
+
+
+def number(value: float | None, unit: str | None = None) -> str:
+    if value is None:
+        return "—"
+    s = f"{value:,.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:,.0f}"
+    return f"{s} {unit}" if unit else s
+
+
+def bar(progress: float | None, width: int = 10) -> Text:
+    if progress is None:
+        return Text("·" * width + "    —", style="dim")
+    filled = round(progress * width)
+    result = Text()
+    result.append("█" * filled, style="green" if progress >= 1 else "cyan")
+    result.append("░" * (width - filled), style="dim")
+    result.append(f" {progress * 100:3.0f}%")
+    return result
+
+
+def status_text(status: str) -> Text:
+    return Text(STATUS_LABEL.get(status, status), style=STATUS_STYLE.get(status, ""))
+
+
+def flags_text(flags: list[str]) -> Text:
+    result = Text()
+    for i, flag in enumerate(flags):
+        if i:
+            result.append(" ")
+        result.append(flag.replace("_", " "), style=FLAG_STYLE.get(flag, ""))
+    return result
+
+
+def days_text(days_left: float, status: str) -> Text:
+    if status in ("achieved", "missed", "cancelled"):
+        return Text("closed" if status != "achieved" or days_left < 0 else "done", style="dim")
+    d = round(days_left)
+    if days_left < 0:
+        return Text(f"{-d}d late" if d else "due today", style="bold red")
+    return Text("due today" if d == 0 else f"in {d}d", style="yellow" if d <= 7 else "")
+
+
+def local_date(value: datetime | None, tz) -> str:
+    if value is None:
+        return "—"
+    return value.astimezone(tz).strftime("%Y-%m-%d")
+
+
+def new_table(title: str | None = None, caption: str | None = None) -> Table:
+    return Table(title=Text(title) if title else None, caption=Text(caption) if caption else None,
+                 box=box.SIMPLE_HEAVY, show_edge=False, pad_edge=False, header_style="bold",
+                 title_justify="left", caption_justify="left")

@@ -1,0 +1,165 @@
+"""What services return: the read models behind every output format.
+
+Plain dataclasses built inside the session (never ORM rows, which detach). Their field names
+and order are the JSON/CSV contract of PRODUCT §4; renderers only format them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class SkillView:
+    skill: str
+    level: int | None
+
+
+@dataclass
+class PersonView:
+    handle: str
+    name: str
+    email: str | None
+    skills: list[SkillView]
+    capacity: int
+    manager: str | None
+    active: bool
+    active_kpis: int
+    created_at: datetime
+
+
+@dataclass
+class PersonDetail:
+    person: PersonView
+    kpis: list[KpiRow]
+
+
+@dataclass
+class Forecast:
+    method: str
+    points: int
+    value_at_due: float
+    low: float
+    high: float
+    probability: float
+    eta: datetime | None
+    rate: float
+    required_rate: float | None
+
+
+@dataclass
+class KpiRow:
+    """One KPI as seen at the report instant (a row of `report`, `kpictl.report/1`)."""
+
+    key: str
+    title: str
+    owner: str | None
+    kind: str
+    unit: str | None
+    baseline: float | None
+    target: float | None
+    low: float | None
+    high: float | None
+    start: datetime
+    due: datetime
+    cadence: str
+    grace: str
+    tags: list[str]
+    state: str
+    current: float | None
+    last_checkin_at: datetime | None
+    next_checkin_due: datetime | None
+    checkins: int
+    progress: float | None
+    progress_raw: float | None
+    expected_progress: float | None
+    status: str
+    flags: list[str]
+    confidence: int | None
+    blocker: str | None
+    forecast: Forecast | None
+    days_left: float
+
+
+@dataclass
+class Summary:
+    total: int
+    by_status: dict[str, int]
+
+
+@dataclass
+class Report:
+    as_of: datetime
+    generated_at: datetime
+    kpis: list[KpiRow]
+    summary: Summary
+    filters: dict[str, str | None] = field(default_factory=dict)
+
+
+@dataclass
+class CheckinView:
+    value: float
+    measured_at: datetime
+    recorded_at: datetime
+    by: str | None
+    confidence: int | None
+    note: str | None
+    blocker: str | None
+    source: str
+    key: str | None
+
+
+@dataclass
+class AssignmentView:
+    to: str
+    by: str | None
+    valid_from: datetime
+    valid_until: datetime | None
+    note: str | None
+
+
+@dataclass
+class ChangeView:
+    at: datetime
+    by: str | None
+    field: str
+    old: str | None
+    new: str | None
+
+
+@dataclass
+class FeedbackView:
+    at: datetime
+    by: str | None
+    text: str
+
+
+@dataclass
+class MilestoneView:
+    at: datetime
+    value: float
+
+
+@dataclass
+class KpiDetail:
+    """`report KEY` (`kpictl.kpi/1`)."""
+
+    as_of: datetime
+    generated_at: datetime
+    kpi: KpiRow
+    outcome: str | None
+    milestones: list[MilestoneView]
+    checkins: list[CheckinView]
+    assignments: list[AssignmentView]
+    changes: list[ChangeView]
+    feedback: list[FeedbackView]
+
+
+@dataclass
+class WriteResult:
+    """What a write command did, for its confirmation line (stderr) and `--json` (stdout)."""
+
+    action: str
+    message: str
+    data: dict = field(default_factory=dict)

@@ -1,0 +1,75 @@
+"""Recording progress. Check-ins are append-only; an idempotency key makes a re-send harmless."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kpictl.errors import Conflict, InvalidInput
+from kpictl.models import Checkin
+from kpictl.schemas import WriteResult
+from kpictl.services.lookups import clean_text, get_kpi, get_person
+
+#: Clock skew tolerated between machines before a measurement counts as "in the future".
+FUTURE_SKEW = timedelta(minutes=5)
+
+
+def record_checkin(
+    *,
+    session: Session,
+    now: datetime,
+    key: str,
+    value: float,
+    at: datetime | None = None,
+    by: str | None = None,
+    confidence: int | None = None,
+    note: str | None = None,
+    blocker: str | None = None,
+    idem_key: str | None = None,
+    source: str = "cli",
+) -> WriteResult:
+    kpi = get_kpi(session, key)
+    note = clean_text(note, what="--note")
+    blocker = clean_text(blocker, what="--blocker")
+    idem_key = clean_text(idem_key, what="--key", limit=200)
+    if confidence is not None and not 0 <= confidence <= 10:
+        raise InvalidInput(f"invalid --confidence {confidence}: use a whole number from 0 to 10")
+    measured_at = at or now
+    if measured_at > now + FUTURE_SKEW:
+        raise InvalidInput(f"--at {measured_at:%Y-%m-%d %H:%M} UTC is in the future")
+    author = get_person(session, by) if by else None
+    if kpi.state != "active":
+        raise Conflict(f"KPI '{kpi.key}' is closed ({kpi.state}); it takes no more check-ins")
+    author_id = author.id if author else kpi.owner_id
+    if idem_key is not None:
+        seen = session.execute(
+            select(Checkin).where(Checkin.kpi_id == kpi.id, Checkin.idem_key == idem_key)
+        ).scalar_one_or_none()
+        if seen is not None:
+            if seen.value != value or (at is not None and seen.measured_at != measured_at):
+                raise Conflict(
+                    f"check-in key '{idem_key}' was already used on {kpi.key} for value "
+                    f"{seen.value:g}; use a new --key for a new value"
+                )
+            return WriteResult("checkin.duplicate",
+                               f"already recorded: {kpi.key} = {seen.value:g} (key {idem_key})",
+                               {"key": kpi.key, "written": 0, "skipped": 1})
+    session.add(
+        Checkin(
+            kpi_id=kpi.id,
+            value=value,
+            measured_at=measured_at,
+            recorded_at=now,
+            author_id=author_id,
+            confidence=confidence,
+            note=note,
+            blocker=blocker,
+            source=source,
+            idem_key=idem_key,
+        )
+    )
+    unit = f" {kpi.unit}" if kpi.unit else ""
+    return WriteResult("checkin.recorded", f"recorded {kpi.key} = {value:g}{unit}",
+                       {"key": kpi.key, "written": 1, "skipped": 0})

@@ -1,0 +1,336 @@
+"""Delegating KPIs: create, change, reassign, close, and the feedback loop.
+
+``assign`` is one command for both creating and changing a KPI, as managers think of it
+("give this to Ana, target 120k by the end of the quarter"). Every change after creation is
+logged in ``kpi_change`` and every change of owner in the append-only ``assignment`` log; the
+first assignment is effective from the KPI's start, a reassignment from when it was made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from kpictl.domain import DEFAULTS, Kind, Outcome
+from kpictl.errors import Conflict, InvalidInput
+from kpictl.models import Assignment, Feedback, Kpi, KpiChange, KpiTag, Milestone, Person
+from kpictl.schemas import WriteResult
+from kpictl.services.lookups import (
+    clean_text,
+    find_kpi,
+    get_kpi,
+    get_person,
+    normalize_key,
+    normalize_tag,
+)
+from kpictl.timeparse import parse_cadence, parse_grace
+
+
+@dataclass
+class KpiSpec:
+    """Fields of ``assign``; None means "not given" (keep the current value / use the default)."""
+
+    title: str | None = None
+    outcome: str | None = None
+    unit: str | None = None
+    kind: Kind | None = None
+    baseline: float | None = None
+    target: float | None = None
+    low: float | None = None
+    high: float | None = None
+    start: datetime | None = None
+    due: datetime | None = None
+    cadence: str | None = None
+    grace: str | None = None
+    tags: list[str] | None = None
+    milestones: list[tuple[datetime, float]] | None = None
+    extra: dict = field(default_factory=dict)
+
+
+_FIELDS = ("title", "outcome", "unit", "kind", "baseline", "target", "low", "high", "start", "due",
+           "cadence", "grace")
+
+
+def _infer_kind(spec: KpiSpec, current: Kpi | None) -> Kind:
+    if spec.kind is not None:
+        return Kind(spec.kind)
+    if current is not None:
+        return Kind(current.kind)
+    if spec.low is not None or spec.high is not None:
+        return Kind.RANGE
+    if spec.target is not None and spec.baseline is not None and spec.target < spec.baseline:
+        return Kind.DECREASE
+    return Kind.INCREASE
+
+
+def _validate(values: dict, milestones: list[tuple[datetime, float]]) -> None:
+    """Refuse a KPI definition that the rules of PRODUCT §3 cannot evaluate."""
+    kind: Kind = values["kind"]
+    b, t, low, high = values["baseline"], values["target"], values["low"], values["high"]
+    if kind in (Kind.INCREASE, Kind.DECREASE):
+        if t is None:
+            raise InvalidInput(f"--target is required for a '{kind}' KPI")
+        if b is None:
+            raise InvalidInput(f"--baseline is required for a '{kind}' KPI")
+        if t == b:
+            raise InvalidInput(f"--target equals --baseline ({t:g}): there is nothing to progress")
+        if kind is Kind.INCREASE and t < b:
+            raise InvalidInput(
+                f"--target {t:g} is below --baseline {b:g} for an 'increase' KPI; "
+                "use --kind decrease for lower-is-better"
+            )
+        if kind is Kind.DECREASE and t > b:
+            raise InvalidInput(
+                f"--target {t:g} is above --baseline {b:g} for a 'decrease' KPI; "
+                "use --kind increase for higher-is-better"
+            )
+    elif kind in (Kind.AT_LEAST, Kind.AT_MOST):
+        if t is None:
+            raise InvalidInput(f"--target is required for an '{kind}' KPI")
+    else:
+        if low is None or high is None:
+            raise InvalidInput("--low and --high are required for a 'range' KPI")
+        if low >= high:
+            raise InvalidInput(f"--low {low:g} must be below --high {high:g}")
+    if kind is not Kind.RANGE and (low is not None or high is not None):
+        raise InvalidInput(f"--low/--high apply only to 'range' KPIs, not '{kind}'")
+    if kind is Kind.RANGE and t is not None:
+        raise InvalidInput("a 'range' KPI takes --low and --high, not --target")
+    if values["due"] <= values["start"]:
+        raise InvalidInput("--due must be after --start")
+    for at, _value in milestones:
+        if not values["start"] < at < values["due"]:
+            raise InvalidInput(f"milestone {at:%Y-%m-%d} is outside the KPI's start..due window")
+    if milestones and kind.is_maintain:
+        raise InvalidInput(f"milestones apply to 'increase' and 'decrease' KPIs, not '{kind}'")
+    parse_cadence(values["cadence"])
+    parse_grace(values["grace"])
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _set_tags(session: Session, kpi_id: int, tags: list[str]) -> None:
+    session.execute(delete(KpiTag).where(KpiTag.kpi_id == kpi_id))
+    for tag in tags:
+        session.add(KpiTag(kpi_id=kpi_id, tag=tag))
+
+
+def _set_milestones(session: Session, kpi_id: int, milestones) -> None:
+    session.execute(delete(Milestone).where(Milestone.kpi_id == kpi_id))
+    for at, value in milestones:
+        session.add(Milestone(kpi_id=kpi_id, at=at, value=value))
+
+
+def _tags_of(session: Session, kpi_id: int) -> list[str]:
+    rows = session.execute(select(KpiTag.tag).where(KpiTag.kpi_id == kpi_id).order_by(KpiTag.tag))
+    return list(rows.scalars())
+
+
+def _milestones_of(session: Session, kpi_id: int) -> list[tuple[datetime, float]]:
+    rows = session.execute(
+        select(Milestone.at, Milestone.value).where(Milestone.kpi_id == kpi_id).order_by(Milestone.at)
+    )
+    return [tuple(r) for r in rows]
+
+
+def assign(
+    *,
+    session: Session,
+    now: datetime,
+    key: str,
+    spec: KpiSpec,
+    to: str | None = None,
+    by: str | None = None,
+    note: str | None = None,
+    at: datetime | None = None,
+    default_start: datetime | None = None,
+) -> WriteResult:
+    """Create a KPI and delegate it, or change/reassign an existing one (each change logged)."""
+    key = normalize_key(key)
+    note = clean_text(note, what="--note")
+    spec.title = clean_text(spec.title, what="--title", limit=300)
+    spec.outcome = clean_text(spec.outcome, what="--outcome")
+    spec.unit = clean_text(spec.unit, what="--unit", limit=40)
+    tags = sorted({normalize_tag(t) for t in spec.tags}) if spec.tags is not None else None
+    owner = get_person(session, to) if to else None
+    by_person = get_person(session, by) if by else None
+    if at is not None and at > now:
+        raise InvalidInput("--at is in the future")
+    when = at or now
+    if owner is not None and not owner.active:
+        raise Conflict(f"person '{owner.handle}' is inactive; reactivate with `kpictl people edit "
+                       f"{owner.handle} --active`")
+    kpi = find_kpi(session, key)
+    if kpi is None:
+        return _create(session, now, key, spec, tags, owner, by_person, note, default_start)
+    return _update(session, now, when, kpi, spec, tags, owner, by_person, note)
+
+
+def _create(session, now, key, spec, tags, owner, by_person, note, default_start) -> WriteResult:
+    if owner is None:
+        raise InvalidInput(f"--to is required to create KPI '{key}' (who will own it?)")
+    if spec.due is None:
+        raise InvalidInput(f"--due is required to create KPI '{key}' (by when?)")
+    values = {
+        "title": spec.title or key,
+        "outcome": spec.outcome,
+        "unit": spec.unit,
+        "kind": _infer_kind(spec, None),
+        "baseline": spec.baseline,
+        "target": spec.target,
+        "low": spec.low,
+        "high": spec.high,
+        "start": spec.start or default_start or now,
+        "due": spec.due,
+        "cadence": parse_cadence(spec.cadence or DEFAULTS.default_cadence).label,
+        "grace": parse_grace(spec.grace or DEFAULTS.default_grace).label,
+    }
+    if values["kind"] in (Kind.INCREASE, Kind.DECREASE) and values["baseline"] is None:
+        values["baseline"] = 0.0
+    milestones = sorted(spec.milestones or [])
+    _validate(values, milestones)
+    kpi = Kpi(
+        key=key,
+        owner_id=owner.id,
+        delegated_by_id=by_person.id if by_person else None,
+        state="active",
+        created_at=now,
+        updated_at=now,
+        **{**values, "kind": str(values["kind"])},
+    )
+    session.add(kpi)
+    session.flush()
+    _set_tags(session, kpi.id, tags or [])
+    _set_milestones(session, kpi.id, milestones)
+    session.add(
+        Assignment(
+            kpi_id=kpi.id,
+            person_id=owner.id,
+            assigned_by_id=kpi.delegated_by_id,
+            valid_from=values["start"],
+            note=note,
+            recorded_at=now,
+        )
+    )
+    return WriteResult(
+        "kpi.created",
+        f"created {key} ({values['kind']}) and delegated it to {owner.handle}, "
+        f"due {values['due']:%Y-%m-%d}",
+        {"key": key, "owner": owner.handle},
+    )
+
+
+def _update(session, now, when, kpi, spec, tags, owner, by_person, note) -> WriteResult:
+    if kpi.state != "active":
+        raise Conflict(f"KPI '{kpi.key}' is closed ({kpi.state}); closed KPIs cannot change")
+    current = {name: getattr(kpi, name) for name in _FIELDS}
+    current["kind"] = Kind(current["kind"])
+    proposed = dict(current)
+    given = {name: getattr(spec, name) for name in _FIELDS if getattr(spec, name) is not None}
+    if "cadence" in given:
+        given["cadence"] = parse_cadence(given["cadence"]).label
+    if "grace" in given:
+        given["grace"] = parse_grace(given["grace"]).label
+    proposed.update(given)
+    if "kind" in given:
+        proposed["kind"] = Kind(given["kind"])
+        if proposed["kind"] is Kind.RANGE:
+            proposed["target"] = given.get("target")
+        else:
+            proposed["low"], proposed["high"] = given.get("low"), given.get("high")
+    old_milestones = _milestones_of(session, kpi.id)
+    milestones = sorted(spec.milestones) if spec.milestones is not None else old_milestones
+    _validate(proposed, milestones)
+
+    by_id = by_person.id if by_person else None
+    changes: list[str] = []
+    for name in _FIELDS:
+        if proposed[name] != current[name]:
+            session.add(KpiChange(kpi_id=kpi.id, at=now, by_id=by_id, field=name,
+                                  old_value=_text(current[name]), new_value=_text(proposed[name])))
+            setattr(kpi, name, str(proposed[name]) if name == "kind" else proposed[name])
+            changes.append(name)
+    if tags is not None:
+        old_tags = _tags_of(session, kpi.id)
+        if tags != old_tags:
+            _set_tags(session, kpi.id, tags)
+            session.add(KpiChange(kpi_id=kpi.id, at=now, by_id=by_id, field="tags",
+                                  old_value=";".join(old_tags), new_value=";".join(tags)))
+            changes.append("tags")
+    if milestones != old_milestones:
+        _set_milestones(session, kpi.id, milestones)
+        fmt = lambda ms: ";".join(f"{_text(a)}={v:g}" for a, v in ms)  # noqa: E731
+        session.add(KpiChange(kpi_id=kpi.id, at=now, by_id=by_id, field="milestones",
+                              old_value=fmt(old_milestones), new_value=fmt(milestones)))
+        changes.append("milestones")
+
+    if owner is not None and owner.id != kpi.owner_id:
+        _reassign(session, now, when, kpi, owner, by_id, note)
+        changes.append(f"owner → {owner.handle}")
+    if not changes:
+        return WriteResult("kpi.unchanged", f"{kpi.key} unchanged", {"key": kpi.key})
+    kpi.updated_at = now
+    return WriteResult("kpi.updated", f"updated {kpi.key}: {', '.join(changes)}",
+                       {"key": kpi.key, "changes": changes})
+
+
+def _reassign(session, now, when, kpi, owner: Person, by_id, note) -> None:
+    open_row = session.execute(
+        select(Assignment).where(Assignment.kpi_id == kpi.id, Assignment.valid_until.is_(None))
+    ).scalar_one_or_none()
+    if open_row is not None:
+        if when <= open_row.valid_from:
+            raise InvalidInput(
+                f"--at {when:%Y-%m-%d %H:%M} is not after the current assignment began "
+                f"({open_row.valid_from:%Y-%m-%d %H:%M} UTC)"
+            )
+        open_row.valid_until = when
+    session.add(Assignment(kpi_id=kpi.id, person_id=owner.id, assigned_by_id=by_id,
+                           valid_from=when, note=note, recorded_at=now))
+    kpi.owner_id = owner.id
+
+
+def close_kpi(
+    *, session: Session, now: datetime, key: str, outcome: Outcome, note: str | None = None,
+    by: str | None = None, at: datetime | None = None,
+) -> WriteResult:
+    kpi = get_kpi(session, key)
+    note = clean_text(note, what="--note")
+    by_person = get_person(session, by) if by else None
+    if kpi.state != "active":
+        raise Conflict(f"KPI '{kpi.key}' is already closed ({kpi.state})")
+    if at is not None and at > now:
+        raise InvalidInput("--at is in the future")
+    when = at or now
+    if when < kpi.start:
+        raise InvalidInput("--at is before the KPI's start")
+    session.add(KpiChange(kpi_id=kpi.id, at=now, by_id=by_person.id if by_person else None,
+                          field="state", old_value=kpi.state, new_value=str(outcome)))
+    kpi.state = str(outcome)
+    kpi.closed_at = when
+    kpi.close_note = note
+    kpi.updated_at = now
+    return WriteResult("kpi.closed", f"closed {kpi.key} as {outcome}", {"key": kpi.key,
+                                                                       "outcome": str(outcome)})
+
+
+def add_feedback(
+    *, session: Session, now: datetime, key: str, text: str, by: str | None = None
+) -> WriteResult:
+    kpi = get_kpi(session, key)
+    text = clean_text(text, what="feedback text", required=True)
+    by_person = get_person(session, by) if by else None
+    session.add(Feedback(kpi_id=kpi.id, author_id=by_person.id if by_person else None, at=now,
+                         text=text))
+    return WriteResult("feedback.added", f"feedback recorded on {kpi.key}", {"key": kpi.key})

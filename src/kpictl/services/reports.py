@@ -1,0 +1,277 @@
+"""Reports: the portfolio and one KPI in detail, at any instant (PRODUCT §3 "As of").
+
+The database does the aggregation: the latest check-in per KPI comes from an indexed
+correlated subquery and the window counts from one grouped query, so the cost grows with the
+number of KPIs, not with the length of their history. Status and flags are then decided by
+:mod:`kpictl.services.status`, the one place the rules live.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from kpictl.domain import DEFAULTS, STATUS_ORDER, Kind, Status, Thresholds
+from kpictl.errors import InvalidInput
+from kpictl.models import (
+    Assignment,
+    Checkin,
+    Feedback,
+    Kpi,
+    KpiChange,
+    KpiTag,
+    Milestone,
+    Person,
+)
+from kpictl.schemas import (
+    AssignmentView,
+    ChangeView,
+    CheckinView,
+    FeedbackView,
+    KpiDetail,
+    KpiRow,
+    MilestoneView,
+    Report,
+    Summary,
+)
+from kpictl.services.lookups import get_kpi, handles_by_id, normalize_tag
+from kpictl.services.status import KpiFacts, evaluate
+from kpictl.timeparse import parse_cadence, parse_grace
+
+_MAINTAIN = [str(Kind.AT_LEAST), str(Kind.AT_MOST), str(Kind.RANGE)]
+
+
+def _owner_as_of(as_of: datetime):
+    """Handle of the person whose assignment covers ``as_of`` (correlated to Kpi)."""
+    return (
+        select(Person.handle)
+        .join(Assignment, Assignment.person_id == Person.id)
+        .where(
+            Assignment.kpi_id == Kpi.id,
+            Assignment.valid_from <= as_of,
+            or_(Assignment.valid_until.is_(None), Assignment.valid_until > as_of),
+        )
+        .order_by(Assignment.valid_from.desc())
+        .limit(1)
+        .correlate(Kpi)
+        .scalar_subquery()
+    )
+
+
+def _met_expression():
+    return case(
+        (Kpi.kind == str(Kind.AT_LEAST), Checkin.value >= Kpi.target),
+        (Kpi.kind == str(Kind.AT_MOST), Checkin.value <= Kpi.target),
+        (Kpi.kind == str(Kind.RANGE), and_(Checkin.value >= Kpi.low, Checkin.value <= Kpi.high)),
+        else_=False,
+    )
+
+
+def build_report(
+    *,
+    session: Session,
+    as_of: datetime,
+    now: datetime,
+    tz,
+    owner: str | None = None,
+    tag: str | None = None,
+    status: list[Status] | None = None,
+    keys: list[str] | None = None,
+    thresholds: Thresholds = DEFAULTS,
+) -> Report:
+    rows = _rows(session, as_of=as_of, tz=tz, owner=owner, tag=tag, keys=keys,
+                 thresholds=thresholds)
+    if status:
+        wanted = {str(s) for s in status}
+        rows = [r for r in rows if r.status in wanted]
+    rows.sort(key=lambda r: (STATUS_ORDER[Status(r.status)], r.due, r.key))
+    by_status = {str(s): 0 for s in Status}
+    for row in rows:
+        by_status[row.status] += 1
+    filters = {"owner": owner, "tag": tag, "status": ",".join(map(str, status or [])) or None}
+    return Report(as_of=as_of, generated_at=now, kpis=rows,
+                  summary=Summary(total=len(rows), by_status=by_status), filters=filters)
+
+
+def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=False):
+    owner_col = _owner_as_of(as_of).label("owner")
+    latest_id = (
+        select(Checkin.id)
+        .where(Checkin.kpi_id == Kpi.id, Checkin.measured_at <= as_of)
+        .order_by(Checkin.measured_at.desc(), Checkin.id.desc())
+        .limit(1)
+        .correlate(Kpi)
+        .scalar_subquery()
+    )
+    latest = aliased(Checkin)
+    stmt = select(Kpi, owner_col, latest).outerjoin(latest, latest.id == latest_id)
+    if not include_future:
+        stmt = stmt.where(Kpi.start <= as_of)
+    if keys is not None:
+        stmt = stmt.where(Kpi.key.in_(keys))
+    if tag:
+        tag = normalize_tag(tag)
+        stmt = stmt.where(Kpi.id.in_(select(KpiTag.kpi_id).where(KpiTag.tag == tag)))
+    if owner:
+        stmt = stmt.where(_owner_as_of(as_of) == owner.strip().lower())
+    result = session.execute(stmt).all()
+    ids = [k.id for k, _, _ in result]
+    if not ids:
+        return []
+
+    counts = _counts(session, ids, as_of)
+    tags: dict[int, list[str]] = {}
+    for kpi_id, value in session.execute(
+        select(KpiTag.kpi_id, KpiTag.tag).where(KpiTag.kpi_id.in_(ids)).order_by(KpiTag.tag)
+    ):
+        tags.setdefault(kpi_id, []).append(value)
+    milestones: dict[int, list[tuple[datetime, float]]] = {}
+    for kpi_id, at, value in session.execute(
+        select(Milestone.kpi_id, Milestone.at, Milestone.value).where(Milestone.kpi_id.in_(ids))
+    ):
+        milestones.setdefault(kpi_id, []).append((at, value))
+
+    rows = []
+    for kpi, owner_handle, last in result:
+        total, window, met = counts.get(kpi.id, (0, 0, 0))
+        rows.append(_row(kpi, owner_handle, last, total, window, met, tags.get(kpi.id, []),
+                         tuple(milestones.get(kpi.id, ())), as_of, tz, thresholds))
+    return rows
+
+
+def _counts(session, ids, as_of) -> dict[int, tuple[int, int, int]]:
+    """Per KPI: check-ins so far, check-ins in the KPI's window, and how many met the threshold."""
+    in_window = and_(Checkin.measured_at >= Kpi.start, Checkin.measured_at <= Kpi.due)
+    stmt = (
+        select(
+            Checkin.kpi_id,
+            func.count(),
+            func.sum(case((in_window, 1), else_=0)),
+            func.sum(case((and_(in_window, _met_expression()), 1), else_=0)),
+        )
+        .join(Kpi, Kpi.id == Checkin.kpi_id)
+        .where(Checkin.kpi_id.in_(ids), Checkin.measured_at <= as_of)
+        .group_by(Checkin.kpi_id)
+    )
+    return {kpi_id: (int(n), int(w or 0), int(m or 0)) for kpi_id, n, w, m in session.execute(stmt)}
+
+
+def _row(kpi: Kpi, owner, last: Checkin | None, total, window, met, tags, milestones, as_of, tz,
+         thresholds) -> KpiRow:
+    closed = kpi.state if kpi.state != "active" and kpi.closed_at <= as_of else None
+    cadence = parse_cadence(kpi.cadence)
+    next_due = stale_after = None
+    if closed is None:
+        next_due = cadence.add(last.measured_at if last else kpi.start, tz=tz)
+        stale_after = parse_grace(kpi.grace).add(next_due, tz=tz)
+    facts = KpiFacts(
+        kind=Kind(kpi.kind),
+        baseline=kpi.baseline,
+        target=kpi.target,
+        low=kpi.low,
+        high=kpi.high,
+        start=kpi.start,
+        due=kpi.due,
+        closed_outcome=closed,
+        latest_value=last.value if last else None,
+        latest_at=last.measured_at if last else None,
+        latest_confidence=last.confidence if last else None,
+        latest_blocker=last.blocker if last else None,
+        window_checkins=window,
+        window_met=met,
+        milestones=milestones,
+        next_checkin_due=next_due,
+        stale_after=stale_after,
+    )
+    ev = evaluate(facts, as_of, thresholds)
+    return KpiRow(
+        key=kpi.key,
+        title=kpi.title,
+        owner=owner,
+        kind=kpi.kind,
+        unit=kpi.unit,
+        baseline=kpi.baseline,
+        target=kpi.target,
+        low=kpi.low,
+        high=kpi.high,
+        start=kpi.start,
+        due=kpi.due,
+        cadence=kpi.cadence,
+        grace=kpi.grace,
+        tags=tags,
+        state=closed or "active",
+        current=last.value if last else None,
+        last_checkin_at=last.measured_at if last else None,
+        next_checkin_due=next_due,
+        checkins=total,
+        progress=_round(ev.progress),
+        progress_raw=_round(ev.progress_raw),
+        expected_progress=_round(ev.expected_progress),
+        status=str(ev.status),
+        flags=[str(f) for f in ev.flags],
+        confidence=last.confidence if last else None,
+        blocker=last.blocker if last else None,
+        forecast=None,
+        days_left=round((kpi.due - as_of).total_seconds() / 86400, 1),
+    )
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
+
+
+def build_kpi_detail(*, session: Session, key: str, as_of: datetime, now: datetime, tz,
+                     thresholds: Thresholds = DEFAULTS) -> KpiDetail:
+    kpi = get_kpi(session, key)
+    rows = _rows(session, as_of=as_of, tz=tz, owner=None, tag=None, keys=[kpi.key],
+                 thresholds=thresholds, include_future=True)
+    if not rows:  # pragma: no cover - the KPI exists, so it has a row
+        raise InvalidInput(f"KPI '{kpi.key}' has no data")
+    handles = handles_by_id(session)
+    checkins = [
+        CheckinView(value=c.value, measured_at=c.measured_at, recorded_at=c.recorded_at,
+                    by=handles.get(c.author_id), confidence=c.confidence, note=c.note,
+                    blocker=c.blocker, source=c.source, key=c.idem_key)
+        for c in session.execute(
+            select(Checkin).where(Checkin.kpi_id == kpi.id, Checkin.measured_at <= as_of)
+            .order_by(Checkin.measured_at, Checkin.id)
+        ).scalars()
+    ]
+    assignments = [
+        AssignmentView(to=handles[a.person_id], by=handles.get(a.assigned_by_id),
+                       valid_from=a.valid_from,
+                       valid_until=a.valid_until if a.valid_until and a.valid_until <= as_of
+                       else None, note=a.note)
+        for a in session.execute(
+            select(Assignment).where(Assignment.kpi_id == kpi.id, Assignment.valid_from <= as_of)
+            .order_by(Assignment.valid_from, Assignment.id)
+        ).scalars()
+    ]
+    changes = [
+        ChangeView(at=c.at, by=handles.get(c.by_id), field=c.field, old=c.old_value,
+                   new=c.new_value)
+        for c in session.execute(
+            select(KpiChange).where(KpiChange.kpi_id == kpi.id, KpiChange.at <= as_of)
+            .order_by(KpiChange.at, KpiChange.id)
+        ).scalars()
+    ]
+    feedback = [
+        FeedbackView(at=f.at, by=handles.get(f.author_id), text=f.text)
+        for f in session.execute(
+            select(Feedback).where(Feedback.kpi_id == kpi.id, Feedback.at <= as_of)
+            .order_by(Feedback.at, Feedback.id)
+        ).scalars()
+    ]
+    milestones = [
+        MilestoneView(at=m.at, value=m.value)
+        for m in session.execute(
+            select(Milestone).where(Milestone.kpi_id == kpi.id).order_by(Milestone.at)
+        ).scalars()
+    ]
+    row = rows[0]
+    return KpiDetail(as_of=as_of, generated_at=now, kpi=row,
+                     outcome=row.state if row.state != "active" else None,
+                     milestones=milestones, checkins=checkins, assignments=assignments,
+                     changes=changes, feedback=feedback)

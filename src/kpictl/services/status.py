@@ -1,0 +1,154 @@
+"""Progress, pace, staleness and status of one KPI at one instant (PRODUCT §3).
+
+Pure functions over plain values: no database, no clock. ``evaluate`` is the only entry point
+the report needs; the smaller functions are exposed for tests and for the forecast.
+
+Note that for ``increase`` and ``decrease`` the two formulas of §3, ``(v−b)/(t−b)`` and
+``(b−v)/(b−t)``, are the same number; the kinds differ in what a valid target is (above or
+below the baseline), which ``assign`` enforces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from kpictl.domain import DEFAULTS, Flag, Kind, Status, Thresholds
+
+
+@dataclass(frozen=True)
+class KpiFacts:
+    """Everything the rules need about one KPI at the instant ``as_of``."""
+
+    kind: Kind
+    baseline: float | None
+    target: float | None
+    low: float | None
+    high: float | None
+    start: datetime
+    due: datetime
+    closed_outcome: str | None  # the outcome if the KPI was closed at or before as_of
+    latest_value: float | None
+    latest_at: datetime | None
+    latest_confidence: int | None
+    latest_blocker: str | None
+    window_checkins: int = 0  # check-ins measured in [start, min(due, as_of)]
+    window_met: int = 0  # … of which met the threshold (maintain kinds)
+    milestones: tuple[tuple[datetime, float], ...] = ()
+    next_checkin_due: datetime | None = None
+    stale_after: datetime | None = None  # next_checkin_due + grace
+    forecast_probability: float | None = None
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    progress: float | None
+    progress_raw: float | None
+    expected_progress: float | None
+    status: Status
+    flags: list[Flag] = field(default_factory=list)
+
+
+def clamp(x: float, lo: float = 0.0, hi: float = 1.0) -> float:
+    return max(lo, min(hi, x))
+
+
+def raw_progress(baseline: float, target: float, value: float) -> float:
+    """Share of the way from baseline to target; negative when worse than the baseline."""
+    return (value - baseline) / (target - baseline)
+
+
+def meets_threshold(kind: Kind, value: float, *, target, low, high) -> bool:
+    if kind is Kind.AT_LEAST:
+        return value >= target
+    if kind is Kind.AT_MOST:
+        return value <= target
+    if kind is Kind.RANGE:
+        return low <= value <= high
+    raise ValueError(f"{kind} has no threshold")
+
+
+def elapsed_share(start: datetime, due: datetime, as_of: datetime) -> float:
+    span = (due - start).total_seconds()
+    if span <= 0:
+        return 1.0
+    return clamp((as_of - start).total_seconds() / span)
+
+
+def expected_value(facts: KpiFacts, as_of: datetime) -> float:
+    """Benchmark value at ``as_of``: piecewise-linear through start, milestones and due."""
+    points = [(facts.start, facts.baseline)]
+    points += [(at, v) for at, v in sorted(facts.milestones) if facts.start < at < facts.due]
+    points.append((facts.due, facts.target))
+    if as_of <= points[0][0]:
+        return points[0][1]
+    for (t0, v0), (t1, v1) in zip(points, points[1:]):
+        if as_of <= t1:
+            share = (as_of - t0).total_seconds() / (t1 - t0).total_seconds()
+            return v0 + (v1 - v0) * share
+    return points[-1][1]
+
+
+def expected_progress(facts: KpiFacts, as_of: datetime) -> float:
+    if facts.kind.is_maintain or not facts.milestones:
+        return elapsed_share(facts.start, facts.due, as_of)
+    return clamp(raw_progress(facts.baseline, facts.target, expected_value(facts, as_of)))
+
+
+def evaluate(facts: KpiFacts, as_of: datetime, thresholds: Thresholds = DEFAULTS) -> Evaluation:
+    """Status and flags by the precedence of PRODUCT §3 (first match wins)."""
+    kind = facts.kind
+    expected = expected_progress(facts, as_of)
+    progress = progress_raw = None
+    target_met = False
+    if facts.latest_value is not None:
+        if kind.is_maintain:
+            target_met = meets_threshold(
+                kind, facts.latest_value, target=facts.target, low=facts.low, high=facts.high
+            )
+            if facts.window_checkins:
+                progress = facts.window_met / facts.window_checkins
+                progress_raw = progress
+        else:
+            progress_raw = raw_progress(facts.baseline, facts.target, facts.latest_value)
+            progress = clamp(progress_raw)
+            target_met = progress_raw >= 1.0
+
+    flags: list[Flag] = []
+    if facts.closed_outcome is None:
+        if facts.stale_after is not None and as_of > facts.stale_after:
+            flags.append(Flag.STALE)
+        if as_of > facts.due and not target_met:
+            flags.append(Flag.OVERDUE)
+        if facts.latest_value is not None:
+            if facts.latest_blocker:
+                flags.append(Flag.BLOCKED)
+            conf = facts.latest_confidence
+            if conf is not None and conf <= thresholds.low_confidence:
+                flags.append(Flag.LOW_CONFIDENCE)
+        p = facts.forecast_probability
+        if p is not None and p < thresholds.forecast_miss_probability:
+            flags.append(Flag.FORECAST_MISS)
+
+    if facts.closed_outcome is not None:
+        status = Status(facts.closed_outcome)
+    elif facts.latest_value is None:
+        status = Status.NO_DATA
+    elif target_met:
+        status = Status.ON_TRACK if kind.is_maintain else Status.ACHIEVED
+    elif as_of > facts.due:
+        status = Status.OVERDUE
+    elif kind.is_maintain:
+        status = Status.OFF_TRACK
+    else:
+        gap = round(expected - progress, 9)  # 0.45 − 0.35 must not exceed 0.10
+        if gap <= thresholds.on_track_gap:
+            status = Status.ON_TRACK
+        elif gap <= thresholds.at_risk_gap:
+            status = Status.AT_RISK
+        else:
+            status = Status.OFF_TRACK
+    warning_flags = {Flag.STALE, Flag.BLOCKED, Flag.LOW_CONFIDENCE, Flag.FORECAST_MISS}
+    if status is Status.ON_TRACK and warning_flags.intersection(flags):
+        status = Status.AT_RISK
+    return Evaluation(progress, progress_raw, expected, status, flags)
