@@ -39,7 +39,8 @@ def render_report(report: Report, fmt: Format, *, tz, no_color: bool = False) ->
 
 def _summary_line(report: Report) -> str:
     parts = [f"{n} {s.replace('_', ' ')}" for s, n in report.summary.by_status.items() if n]
-    return f"{report.summary.total} KPIs: " + (", ".join(parts) if parts else "none")
+    noun = "KPI" if report.summary.total == 1 else "KPIs"
+    return f"{report.summary.total} {noun}: " + (", ".join(parts) if parts else "none")
 
 
 def _report_md(report: Report, tz) -> None:

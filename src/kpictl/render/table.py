@@ -38,14 +38,38 @@ FLAG_STYLE = {"overdue": "bold red", "stale": "yellow", "blocked": "red",
               "low_confidence": "yellow", "forecast_miss": "yellow"}
 
 
+class _TrimmedLines:
+    """File wrapper that drops the padding Rich leaves at line ends (for pipes and mail)."""
+
+    def __init__(self, file) -> None:
+        self._file = file
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        lines = (self._pending + text).split("\n")
+        self._pending = lines.pop()
+        for line in lines:
+            self._file.write(line.rstrip(" ") + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            self._file.write(self._pending.rstrip(" "))
+            self._pending = ""
+        self._file.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+
 def make_console(*, no_color: bool = False, stderr: bool = False) -> Console:
     file = sys.stderr if stderr else sys.stdout
     console = Console(file=file, highlight=False, emoji=False, markup=False,
                       no_color=no_color or None, soft_wrap=False)
-    if not console.is_terminal:
+    if not (hasattr(file, "isatty") and file.isatty()):
         # Off a TTY Rich assumes 80 columns and would truncate cells: lay out wide instead.
         width = int(os.environ.get("COLUMNS", "0") or 0)
-        console = Console(file=file, highlight=False, emoji=False, markup=False,
+        console = Console(file=_TrimmedLines(file), highlight=False, emoji=False, markup=False,
                           no_color=no_color or None, width=max(width, 200), soft_wrap=False)
     return console
 
