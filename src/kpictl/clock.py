@@ -14,7 +14,12 @@ def utcnow() -> datetime:
     """Current instant, timezone-aware UTC, truncated to whole microseconds."""
     pinned = os.environ.get("KPICTL_NOW")
     if pinned:
-        value = datetime.fromisoformat(pinned.replace("Z", "+00:00"))
+        try:
+            value = datetime.fromisoformat(pinned.replace("Z", "+00:00"))
+        except ValueError:
+            from kpictl.errors import InvalidInput
+
+            raise InvalidInput(f"invalid KPICTL_NOW {pinned!r}: use an ISO-8601 instant") from None
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)

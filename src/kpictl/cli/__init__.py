@@ -80,6 +80,16 @@ def _fail(message: str, code: int) -> None:
     raise SystemExit(code)
 
 
+def _reader_gone() -> None:
+    """The reader went away (`kpictl report | head -1`): stop quietly and successfully."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.__stdout__.fileno())
+    except (OSError, ValueError):
+        pass
+    raise SystemExit(0)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the app and map every failure to one line and an exit code."""
     from kpictl.errors import KpictlError
@@ -89,6 +99,8 @@ def main(argv: list[str] | None = None) -> None:
     except KpictlError as exc:
         _fail(exc.message, exc.exit_code)
     except typer.TyperException as exc:  # usage errors from the bundled Click
+        if type(exc).__name__ == "NoArgsIsHelpError":  # help was printed; a bare group is usage
+            raise SystemExit(2) from None
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
         ctx = getattr(exc, "ctx", None)
         hint = f" Try '{ctx.command_path} --help'." if ctx is not None else ""
@@ -98,9 +110,11 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         _fail("interrupted", 130)
     except BrokenPipeError:
-        # The reader went away (`kpictl report | head -1`): stop quietly and successfully.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        raise SystemExit(0) from None
+        _reader_gone()
+    except SystemExit as exc:
+        # Typer answers a broken pipe with exit 1 after wrapping stdout; we decided otherwise.
+        if exc.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper":
+            _reader_gone()
+        raise
     else:
         raise SystemExit(result if isinstance(result, int) else 0)
