@@ -163,3 +163,77 @@ class WriteResult:
     action: str
     message: str
     data: dict = field(default_factory=dict)
+
+
+@dataclass
+class OwnerRow:
+    """One person in `report --by owner` (`kpictl.owners/1`)."""
+
+    handle: str
+    name: str
+    active: bool
+    kpis: int
+    by_status: dict[str, int]
+    checkins_on_time: int
+    checkins_late: int
+    checkins_missed: int
+    on_time_rate: float | None
+    closed_achieved: int
+    closed_missed: int
+    hit_rate: float | None
+
+
+@dataclass
+class OwnersReport:
+    as_of: datetime
+    generated_at: datetime
+    owners: list[OwnerRow]
+
+
+@dataclass
+class DigestCheckin:
+    key: str
+    value: float
+    measured_at: datetime
+    by: str | None
+    note: str | None
+    blocker: str | None
+
+
+@dataclass
+class StatusChange:
+    key: str
+    owner: str | None
+    before: str | None
+    after: str
+
+
+@dataclass
+class MissedCheckin:
+    key: str
+    owner: str | None
+    due_by: datetime
+
+
+@dataclass
+class KpiEvent:
+    key: str
+    owner: str | None
+    at: datetime
+    detail: str | None
+
+
+@dataclass
+class Digest:
+    """`report --since D` / `--week this|last` (`kpictl.digest/1`)."""
+
+    since: datetime
+    until: datetime
+    generated_at: datetime
+    checkins: list[DigestCheckin]
+    status_changes: list[StatusChange]
+    missed_checkins: list[MissedCheckin]
+    new_kpis: list[KpiEvent]
+    reassigned: list[KpiEvent]
+    closed: list[KpiEvent]
+    summary: dict[str, int]

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from kpictl.cli.common import AsOfOption, FormatOption, JsonOption, choose_format, state
 from kpictl.domain import Status
+
+
+class Week(StrEnum):
+    THIS = "this"
+    LAST = "last"
+
+
+class GroupBy(StrEnum):
+    OWNER = "owner"
 
 
 def report(
@@ -22,6 +32,18 @@ def report(
         typer.Option("--status", case_sensitive=False, help="Only these statuses; repeat."),
     ] = None,
     as_of: AsOfOption = None,
+    since: Annotated[
+        str | None, typer.Option("--since", metavar="DATE",
+                                 help="Digest of what happened from DATE until --as-of/now.")
+    ] = None,
+    week: Annotated[
+        Week | None, typer.Option("--week", case_sensitive=False,
+                                  help="Digest of this or last ISO week.")
+    ] = None,
+    by: Annotated[
+        GroupBy | None, typer.Option("--by", case_sensitive=False,
+                                     help="Accountability per owner.")
+    ] = None,
     fail_on: Annotated[
         str | None,
         typer.Option("--fail-on", metavar="LIST",
@@ -33,7 +55,10 @@ def report(
 ) -> None:
     """Show where every KPI stands: status, progress against pace, flags.
 
-    Example: kpictl report --owner ana --format md
+    Views: the portfolio (default), one KPI in detail (KEY), accountability per owner
+    (--by owner), and a digest of a window (--since DATE or --week this|last).
+
+    Example: kpictl report --week last --format md
     """
     from kpictl.domain import Flag
     from kpictl.errors import FailOnMatched, InvalidInput
@@ -53,6 +78,43 @@ def report(
                                f"use any of {', '.join(sorted(known))}")
     tz = st.zone()
     fmt_ = choose_format(fmt, as_json)
+    views = [name for name, given in (("KEY", key), ("--by", by), ("--since", since),
+                                      ("--week", week)) if given]
+    if len(views) > 1:
+        raise InvalidInput(f"{' and '.join(views)} are different views: give one of them")
+    if (by or since or week) and (owner or tag or status):
+        raise InvalidInput("--owner, --tag and --status filter the portfolio; they do not "
+                           "combine with --by, --since or --week")
+    if since or week:
+        from kpictl.render.accountability import render_digest
+        from kpictl.services.accountability import build_digest
+        from kpictl.timeparse import week_window
+
+        if week:
+            start, end = week_window(str(week), now=instant, tz=tz)
+            until = min(end, instant)
+        else:
+            start = st.when(since, option="--since", bound="start", now=now)
+            until = instant
+        if start >= until:
+            raise InvalidInput("--since must be before --as-of (or now)")
+        with st.open_db().session() as session:
+            digest = build_digest(session=session, since=start, until=until, now=now, tz=tz)
+        render_digest(digest, fmt_, tz=tz, no_color=st.no_color)
+        return
+    if by:
+        from kpictl.render.accountability import render_owners
+        from kpictl.services.accountability import build_owner_report
+
+        with st.open_db().session() as session:
+            owners = build_owner_report(session=session, as_of=instant, now=now, tz=tz)
+        render_owners(owners, fmt_, tz=tz, no_color=st.no_color)
+        if fail_set:
+            hits = [o.handle for o in owners.owners
+                    if any(o.by_status.get(s, 0) for s in fail_set)]
+            if hits:
+                raise FailOnMatched(f"--fail-on matched owners: {', '.join(hits)}")
+        return
     db = st.open_db()
     with db.session() as session:
         if key:

@@ -154,6 +154,7 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
                            else "") + (f" {r.unit}" if r.unit else ""))),
         ("Window", t.text(f"{t.local_date(r.start, tz)} → {t.local_date(r.due, tz)}")),
         ("Progress", t.bar(r.progress)),
+        ("Trend", t.text(t.sparkline([c.value for c in detail.checkins]) or None, "cyan")),
         ("Expected", t.text("—" if r.expected_progress is None
                             else f"{r.expected_progress * 100:.0f}%")),
         ("Current", t.text(t.number(r.current, r.unit))),

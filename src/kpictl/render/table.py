@@ -130,3 +130,17 @@ def new_table(title: str | None = None, caption: str | None = None) -> Table:
     return Table(title=Text(title) if title else None, caption=Text(caption) if caption else None,
                  box=box.SIMPLE_HEAVY, show_edge=False, pad_edge=False, header_style="bold",
                  title_justify="left", caption_justify="left")
+
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float], width: int = 24) -> str:
+    """The last ``width`` values as a one-line trend (flat data draws a flat line)."""
+    values = values[-width:]
+    if not values:
+        return ""
+    lo, hi = min(values), max(values)
+    if hi == lo:
+        return SPARK[3] * len(values)
+    return "".join(SPARK[round((v - lo) / (hi - lo) * (len(SPARK) - 1))] for v in values)

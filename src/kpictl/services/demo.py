@@ -112,7 +112,7 @@ def build_demo(*, session: Session, now: datetime, day_start: datetime) -> dict:
             if at > now:
                 break
             share = (at - start) / (due - start)
-            record_checkin(session=session, now=now, key=key, at=at,
+            record_checkin(session=session, now=at, key=key, at=at,
                            value=_value(kind, b, t, low, high, share, rng, pace, noise),
                            confidence=max(0, min(10, confidence + rng.randint(-1, 1))),
                            source="demo", idem_key=f"demo-{key}-{day}")

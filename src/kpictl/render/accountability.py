@@ -1,0 +1,127 @@
+"""Renderers for `report --by owner` and the digest (`report --since` / `--week`)."""
+
+from __future__ import annotations
+
+import sys
+
+from kpictl.domain import Format
+from kpictl.render import machine
+from kpictl.schemas import Digest, OwnersReport
+
+OWNER_COLUMNS = ["handle", "name", "active", "kpis", "on_track", "at_risk", "off_track", "overdue",
+                 "no_data", "checkins_on_time", "checkins_late", "checkins_missed", "on_time_rate",
+                 "closed_achieved", "closed_missed", "hit_rate"]
+_COUNTED = ("on_track", "at_risk", "off_track", "overdue", "no_data")
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x * 100:.0f}%"
+
+
+def render_owners(report: OwnersReport, fmt: Format, *, tz, no_color: bool = False) -> None:
+    if fmt is Format.JSON:
+        machine.write_json(machine.envelope("owners", report.generated_at, as_of=report.as_of,
+                                            owners=report.owners))
+        return
+    if fmt is Format.JSONL:
+        machine.write_jsonl(machine.envelope("owners", report.generated_at, as_of=report.as_of),
+                            [machine.plain(o) for o in report.owners])
+        return
+    flat = [{**machine.plain(o), **o.by_status} for o in report.owners]
+    if fmt is Format.CSV:
+        machine.write_csv(OWNER_COLUMNS, flat)
+        return
+    headers = ["Owner", "KPIs", "On track", "At risk", "Off track", "Overdue", "No data",
+               "Check-ins on time", "Late", "Missed", "Hit rate"]
+    rows = [[o.handle, o.kpis, *(o.by_status[s] for s in _COUNTED),
+             f"{o.checkins_on_time} ({_pct(o.on_time_rate)})", o.checkins_late,
+             o.checkins_missed,
+             f"{_pct(o.hit_rate)} of {o.closed_achieved + o.closed_missed}"]
+            for o in report.owners]
+    if fmt is Format.MD:
+        sys.stdout.write(f"# Accountability by owner — {report.as_of.astimezone(tz):%Y-%m-%d}\n\n")
+        machine.write_md_table(headers, rows)
+        return
+    from kpictl.render import table as t
+
+    console = t.make_console(no_color=no_color)
+    grid = t.new_table(title=f"Accountability by owner as of "
+                             f"{report.as_of.astimezone(tz):%Y-%m-%d %H:%M} {tz.name}")
+    for h in headers:
+        grid.add_column(h, justify="left" if h == "Owner" else "right", no_wrap=True)
+    for o, row in zip(report.owners, rows):
+        cells = [t.text(o.handle, "bold" if o.active else "dim")]
+        for i, value in enumerate(row[1:], start=1):
+            style = ""
+            if headers[i] in ("Overdue", "Off track", "Missed") and value:
+                style = "red"
+            elif headers[i] == "At risk" and value:
+                style = "yellow"
+            cells.append(t.text(value, style))
+        grid.add_row(*cells)
+    console.print(grid)
+
+
+def render_digest(digest: Digest, fmt: Format, *, tz, no_color: bool = False) -> None:
+    if fmt in (Format.JSON, Format.JSONL, Format.CSV):
+        doc = machine.envelope("digest", digest.generated_at, since=digest.since,
+                               until=digest.until, summary=digest.summary,
+                               checkins=digest.checkins, status_changes=digest.status_changes,
+                               missed_checkins=digest.missed_checkins, new_kpis=digest.new_kpis,
+                               reassigned=digest.reassigned, closed=digest.closed)
+        if fmt is Format.JSON:
+            machine.write_json(doc)
+            return
+        events = []
+        for section in ("checkins", "status_changes", "missed_checkins", "new_kpis",
+                        "reassigned", "closed"):
+            events += [{"type": section, **item} for item in doc[section]]
+        if fmt is Format.JSONL:
+            header = {k: v for k, v in doc.items() if k not in dict.fromkeys(
+                ["checkins", "status_changes", "missed_checkins", "new_kpis", "reassigned",
+                 "closed"])}
+            machine.write_jsonl(header, events)
+        else:
+            machine.write_csv(["type", "key", "owner", "by", "at", "measured_at", "due_by",
+                               "value", "before", "after", "detail", "note", "blocker"], events)
+        return
+    day = lambda d: d.astimezone(tz).strftime("%Y-%m-%d %H:%M")  # noqa: E731
+    sections = [
+        ("Status changes", ["KPI", "Owner", "Before", "After"],
+         [[c.key, c.owner, c.before or "new", c.after] for c in digest.status_changes]),
+        ("Missed check-ins", ["KPI", "Owner", "Due by"],
+         [[m.key, m.owner, day(m.due_by)] for m in digest.missed_checkins]),
+        ("Check-ins", ["Measured", "KPI", "Value", "By", "Note"],
+         [[day(c.measured_at), c.key, c.value, c.by,
+           (c.note or "") + (f" [blocker: {c.blocker}]" if c.blocker else "")]
+          for c in digest.checkins]),
+        ("New KPIs", ["KPI", "Owner", "Start", "Title"],
+         [[e.key, e.owner, day(e.at), e.detail] for e in digest.new_kpis]),
+        ("Reassigned", ["KPI", "To", "At", ""],
+         [[e.key, e.owner, day(e.at), e.detail] for e in digest.reassigned]),
+        ("Closed", ["KPI", "Owner", "At", "Outcome"],
+         [[e.key, e.owner, day(e.at), e.detail] for e in digest.closed]),
+    ]
+    title = f"Digest {day(digest.since)} → {day(digest.until)} ({tz.name})"
+    counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in digest.summary.items())
+    if fmt is Format.MD:
+        sys.stdout.write(f"# {title}\n\n{counts}\n")
+        for name, headers, rows in sections:
+            if rows:
+                sys.stdout.write(f"\n## {name}\n\n")
+                machine.write_md_table(headers, rows)
+        return
+    from kpictl.render import table as t
+
+    console = t.make_console(no_color=no_color)
+    console.print(t.text(title, "bold"))
+    console.print(t.text(counts))
+    for name, headers, rows in sections:
+        if not rows:
+            continue
+        grid = t.new_table(title=name)
+        for h in headers:
+            grid.add_column(h)
+        for row in rows:
+            grid.add_row(*(t.text(v if not isinstance(v, float) else t.number(v)) for v in row))
+        console.print(grid)
