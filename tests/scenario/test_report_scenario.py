@@ -142,7 +142,7 @@ def test_report_fail_on_exits_5_after_printing(scenario):
     assert result.stderr.strip() == (
         "kpictl: error: --fail-on matched 3 KPI(s): inc.overdue, inc.stale, inc.no-data"
     )
-    clean = scenario("report", "--owner", "ben", "--fail-on", "overdue,stale", "-q")
+    clean = scenario("-q", "report", "--owner", "ben", "--fail-on", "overdue,stale")
     assert clean.exit_code == 0
     assert scenario("report", "--fail-on", "green").exit_code == 2
 
