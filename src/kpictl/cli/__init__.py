@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from kpictl import __version__
-from kpictl.cli import checkins, db, demo, kpis, people, reports
+from kpictl.cli import checkins, db, demo, kpis, people, reports, schema
 from kpictl.cli.common import State
 
 app = typer.Typer(
@@ -70,6 +70,7 @@ kpis.register(app)
 checkins.register(app)
 reports.register(app)
 demo.register(app)
+schema.register(app)
 
 
 def _fail(message: str, code: int) -> None:
@@ -104,7 +105,10 @@ def main(argv: list[str] | None = None) -> None:
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
         ctx = getattr(exc, "ctx", None)
         hint = f" Try '{ctx.command_path} --help'." if ctx is not None else ""
-        _fail(message.rstrip(".") + "." + hint, getattr(exc, "exit_code", 2))
+        message = message.strip()
+        if not message.endswith((".", "?", ")")):
+            message += "."
+        _fail(message + hint, getattr(exc, "exit_code", 2))
     except typer.Abort:
         _fail("aborted", 130)
     except KeyboardInterrupt:
