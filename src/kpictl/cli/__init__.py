@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> None:
         ctx = getattr(exc, "ctx", None)
         hint = f" Try '{ctx.command_path} --help'." if ctx is not None else ""
         message = message.strip()
-        if not message.endswith((".", "?", ")")):
+        if not message.endswith((".", "?")):
             message += "."
         _fail(message + hint, getattr(exc, "exit_code", 2))
     except typer.Abort:

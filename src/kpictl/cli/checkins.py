@@ -49,4 +49,5 @@ def checkin(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("checkin")(checkin)
+    # Negative values (`kpictl checkin net.change -2`) must not be mistaken for options.
+    app.command("checkin", context_settings={"ignore_unknown_options": True})(checkin)

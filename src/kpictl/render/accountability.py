@@ -103,7 +103,10 @@ def render_digest(digest: Digest, fmt: Format, *, tz, no_color: bool = False) ->
          [[e.key, e.owner, day(e.at), e.detail] for e in digest.closed]),
     ]
     title = f"Digest {day(digest.since)} → {day(digest.until)} ({tz.name})"
-    counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in digest.summary.items())
+    labels = {"checkins": "check-ins", "missed_checkins": "missed check-ins",
+              "new_kpis": "new KPIs"}
+    counts = ", ".join(f"{n} {labels.get(k, k.replace('_', ' '))}"
+                       for k, n in digest.summary.items())
     if fmt is Format.MD:
         sys.stdout.write(f"# {title}\n\n{counts}\n")
         for name, headers, rows in sections:

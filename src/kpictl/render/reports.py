@@ -100,8 +100,11 @@ def _report_table(report: Report, tz, no_color: bool) -> None:
             t.text(t.local_date(r.last_checkin_at, tz)), t.flags_text(r.flags),
         )
     if not report.kpis:
-        console.print(t.text("No KPIs match. Create one with `kpictl assign KEY --to HANDLE "
-                             "--target N --due DATE`."))
+        filtered = any(report.filters.values()) or report.as_of != report.generated_at
+        console.print(t.text(
+            f"No KPIs match these filters as of {as_of:%Y-%m-%d %H:%M}." if filtered else
+            "No KPIs yet. Create one with `kpictl assign KEY --to HANDLE --target N --due DATE`."
+        ))
         return
     console.print(grid)
 
