@@ -160,3 +160,36 @@ def test_racing_first_runs_migrate_exactly_once(tmp_path):
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0] * 8, [e for _, e in outputs]
     assert sorted(o.strip() for o, _ in outputs) == ["current"] * 7 + ["migrated"]
+
+
+def test_a_file_that_is_not_a_database_is_a_runtime_error(run, tmp_path):
+    bogus = tmp_path / "notes.db"
+    bogus.write_text("shopping list\n")
+    result = run("--db", str(bogus), "report")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == f"kpictl: error: database error at {bogus}: file is not a database\n"
+    assert bogus.read_text() == "shopping list\n"
+
+
+def test_a_database_from_a_newer_kpictl_is_refused(run, tmp_path):
+    target = tmp_path / "future.db"
+    assert run("--db", str(target), "db", "upgrade").exit_code == 0
+    import sqlite3
+
+    with sqlite3.connect(target) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0099'")
+    result = run("--db", str(target), "report")
+    assert result.exit_code == 1
+    assert "has schema '0099', which this kpictl (0001) does not know" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_db_upgrade_and_path(run, tmp_path):
+    target = tmp_path / "sub" / "team.db"
+    assert run("--db", str(target), "db", "path").stdout == f"{target}\n"
+    assert not target.exists()  # `db path` only tells
+    first = run("--db", str(target), "db", "upgrade")
+    assert (first.exit_code, first.stderr) == (0, f"upgraded schema 0001: {target}\n")
+    again = run("--db", str(target), "db", "upgrade")
+    assert again.stderr == f"already at schema 0001: {target}\n"

@@ -27,11 +27,11 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
-from kpictl.errors import InvalidInput, RuntimeFailure
+from kpictl.errors import Conflict, InvalidInput, RuntimeFailure
 
 #: Alembic revision this code expects; a test checks it equals the migrations' head.
 SCHEMA_REVISION = "0001"
@@ -173,13 +173,18 @@ def translate_errors(url: URL) -> Iterator[None]:
     """Turn driver errors into one-line :class:`RuntimeFailure` messages without secrets."""
     try:
         yield
-    except OperationalError as exc:
-        detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
-        raise RuntimeFailure(f"database error at {describe(url)}: {redact(detail)}") from None
+    except IntegrityError as exc:
+        # A constraint that the services check first, lost to a concurrent writer.
+        raise Conflict(f"conflicting write: {_first_line(exc)}; try again") from None
     except DBAPIError as exc:
         if exc.connection_invalidated:
             raise RuntimeFailure(f"lost the connection to {describe(url)}") from None
-        raise
+        raise RuntimeFailure(f"database error at {describe(url)}: {_first_line(exc)}") from None
+
+
+def _first_line(exc: DBAPIError) -> str:
+    detail = str(exc.orig if exc.orig is not None else exc).strip()
+    return redact(detail.splitlines()[0] if detail else type(exc).__name__)
 
 
 def open_database(target: str | None, *, migrate: bool = True) -> Database:
@@ -229,6 +234,7 @@ def upgrade(db: Database) -> bool:
     """Run Alembic to head under a database-wide lock; return True if anything was applied."""
     from alembic import command
     from alembic.config import Config
+    from alembic.util.exc import CommandError
 
     with translate_errors(db.url), db.write_engine().connect() as conn:
         if db.is_sqlite:
@@ -245,6 +251,12 @@ def upgrade(db: Database) -> bool:
         config = Config()
         config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
         config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+        try:
+            command.upgrade(config, "head")
+        except CommandError:
+            raise RuntimeFailure(
+                f"the database at {db.location} has schema {before!r}, which this kpictl "
+                f"({SCHEMA_REVISION}) does not know: upgrade kpictl"
+            ) from None
         conn.commit()
         return True
