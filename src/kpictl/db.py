@@ -79,7 +79,7 @@ def resolve_url(target: str | None) -> URL:
     if "://" in target:
         try:
             url = make_url(target)
-        except ArgumentError:
+        except (ArgumentError, ValueError):
             raise InvalidInput(f"invalid --db URL {redact(target)!r}") from None
         if url.drivername == "postgresql" or url.drivername == "postgres":
             url = url.set(drivername="postgresql+psycopg")

@@ -28,18 +28,29 @@ def demo(
 
     from kpictl.db import default_db_path, open_database
     from kpictl.domain import Format
+    from kpictl.errors import Conflict, InvalidInput, RuntimeFailure
     from kpictl.render.reports import render_report
     from kpictl.services.demo import build_demo
     from kpictl.services.reports import build_report
 
     st = state(ctx)
     target = (path or default_db_path().with_name("demo.db")).expanduser().absolute()
+    if target.is_dir():
+        raise InvalidInput(f"--path {target} is a directory; give a file name such as demo.db")
+    if target.exists() and not is_demo_database(target):
+        raise Conflict(f"{target} exists and is not a kpictl demo database; the demo never "
+                       "replaces other files (choose another --path)")
     for suffix in ("", "-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
+        try:
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+        except OSError as exc:
+            raise RuntimeFailure(f"cannot replace the demo database {target}: "
+                                 f"{exc.strerror}") from None
     now = st.now()
     tz = st.zone()
     day_start = st.when("today", option="--start", now=now)
     db = open_database(str(target))
+    mark_demo_database(db)
     with db.session(write=True) as session:
         counts = build_demo(session=session, now=now, day_start=day_start)
     with db.session() as session:
@@ -57,6 +68,33 @@ def demo(
         f"  kpictl --db {quoted} checkin sales.pipeline 390000 --confidence 6\n"
         f"  export KPICTL_DB={quoted}   # make it the default for this shell"
     )
+
+
+#: SQLite `PRAGMA application_id` of demo databases ("kpid"), so a rebuild only ever
+#: replaces a file that an earlier `kpictl demo` made.
+DEMO_APPLICATION_ID = 0x6B706964
+
+
+def is_demo_database(path: Path) -> bool:
+    import sqlite3
+
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(100)
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error):
+        return False
+    return header.startswith(b"SQLite format 3") and app_id == DEMO_APPLICATION_ID
+
+
+def mark_demo_database(db) -> None:
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql(f"PRAGMA application_id = {DEMO_APPLICATION_ID}")
+        conn.commit()
 
 
 def register(app: typer.Typer) -> None:

@@ -23,7 +23,7 @@ class GroupBy(StrEnum):
 def report(
     ctx: typer.Context,
     key: Annotated[
-        str | None, typer.Argument(metavar="[KEY]", help="Show one KPI in detail.")
+        str | None, typer.Argument(metavar="KEY", help="Show one KPI in detail.")
     ] = None,
     owner: Annotated[str | None, typer.Option("--owner", metavar="HANDLE")] = None,
     tag: Annotated[str | None, typer.Option("--tag", metavar="TAG")] = None,

@@ -251,7 +251,7 @@ def render_people(people: list[PersonView], fmt: Format, *, now, no_color: bool 
 
 def render_person(detail: PersonDetail, fmt: Format, *, now, tz, no_color: bool = False) -> None:
     if fmt in (Format.JSON, Format.JSONL):
-        machine.write_json(machine.envelope("person", now, person=detail.person,
+        machine.write_json(machine.envelope("person", now, as_of=now, person=detail.person,
                                             kpis=detail.kpis))
         return
     if fmt is Format.CSV:

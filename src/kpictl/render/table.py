@@ -7,7 +7,6 @@ laid out wide enough that keys are never cut with ``…``.
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import datetime
 
@@ -62,15 +61,18 @@ class _TrimmedLines:
         return False
 
 
+OFF_TTY_WIDTH = 10_000
+
+
 def make_console(*, no_color: bool = False, stderr: bool = False) -> Console:
     file = sys.stderr if stderr else sys.stdout
     console = Console(file=file, highlight=False, emoji=False, markup=False,
                       no_color=no_color or None, soft_wrap=False)
     if not (hasattr(file, "isatty") and file.isatty()):
-        # Off a TTY Rich assumes 80 columns and would truncate cells: lay out wide instead.
-        width = int(os.environ.get("COLUMNS", "0") or 0)
+        # Off a TTY Rich assumes 80 columns and would cut cells with "…". Tables are not
+        # expanded, so an unbounded width lets each take its natural width (pipes, mail).
         console = Console(file=_TrimmedLines(file), highlight=False, emoji=False, markup=False,
-                          no_color=no_color or None, width=max(width, 200), soft_wrap=False)
+                          no_color=no_color or None, width=OFF_TTY_WIDTH, soft_wrap=False)
     return console
 
 

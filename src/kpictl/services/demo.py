@@ -69,6 +69,10 @@ KPIS = [
      80, "monthly", ["leadership"], (1.0, 0.0, 0, 6)),
     ("qa.escaped-bugs", "Bugs escaped to production", "fay", Kind.AT_MOST, None, 4, None, None,
      "bugs", 60, 120, "weekly", ["quality"], None),
+    ("sales.upsell", "Upsell revenue from existing customers", "gus", Kind.INCREASE, 0, 40_000,
+     None, None, "EUR", 150, -40, "biweekly", ["sales", "customer"], (0.6, 0.05, 40, 5)),
+    ("mkt.webinars", "Webinars hosted", "dara", Kind.INCREASE, 0, 6, None, None, "webinars", 60,
+     30, "monthly", ["marketing", "content"], (0.5, 0.0, 6, 5)),
     ("sales.renewals", "Renewal rate", "ana", Kind.AT_LEAST, None, 92, None, None, "%", 150, -30,
      "monthly", ["sales", "customer"], (1.0, 0.02, 0, 8)),
 ]
@@ -130,4 +134,8 @@ def build_demo(*, session: Session, now: datetime, day_start: datetime) -> dict:
            by="maya", note="Gus is overloaded; Ben takes the backlog", spec=KpiSpec())
     close_kpi(session=session, now=now - timedelta(days=2), key="sales.renewals",
               outcome=Outcome.ACHIEVED, by="maya", note="94 % renewal rate for the period")
+    close_kpi(session=session, now=now - timedelta(days=38), key="sales.upsell",
+              outcome=Outcome.MISSED, by="maya", note="Reached 60 % of target; pricing too high")
+    close_kpi(session=session, now=now - timedelta(days=5), key="mkt.webinars",
+              outcome=Outcome.CANCELLED, by="maya", note="Replaced by the partner program")
     return {"people": len(TEAM), "kpis": len(KPIS), "checkins": checkins + 1}

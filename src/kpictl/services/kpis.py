@@ -261,6 +261,8 @@ def _update(session, now, when, kpi, spec, tags, owner, by_person, note) -> Writ
                                   old_value=_text(current[name]), new_value=_text(proposed[name])))
             setattr(kpi, name, str(proposed[name]) if name == "kind" else proposed[name])
             changes.append(name)
+    if "start" in changes:
+        _move_first_assignment(session, kpi)
     if tags is not None:
         old_tags = _tags_of(session, kpi.id)
         if tags != old_tags:
@@ -283,6 +285,20 @@ def _update(session, now, when, kpi, spec, tags, owner, by_person, note) -> Writ
     kpi.updated_at = now
     return WriteResult("kpi.updated", f"updated {kpi.key}: {', '.join(changes)}",
                        {"key": kpi.key, "changes": changes})
+
+
+def _move_first_assignment(session: Session, kpi: Kpi) -> None:
+    """The first assignment is effective from the KPI's start: keep it so when start moves."""
+    rows = session.execute(
+        select(Assignment).where(Assignment.kpi_id == kpi.id)
+        .order_by(Assignment.valid_from, Assignment.id)
+    ).scalars().all()
+    if len(rows) > 1 and kpi.start >= rows[1].valid_from:
+        raise InvalidInput(
+            f"--start {kpi.start:%Y-%m-%d %H:%M} UTC is not before the first reassignment "
+            f"({rows[1].valid_from:%Y-%m-%d %H:%M} UTC)"
+        )
+    rows[0].valid_from = kpi.start
 
 
 def _reassign(session, now, when, kpi, owner: Person, by_id, note) -> None:
