@@ -26,7 +26,7 @@ from kpictl.schemas import (
     SkillView,
 )
 
-SCHEMA_NAMES = ["kpi", "people", "person", "report"]
+SCHEMA_NAMES = ["digest", "kpi", "owners", "people", "person", "report"]
 KEYS = ["sales.arr", "support.backlog", "ops.uptime", "ops.incidents", "eng.latency",
         "ops.legacy"]
 
@@ -147,14 +147,14 @@ def test_schema_unknown_name_is_not_found(run):
     result = run("schema", "reprot")
     assert (result.exit_code, result.stdout) == (3, "")
     assert result.stderr == ("kpictl: error: no schema 'reprot'; did you mean 'report'? "
-                             "Choose one of kpi, people, person, report\n")
+                             "Choose one of digest, kpi, owners, people, person, report\n")
 
 
 def test_schema_unknown_name_without_a_close_match(run):
     result = run("schema", "zzz")
     assert (result.exit_code, result.stdout) == (3, "")
-    assert result.stderr == ("kpictl: error: no schema 'zzz'; choose one of kpi, people, "
-                             "person, report\n")
+    assert result.stderr == ("kpictl: error: no schema 'zzz'; choose one of digest, kpi, "
+                             "owners, people, person, report\n")
 
 
 def test_schema_does_not_import_the_database_layer():
@@ -403,3 +403,30 @@ def test_person_schema_rejects_broken_documents(team):
     v = validator(schema_of(team, "person"))
     doc = document(team, "people", "show", "ana", "--json")
     assert accepted_mutations(v, doc, PERSON_MUTATIONS) == []
+
+
+# --- accountability and digest --------------------------------------------------------------
+
+
+def test_report_by_owner_json_matches_schema(team):
+    v = validator(schema_of(team, "owners"))
+    for args in ((), ("--as-of", "-1w")):
+        doc = document(team, "report", "--by", "owner", "--json", *args)
+        assert_valid(v, doc)
+    assert {o["handle"] for o in doc["owners"]} == {"ana", "bob"}
+    broken = {**doc, "owners": [{**doc["owners"][0], "hit_rate": 1.5}]}
+    assert not v.is_valid(broken)
+    assert not v.is_valid({k: val for k, val in doc.items() if k != "as_of"})
+
+
+def test_report_digest_json_matches_schema(team):
+    v = validator(schema_of(team, "digest"))
+    doc = document(team, "report", "--since", "-40d", "--json")
+    assert_valid(v, doc)
+    # The window holds every kind of event the team fixture made.
+    assert doc["checkins"] and doc["status_changes"] and doc["reassigned"] and doc["closed"]
+    assert doc["new_kpis"] and doc["missed_checkins"]
+    assert_valid(v, document(team, "report", "--week", "last", "--json"))
+    broken = {**doc, "status_changes": [{**doc["status_changes"][0], "after": "green"}]}
+    assert not v.is_valid(broken)
+    assert not v.is_valid({**doc, "since": "2026-11-01T00:00:00"})

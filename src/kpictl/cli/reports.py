@@ -99,7 +99,8 @@ def report(
         if start >= until:
             raise InvalidInput("--since must be before --as-of (or now)")
         with st.open_db().session() as session:
-            digest = build_digest(session=session, since=start, until=until, now=now, tz=tz)
+            digest = build_digest(session=session, since=start, until=until, now=now, tz=tz,
+                                  include_until=until == instant)
         render_digest(digest, fmt_, tz=tz, no_color=st.no_color)
         return
     if by:

@@ -110,8 +110,16 @@ def build_owner_report(*, session: Session, as_of: datetime, now: datetime, tz,
 
 
 def build_digest(*, session: Session, since: datetime, until: datetime, now: datetime, tz,
-                 thresholds: Thresholds = DEFAULTS) -> Digest:
-    """What happened in ``[since, until)``: check-ins, status changes, misses, KPI events."""
+                 include_until: bool = True, thresholds: Thresholds = DEFAULTS) -> Digest:
+    """What happened from ``since`` to ``until``: check-ins, status changes, misses, moves.
+
+    The window includes ``until`` when it is the report instant (events "as of now" count) and
+    excludes it when it is the start of the next period (``--week``), so weeks never overlap.
+    """
+
+    def within(t: datetime) -> bool:
+        return since <= t and (t <= until if include_until else t < until)
+
     before = {r.key: r for r in build_report(session=session, as_of=since, now=now, tz=tz,
                                              thresholds=thresholds).kpis}
     after = build_report(session=session, as_of=until, now=now, tz=tz, thresholds=thresholds)
@@ -126,7 +134,9 @@ def build_digest(*, session: Session, since: datetime, until: datetime, now: dat
         DigestCheckin(key=kpi_rows[c.kpi_id].key, value=c.value, measured_at=c.measured_at,
                       by=handles.get(c.author_id), note=c.note, blocker=c.blocker)
         for c in session.execute(
-            select(Checkin).where(Checkin.measured_at >= since, Checkin.measured_at < until)
+            select(Checkin).where(Checkin.measured_at >= since,
+                                  Checkin.measured_at <= until if include_until
+                                  else Checkin.measured_at < until)
             .order_by(Checkin.measured_at, Checkin.id)
         ).scalars()
     ]
@@ -138,16 +148,16 @@ def build_digest(*, session: Session, since: datetime, until: datetime, now: dat
         if kpi.start > until:
             continue
         for slot in _slots(kpi, until, tz, times):
-            if since <= slot.deadline < until and slot.outcome == "missed":
+            if within(slot.deadline) and slot.outcome == "missed":
                 missed.append(MissedCheckin(kpi.key, owner_at(assignments, slot.deadline),
                                             slot.deadline))
-        if since <= kpi.start < until:
+        if within(kpi.start):
             new.append(KpiEvent(kpi.key, owner_at(assignments, kpi.start), kpi.start, kpi.title))
         for previous, current in zip(assignments, assignments[1:]):
-            if since <= current[0] < until:
+            if within(current[0]):
                 reassigned.append(KpiEvent(kpi.key, current[2], current[0],
                                            f"from {previous[2]}"))
-        if kpi.state != "active" and kpi.closed_at and since <= kpi.closed_at < until:
+        if kpi.state != "active" and kpi.closed_at and within(kpi.closed_at):
             closed.append(KpiEvent(kpi.key, owner_at(assignments, kpi.closed_at), kpi.closed_at,
                                    kpi.state))
     by_time = lambda e: (e.at, e.key)  # noqa: E731
