@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
@@ -260,3 +261,25 @@ def upgrade(db: Database) -> bool:
             ) from None
         conn.commit()
         return True
+
+
+class days_between(sa.sql.expression.FunctionElement):  # noqa: N801 - a SQL function
+    """``later − earlier`` in fractional days, in SQL, on every backend we support."""
+
+    type = sa.Float()
+    inherit_cache = True
+    name = "days_between"
+
+
+@compiles(days_between, "sqlite")
+def _days_between_sqlite(element, compiler, **kw):
+    later, earlier = list(element.clauses)
+    return (f"(julianday({compiler.process(later, **kw)}) - "
+            f"julianday({compiler.process(earlier, **kw)}))")
+
+
+@compiles(days_between, "postgresql")
+def _days_between_pg(element, compiler, **kw):
+    later, earlier = list(element.clauses)
+    return (f"(EXTRACT(EPOCH FROM ({compiler.process(later, **kw)} - "
+            f"{compiler.process(earlier, **kw)})) / 86400.0)")

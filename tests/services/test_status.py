@@ -427,11 +427,21 @@ def test_evaluate_off_track_with_warning_stays_off_track():
 
 def test_evaluate_all_flags_in_order():
     f = facts(latest_value=50.0, latest_blocker="legal", latest_confidence=2,
-              stale_after=at(9), forecast_probability=0.2)
-    ev = evaluate(f, at(11))
-    assert ev.status is Status.OVERDUE
-    assert ev.flags == [Flag.STALE, Flag.OVERDUE, Flag.BLOCKED, Flag.LOW_CONFIDENCE,
-                        Flag.FORECAST_MISS]
+              stale_after=at(4), forecast_probability=0.2)
+    before_due = evaluate(f, at(5))
+    assert before_due.status is Status.AT_RISK
+    assert before_due.flags == [Flag.STALE, Flag.BLOCKED, Flag.LOW_CONFIDENCE,
+                                Flag.FORECAST_MISS]
+    # Once the due date has passed, `overdue` says it all: the forecast no longer warns.
+    after_due = evaluate(f, at(11))
+    assert after_due.status is Status.OVERDUE
+    assert after_due.flags == [Flag.STALE, Flag.OVERDUE, Flag.BLOCKED, Flag.LOW_CONFIDENCE]
+
+
+def test_evaluate_forecast_miss_is_not_raised_once_the_target_is_met():
+    ev = evaluate(facts(latest_value=100.0, forecast_probability=0.1), at(5))
+    assert ev.status is Status.ACHIEVED
+    assert ev.flags == []
 
 
 def test_evaluate_no_confidence_is_not_low_confidence():

@@ -8,11 +8,13 @@ number of KPIs, not with the length of their history. Status and flags are then 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from kpictl.db import days_between
 from kpictl.domain import DEFAULTS, STATUS_ORDER, Kind, Status, Thresholds
 from kpictl.errors import InvalidInput
 from kpictl.models import (
@@ -27,6 +29,7 @@ from kpictl.models import (
 )
 from kpictl.schemas import (
     AssignmentView,
+    Forecast,
     ChangeView,
     CheckinView,
     FeedbackView,
@@ -37,6 +40,7 @@ from kpictl.schemas import (
     Summary,
 )
 from kpictl.services.lookups import get_kpi, handles_by_id, normalize_tag
+from kpictl.services.forecast import Sums, forecast
 from kpictl.services.status import KpiFacts, evaluate
 from kpictl.timeparse import parse_cadence, parse_grace
 
@@ -135,35 +139,77 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
 
     rows = []
     for kpi, owner_handle, last in result:
-        total, window, met = counts.get(kpi.id, (0, 0, 0))
-        rows.append(_row(kpi, owner_handle, last, total, window, met, tags.get(kpi.id, []),
+        rows.append(_row(kpi, owner_handle, last, counts.get(kpi.id, _Aggregates()),
+                         tags.get(kpi.id, []),
                          tuple(milestones.get(kpi.id, ())), as_of, tz, thresholds))
     return rows
 
 
-def _counts(session, ids, as_of) -> dict[int, tuple[int, int, int]]:
-    """Per KPI: check-ins so far, check-ins in the KPI's window, and how many met the threshold."""
+@dataclass(frozen=True)
+class _Aggregates:
+    total: int = 0
+    window: int = 0
+    met: int = 0
+    fit: Sums | None = None  # y is measured relative to the baseline, for numeric headroom
+
+
+def _counts(session, ids, as_of) -> dict[int, _Aggregates]:
+    """Per KPI, in one grouped query: check-ins so far, check-ins in the KPI's window and how
+    many met the threshold, and the sums the forecast needs over ``[start, as_of]``."""
     in_window = and_(Checkin.measured_at >= Kpi.start, Checkin.measured_at <= Kpi.due)
+    fitted = Checkin.measured_at >= Kpi.start
+    x = days_between(Checkin.measured_at, Kpi.start)
+    y = Checkin.value - func.coalesce(Kpi.baseline, 0.0)
+
+    def fit_sum(expr):
+        return func.sum(case((fitted, expr), else_=0.0))
+
     stmt = (
         select(
             Checkin.kpi_id,
             func.count(),
             func.sum(case((in_window, 1), else_=0)),
             func.sum(case((and_(in_window, _met_expression()), 1), else_=0)),
+            func.sum(case((fitted, 1), else_=0)),
+            func.count(func.distinct(case((fitted, Checkin.measured_at)))),
+            fit_sum(x), fit_sum(y), fit_sum(x * x), fit_sum(x * y), fit_sum(y * y),
         )
         .join(Kpi, Kpi.id == Checkin.kpi_id)
         .where(Checkin.kpi_id.in_(ids), Checkin.measured_at <= as_of)
         .group_by(Checkin.kpi_id)
     )
-    return {kpi_id: (int(n), int(w or 0), int(m or 0)) for kpi_id, n, w, m in session.execute(stmt)}
+    result = {}
+    for kpi_id, n, w, m, nf, distinct, sx, sy, sxx, sxy, syy in session.execute(stmt):
+        fit = Sums(n=int(nf or 0), distinct_x=int(distinct or 0), sx=sx or 0.0, sy=sy or 0.0,
+                   sxx=sxx or 0.0, sxy=sxy or 0.0, syy=syy or 0.0)
+        result[kpi_id] = _Aggregates(int(n), int(w or 0), int(m or 0), fit)
+    return result
 
 
-def _row(kpi: Kpi, owner, last: Checkin | None, total, window, met, tags, milestones, as_of, tz,
+def _forecast(kpi: Kpi, agg: _Aggregates, last: Checkin | None, as_of, cadence) -> Forecast | None:
+    kind = Kind(kpi.kind)
+    if kind.is_maintain or agg.fit is None or last is None:
+        return None
+    result = forecast(agg.fit, increase=kind is Kind.INCREASE, target=kpi.target - kpi.baseline,
+                      start=kpi.start, due=kpi.due, as_of=as_of,
+                      latest_value=last.value - kpi.baseline, period_days=cadence.approx_days())
+    if result is None:
+        return None
+    shift = kpi.baseline
+    return Forecast(method=result.method, points=result.points,
+                    value_at_due=_round(result.value_at_due + shift, 6),
+                    low=_round(result.low + shift, 6), high=_round(result.high + shift, 6),
+                    probability=_round(result.probability), eta=result.eta,
+                    rate=_round(result.rate, 6), required_rate=_round(result.required_rate, 6))
+
+
+def _row(kpi: Kpi, owner, last: Checkin | None, agg: _Aggregates, tags, milestones, as_of, tz,
          thresholds) -> KpiRow:
     closed = kpi.state if kpi.state != "active" and kpi.closed_at <= as_of else None
     cadence = parse_cadence(kpi.cadence)
-    next_due = stale_after = None
+    next_due = stale_after = projection = None
     if closed is None:
+        projection = _forecast(kpi, agg, last, as_of, cadence)
         next_due = cadence.add(last.measured_at if last else kpi.start, tz=tz)
         stale_after = parse_grace(kpi.grace).add(next_due, tz=tz)
     facts = KpiFacts(
@@ -179,11 +225,12 @@ def _row(kpi: Kpi, owner, last: Checkin | None, total, window, met, tags, milest
         latest_at=last.measured_at if last else None,
         latest_confidence=last.confidence if last else None,
         latest_blocker=last.blocker if last else None,
-        window_checkins=window,
-        window_met=met,
+        window_checkins=agg.window,
+        window_met=agg.met,
         milestones=milestones,
         next_checkin_due=next_due,
         stale_after=stale_after,
+        forecast_probability=projection.probability if projection else None,
     )
     ev = evaluate(facts, as_of, thresholds)
     return KpiRow(
@@ -205,7 +252,7 @@ def _row(kpi: Kpi, owner, last: Checkin | None, total, window, met, tags, milest
         current=last.value if last else None,
         last_checkin_at=last.measured_at if last else None,
         next_checkin_due=next_due,
-        checkins=total,
+        checkins=agg.total,
         progress=_round(ev.progress),
         progress_raw=_round(ev.progress_raw),
         expected_progress=_round(ev.expected_progress),
@@ -213,13 +260,13 @@ def _row(kpi: Kpi, owner, last: Checkin | None, total, window, met, tags, milest
         flags=[str(f) for f in ev.flags],
         confidence=last.confidence if last else None,
         blocker=last.blocker if last else None,
-        forecast=None,
+        forecast=projection,
         days_left=round((kpi.due - as_of).total_seconds() / 86400, 1),
     )
 
 
-def _round(x: float | None) -> float | None:
-    return None if x is None else round(x, 4)
+def _round(x: float | None, digits: int = 4) -> float | None:
+    return None if x is None else round(x, digits)
 
 
 def build_kpi_detail(*, session: Session, key: str, as_of: datetime, now: datetime, tz,

@@ -127,7 +127,8 @@ def evaluate(facts: KpiFacts, as_of: datetime, thresholds: Thresholds = DEFAULTS
             if conf is not None and conf <= thresholds.low_confidence:
                 flags.append(Flag.LOW_CONFIDENCE)
         p = facts.forecast_probability
-        if p is not None and p < thresholds.forecast_miss_probability:
+        if (p is not None and p < thresholds.forecast_miss_probability and not target_met
+                and as_of <= facts.due):
             flags.append(Flag.FORECAST_MISS)
 
     if facts.closed_outcome is not None:
