@@ -51,7 +51,7 @@ def test_report_table_is_plain_and_complete_when_piped(portfolio):
     lines = out.splitlines()
     assert lines[0] == "KPIs as of 2026-11-27 12:00 UTC"
     assert lines[1].split() == ["Status", "KPI", "Owner", "Progress", "Exp.", "Current",
-                                "Target", "Due", "Last", "check-in", "Flags"]
+                                "Target", "Due", "Forecast", "Last", "check-in", "Flags"]
     rows = [line for line in lines[3:] if line[:1].isalpha()]
     assert [line.split()[:3] for line in rows] == [
         ["overdue", "ops.backlog", "bob"], ["off", "track", "eng.uptime"],
@@ -95,7 +95,7 @@ def test_report_table_long_title_keeps_every_column(seeded):
     assert "…" not in out
     lines = out.splitlines()
     assert lines[1].split() == ["Status", "KPI", "Owner", "Progress", "Exp.", "Current",
-                                "Target", "Due", "Last", "check-in", "Flags"]
+                                "Target", "Due", "Forecast", "Last", "check-in", "Flags"]
     row = next(line for line in lines if "sales.arr" in line)
     assert row.split()[:4] == ["off", "track", "sales.arr", "ana"]
     assert row.endswith("blocked")
@@ -184,9 +184,10 @@ def test_report_md(portfolio):
     assert lines[0] == "# KPI report — 2026-11-27 12:00 (UTC)"
     assert "3 KPIs: 1 on track, 1 off track, 1 overdue" in lines
     assert ("| Status | KPI | Title | Owner | Progress | Expected | Current | Target | Due | "
-            "Flags |") in lines
-    assert "| on track | sales.arr | New ARR | ana | 40% | 43% | 40 | 100 | 2026-12-31 |  |" in lines
-    assert ("| overdue | ops.backlog | Backlog | bob | 55% | 100% | 200 | 100 | 2026-11-20 | "
+            "Forecast | Flags |") in lines
+    assert ("| on track | sales.arr | New ARR | ana | 40% | 43% | 40 | 100 | 2026-12-31 |  |  |"
+            in lines)
+    assert ("| overdue | ops.backlog | Backlog | bob | 55% | 100% | 200 | 100 | 2026-11-20 |  | "
             "overdue |") in lines
 
 

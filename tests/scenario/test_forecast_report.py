@@ -72,3 +72,31 @@ def test_forecast_uses_only_checkins_up_to_the_instant(team):
                         latest_value=57.0, period_days=7.0)
     assert row["forecast"]["points"] == 4
     assert row["forecast"]["value_at_due"] == pytest.approx(expected.value_at_due, rel=1e-6)
+
+
+def test_forecast_in_table_csv_and_md(team):
+    row = team("report", "--json").json()["kpis"][0]
+    f = row["forecast"]
+    table = team("report").stdout
+    assert f"→ {f['value_at_due']:,.1f}".rstrip("0").rstrip(".") in table
+    assert f"({f['probability'] * 100:.0f}%)" in table
+    import csv
+    import io
+
+    record = next(csv.DictReader(io.StringIO(team("report", "-f", "csv").stdout)))
+    assert float(record["forecast_value_at_due"]) == f["value_at_due"]
+    assert float(record["forecast_probability"]) == f["probability"]
+    assert record["forecast_eta"] == f["eta"]
+    md = team("report", "-f", "md").stdout
+    assert f"({f['probability'] * 100:.0f}%)" in md
+
+
+def test_report_key_draws_the_trajectory_chart(team):
+    out = team("report", "k.decel").stdout
+    assert "\x1b" not in out
+    for label in ("actual", "expected pace", "forecast", "80% range"):
+        assert label in out
+    assert "●" in out and "*" in out  # actual points and the forecast line, told apart
+    empty = team("assign", "k.empty", "--to", "ana", "--target", "5", "--due", "+9d")
+    assert empty.exit_code == 0
+    assert "actual" not in team("report", "k.empty").stdout

@@ -12,12 +12,30 @@ REPORT_COLUMNS = [
     "key", "title", "owner", "kind", "unit", "baseline", "target", "low", "high", "start", "due",
     "cadence", "tags", "current", "last_checkin_at", "next_checkin_due", "checkins", "progress",
     "progress_raw", "expected_progress", "status", "flags", "confidence", "blocker", "days_left",
+    "forecast_value_at_due", "forecast_low", "forecast_high", "forecast_probability",
+    "forecast_eta", "forecast_rate", "forecast_required_rate",
 ]
 
 
 def _flat(row) -> dict:
+    """A report row for CSV: the forecast object becomes ``forecast_*`` columns."""
     record = machine.plain(row)
+    for name, value in (record.pop("forecast") or {}).items():
+        record[f"forecast_{name}"] = value
     return record
+
+
+def forecast_text(row, *, compact: bool = True) -> str:
+    """``→ 114,148 (33 %)``: projected value at due and the chance of meeting the target."""
+    from kpictl.render.table import number
+
+    f = row.forecast
+    if f is None:
+        return "—"
+    text = f"→ {number(f.value_at_due)} ({f.probability * 100:.0f}%)"
+    if not compact:
+        text += f", 80% range {number(f.low)} … {number(f.high)}"
+    return text
 
 
 def render_report(report: Report, fmt: Format, *, tz, no_color: bool = False) -> None:
@@ -28,7 +46,7 @@ def render_report(report: Report, fmt: Format, *, tz, no_color: bool = False) ->
     elif fmt is Format.JSONL:
         header = machine.envelope("report", report.generated_at, as_of=report.as_of,
                                   filters=report.filters, summary=report.summary)
-        machine.write_jsonl(header, [_flat(r) for r in report.kpis])
+        machine.write_jsonl(header, [machine.plain(r) for r in report.kpis])
     elif fmt is Format.CSV:
         machine.write_csv(REPORT_COLUMNS, [_flat(r) for r in report.kpis])
     elif fmt is Format.MD:
@@ -53,11 +71,12 @@ def _report_md(report: Report, tz) -> None:
          f"{r.progress * 100:.0f}%" if r.progress is not None else "",
          f"{r.expected_progress * 100:.0f}%" if r.expected_progress is not None else "",
          r.current, r.target if r.kind != "range" else f"{r.low:g}..{r.high:g}",
-         r.due.astimezone(tz).strftime("%Y-%m-%d"), ", ".join(r.flags)]
+         r.due.astimezone(tz).strftime("%Y-%m-%d"), forecast_text(r) if r.forecast else "",
+         ", ".join(r.flags)]
         for r in report.kpis
     ]
     machine.write_md_table(["Status", "KPI", "Title", "Owner", "Progress", "Expected", "Current",
-                            "Target", "Due", "Flags"], rows, out)
+                            "Target", "Due", "Forecast", "Flags"], rows, out)
 
 
 def _target_text(row) -> str:
@@ -84,6 +103,7 @@ def _report_table(report: Report, tz, no_color: bool) -> None:
     grid.add_column("Current", justify="right", no_wrap=True)
     grid.add_column("Target", justify="right", no_wrap=True)
     grid.add_column("Due", no_wrap=True)
+    grid.add_column("Forecast", no_wrap=True)
     grid.add_column("Last check-in", no_wrap=True)
     grid.add_column("Flags")
     for r in report.kpis:
@@ -97,7 +117,8 @@ def _report_table(report: Report, tz, no_color: bool) -> None:
         grid.add_row(
             t.status_text(r.status), kpi_cell, t.text(r.owner), t.bar(r.progress),
             expected, t.text(t.number(r.current, r.unit)), t.text(_target_text(r)), due,
-            t.text(t.local_date(r.last_checkin_at, tz)), t.flags_text(r.flags),
+            _forecast_cell(r), t.text(t.local_date(r.last_checkin_at, tz)),
+            t.flags_text(r.flags),
         )
     if not report.kpis:
         filtered = any(report.filters.values()) or report.as_of != report.generated_at
@@ -107,6 +128,15 @@ def _report_table(report: Report, tz, no_color: bool) -> None:
         ))
         return
     console.print(grid)
+
+
+def _forecast_cell(row):
+    from kpictl.render import table as t
+
+    if row.forecast is None:
+        return t.text(None)
+    miss = "forecast_miss" in row.flags
+    return t.text(forecast_text(row), "yellow" if miss else "")
 
 
 def render_kpi_detail(detail: KpiDetail, fmt: Format, *, tz, no_color: bool = False) -> None:
@@ -163,6 +193,8 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
         ("Current", t.text(t.number(r.current, r.unit))),
         ("Cadence", t.text(f"{r.cadence} (grace {r.grace}), next check-in due "
                            f"{t.local_date(r.next_checkin_due, tz)}")),
+        ("Forecast", t.text(forecast_text(r, compact=False) if r.forecast else
+                            "— (needs 3 check-ins at different times)")),
         ("Flags", t.flags_text(r.flags) if r.flags else t.text(None)),
     ]
     if r.blocker:
@@ -174,6 +206,14 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
     for label, value in lines:
         info.add_row(label, value)
     console.print(info)
+    from rich.text import Text as RichText
+
+    from kpictl.render.chart import trajectory
+
+    color = console.is_terminal and not console.no_color
+    chart = trajectory(detail, tz=tz, width=min(console.width, 100), color=color)
+    if chart:
+        console.print(RichText.from_ansi(chart) if color else RichText(chart))
 
     checkins = t.new_table(title="Check-ins")
     for name in ("Measured", "Value", "By", "Conf.", "Note"):

@@ -83,9 +83,13 @@ def text(value, style: str = "") -> Text:
 
 
 def number(value: float | None, unit: str | None = None) -> str:
+    """Readable, not exact (JSON has the exact value): 374,366 · 99.92 · 12.5."""
     if value is None:
         return "—"
-    s = f"{value:,.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:,.0f}"
+    if abs(value) >= 1000 or value == int(value):
+        s = f"{value:,.0f}"
+    else:
+        s = f"{value:,.{2 if abs(value) < 100 else 1}f}".rstrip("0").rstrip(".")
     return f"{s} {unit}" if unit else s
 
 
