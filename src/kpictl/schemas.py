@@ -30,8 +30,19 @@ class PersonView:
 
 
 @dataclass
+class CalibrationView:
+    """How well a person's stated confidence predicted outcomes (Brier score, bias, label)."""
+
+    predictions: int
+    brier: float | None
+    bias: float | None
+    label: str
+
+
+@dataclass
 class PersonDetail:
     person: PersonView
+    calibration: CalibrationView
     kpis: list[KpiRow]
 
 
@@ -181,6 +192,10 @@ class OwnerRow:
     closed_achieved: int
     closed_missed: int
     hit_rate: float | None
+    confidence_predictions: int
+    confidence_brier: float | None
+    confidence_bias: float | None
+    calibration: str
 
 
 @dataclass

@@ -10,7 +10,8 @@ from kpictl.schemas import Digest, OwnersReport
 
 OWNER_COLUMNS = ["handle", "name", "active", "kpis", "on_track", "at_risk", "off_track", "overdue",
                  "no_data", "checkins_on_time", "checkins_late", "checkins_missed", "on_time_rate",
-                 "closed_achieved", "closed_missed", "hit_rate"]
+                 "closed_achieved", "closed_missed", "hit_rate", "confidence_predictions",
+                 "confidence_brier", "confidence_bias", "calibration"]
 _COUNTED = ("on_track", "at_risk", "off_track", "overdue", "no_data")
 
 
@@ -32,11 +33,13 @@ def render_owners(report: OwnersReport, fmt: Format, *, tz, no_color: bool = Fal
         machine.write_csv(OWNER_COLUMNS, flat)
         return
     headers = ["Owner", "KPIs", "On track", "At risk", "Off track", "Overdue", "No data",
-               "Check-ins on time", "Late", "Missed", "Hit rate"]
+               "Check-ins on time", "Late", "Missed", "Hit rate", "Confidence"]
     rows = [[o.handle, o.kpis, *(o.by_status[s] for s in _COUNTED),
              f"{o.checkins_on_time} ({_pct(o.on_time_rate)})", o.checkins_late,
              o.checkins_missed,
-             f"{_pct(o.hit_rate)} of {o.closed_achieved + o.closed_missed}"]
+             f"{_pct(o.hit_rate)} of {o.closed_achieved + o.closed_missed}",
+             o.calibration if o.confidence_brier is None
+             else f"{o.calibration} ({o.confidence_brier:.2f})"]
             for o in report.owners]
     if fmt is Format.MD:
         sys.stdout.write(f"# Accountability by owner — {report.as_of.astimezone(tz):%Y-%m-%d}\n\n")

@@ -292,7 +292,7 @@ def render_people(people: list[PersonView], fmt: Format, *, now, no_color: bool 
 def render_person(detail: PersonDetail, fmt: Format, *, now, tz, no_color: bool = False) -> None:
     if fmt in (Format.JSON, Format.JSONL):
         machine.write_json(machine.envelope("person", now, as_of=now, person=detail.person,
-                                            kpis=detail.kpis))
+                                            calibration=detail.calibration, kpis=detail.kpis))
         return
     if fmt is Format.CSV:
         machine.write_csv(REPORT_COLUMNS, [_flat(r) for r in detail.kpis])
@@ -302,6 +302,7 @@ def render_person(detail: PersonDetail, fmt: Format, *, now, tz, no_color: bool 
     p = detail.person
     if fmt is Format.MD:
         sys.stdout.write(f"# {machine.md_cell(p.handle)} — {machine.md_cell(p.name)}\n\n")
+        sys.stdout.write(f"Confidence: {calibration_text(detail.calibration)}\n\n")
     else:
         console = t.make_console(no_color=no_color)
         head = t.text(p.handle, "bold")
@@ -312,9 +313,17 @@ def render_person(detail: PersonDetail, fmt: Format, *, now, tz, no_color: bool 
         console.print(t.text(f"skills: {', '.join(_person_record(p)['skills']) or '—'}; "
                              f"load {p.active_kpis}/{p.capacity}; manager {p.manager or '—'}; "
                              f"{'active' if p.active else 'inactive'}"))
+        console.print(t.text(f"confidence: {calibration_text(detail.calibration)}"))
     report = Report(as_of=now, generated_at=now, kpis=detail.kpis,
                     summary=_summary(detail.kpis))
     render_report(report, fmt, tz=tz, no_color=no_color)
+
+
+def calibration_text(cal) -> str:
+    """"over-confident (Brier 0.31 over 12 check-ins)"."""
+    if cal.brier is None:
+        return cal.label
+    return f"{cal.label} (Brier {cal.brier:.2f} over {cal.predictions} check-ins)"
 
 
 def _summary(rows):

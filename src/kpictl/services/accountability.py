@@ -25,6 +25,7 @@ from kpictl.schemas import (
     StatusChange,
 )
 from kpictl.services.cadence import judge_slots, owner_at
+from kpictl.services.calibration import calibration_by_person, calibration_of
 from kpictl.services.reports import build_report
 from kpictl.timeparse import parse_cadence, parse_grace
 
@@ -90,6 +91,7 @@ def build_owner_report(*, session: Session, as_of: datetime, now: datetime, tz,
             handle = owner_at(assignments, kpi.closed_at)
             if handle:
                 stats[handle]["achieved" if kpi.state == "achieved" else "missed_kpis"] += 1
+    calibrations = calibration_by_person(session=session, as_of=as_of)
     people = session.execute(select(Person).order_by(Person.handle)).scalars()
     owners = []
     for person in people:
@@ -98,6 +100,7 @@ def build_owner_report(*, session: Session, as_of: datetime, now: datetime, tz,
         s = stats[person.handle]
         judged = s["on_time"] + s["late"] + s["missed"]
         closed = s["achieved"] + s["missed_kpis"]
+        cal = calibration_of(calibrations, person.handle)
         owners.append(OwnerRow(
             handle=person.handle, name=person.name, active=person.active, kpis=s["kpis"],
             by_status=s["by_status"], checkins_on_time=s["on_time"], checkins_late=s["late"],
@@ -105,6 +108,8 @@ def build_owner_report(*, session: Session, as_of: datetime, now: datetime, tz,
             on_time_rate=round(s["on_time"] / judged, 4) if judged else None,
             closed_achieved=s["achieved"], closed_missed=s["missed_kpis"],
             hit_rate=round(s["achieved"] / closed, 4) if closed else None,
+            confidence_predictions=cal.predictions, confidence_brier=cal.brier,
+            confidence_bias=cal.bias, calibration=cal.label,
         ))
     return OwnersReport(as_of=as_of, generated_at=now, owners=owners)
 

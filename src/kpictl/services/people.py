@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from kpictl.domain import DEFAULTS
 from kpictl.errors import Conflict, InvalidInput
 from kpictl.models import Kpi, Person, PersonSkill
-from kpictl.schemas import PersonDetail, PersonView, SkillView, WriteResult
+from kpictl.schemas import CalibrationView, PersonDetail, PersonView, SkillView, WriteResult
 from kpictl.services.lookups import (
     clean_text,
     find_person,
@@ -194,8 +194,13 @@ def list_people(*, session: Session, include_inactive: bool = False) -> list[Per
 
 
 def show_person(*, session: Session, handle: str, as_of: datetime, tz) -> PersonDetail:
+    from kpictl.services.calibration import calibration_by_person, calibration_of
     from kpictl.services.reports import build_report
 
     person = get_person(session, handle)
     report = build_report(session=session, as_of=as_of, now=as_of, tz=tz, owner=person.handle)
-    return PersonDetail(person=_views(session, [person])[0], kpis=report.kpis)
+    cal = calibration_of(calibration_by_person(session=session, as_of=as_of), person.handle)
+    return PersonDetail(person=_views(session, [person])[0],
+                        calibration=CalibrationView(cal.predictions, cal.brier, cal.bias,
+                                                    cal.label),
+                        kpis=report.kpis)
