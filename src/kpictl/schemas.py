@@ -252,3 +252,69 @@ class Digest:
     reassigned: list[KpiEvent]
     closed: list[KpiEvent]
     summary: dict[str, int]
+
+
+@dataclass
+class SuggestComponents:
+    track_record: float
+    skill_match: float
+    capacity: float
+    reliability: float
+
+
+@dataclass
+class Candidate:
+    handle: str
+    name: str
+    score: float
+    components: SuggestComponents
+    active_kpis: int
+    capacity: int
+    overloaded: bool
+    current_owner: bool
+    reasons: list[str]
+
+
+@dataclass
+class SuggestTarget:
+    """What is being staffed: an existing KPI, or one described by tags and unit."""
+
+    key: str | None
+    title: str | None
+    tags: list[str]
+    unit: str | None
+    owner: str | None
+
+
+@dataclass
+class Suggestion:
+    """`suggest` (`kpictl.suggest/1`)."""
+
+    generated_at: datetime
+    kpi: SuggestTarget
+    weights: dict[str, float]
+    candidates: list[Candidate]
+
+
+@dataclass
+class Move:
+    key: str
+    title: str
+    status: str
+    from_owner: str
+    to: str
+    score_from: float
+    score_to: float
+    gain: float
+    reason: str
+    command: str
+
+
+@dataclass
+class Rebalance:
+    """`suggest --rebalance` (`kpictl.rebalance/1`)."""
+
+    generated_at: datetime
+    weights: dict[str, float]
+    overloaded: list[str]
+    moves: list[Move]

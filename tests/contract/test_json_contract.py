@@ -26,7 +26,7 @@ from kpictl.schemas import (
     SkillView,
 )
 
-SCHEMA_NAMES = ["digest", "kpi", "owners", "people", "person", "report"]
+SCHEMA_NAMES = ["digest", "kpi", "owners", "people", "person", "rebalance", "report", "suggest"]
 KEYS = ["sales.arr", "support.backlog", "ops.uptime", "ops.incidents", "eng.latency",
         "ops.legacy"]
 
@@ -147,14 +147,15 @@ def test_schema_unknown_name_is_not_found(run):
     result = run("schema", "reprot")
     assert (result.exit_code, result.stdout) == (3, "")
     assert result.stderr == ("kpictl: error: no schema 'reprot'; did you mean 'report'? "
-                             "Choose one of digest, kpi, owners, people, person, report\n")
+                             "Choose one of digest, kpi, owners, people, person, rebalance, report, "
+                             "suggest\n")
 
 
 def test_schema_unknown_name_without_a_close_match(run):
     result = run("schema", "zzz")
     assert (result.exit_code, result.stdout) == (3, "")
     assert result.stderr == ("kpictl: error: no schema 'zzz'; choose one of digest, kpi, "
-                             "owners, people, person, report\n")
+                             "owners, people, person, rebalance, report, suggest\n")
 
 
 def test_schema_does_not_import_the_database_layer():
@@ -430,3 +431,19 @@ def test_report_digest_json_matches_schema(team):
     broken = {**doc, "status_changes": [{**doc["status_changes"][0], "after": "green"}]}
     assert not v.is_valid(broken)
     assert not v.is_valid({**doc, "since": "2026-11-01T00:00:00"})
+
+
+def test_suggest_and_rebalance_json_match_schema(team):
+    v = validator(schema_of(team, "suggest"))
+    for args in (("sales.arr",), ("--tag", "sales", "--unit", "kEUR"), ("sales.arr", "--top", "1")):
+        doc = document(team, "suggest", *args, "--json")
+        assert_valid(v, doc)
+    assert not v.is_valid({**doc, "weights": {"luck": 1}})
+    r = validator(schema_of(team, "rebalance"))
+    plan = document(team, "suggest", "--rebalance", "--json")
+    assert_valid(r, plan)
+    fake_move = {"key": "sales.arr", "title": "t", "status": "green", "from_owner": "ana",
+                 "to": "bob", "score_from": 0.1, "score_to": 0.2, "gain": 0.1, "reason": "x",
+                 "command": "kpictl assign sales.arr --to bob"}
+    assert not r.is_valid({**plan, "moves": [fake_move]})
+    assert r.is_valid({**plan, "moves": [{**fake_move, "status": "at_risk"}]})

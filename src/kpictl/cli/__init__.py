@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from kpictl import __version__
-from kpictl.cli import checkins, db, demo, kpis, people, reports, schema
+from kpictl.cli import checkins, db, demo, kpis, people, reports, schema, suggest
 from kpictl.cli.common import State
 
 app = typer.Typer(
@@ -70,6 +70,7 @@ kpis.register(app)
 checkins.register(app)
 reports.register(app)
 demo.register(app)
+suggest.register(app)
 schema.register(app)
 
 

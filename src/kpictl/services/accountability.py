@@ -68,11 +68,25 @@ def _slots(kpi: Kpi, as_of: datetime, tz, times) -> list:
                             tz=tz, measured=measured, recorded=recorded))
 
 
+def punctuality_by_person(*, session: Session, as_of: datetime, tz) -> dict[str, dict[str, int]]:
+    """Per handle: cadence slots on time, late and missed, credited to the owner when due."""
+    log = _assignment_log(session, as_of)
+    times = _checkin_times(session, as_of)
+    result: dict[str, dict[str, int]] = defaultdict(lambda: {"on_time": 0, "late": 0,
+                                                             "missed": 0})
+    for kpi in session.execute(select(Kpi).where(Kpi.start <= as_of)).scalars():
+        assignments = log.get(kpi.id, [])
+        for slot in _slots(kpi, as_of, tz, times):
+            handle = owner_at(assignments, min(slot.deadline, as_of))
+            if handle:
+                result[handle][slot.outcome] += 1
+    return dict(result)
+
+
 def build_owner_report(*, session: Session, as_of: datetime, now: datetime, tz,
                        thresholds: Thresholds = DEFAULTS) -> OwnersReport:
     portfolio = build_report(session=session, as_of=as_of, now=now, tz=tz, thresholds=thresholds)
     log = _assignment_log(session, as_of)
-    times = _checkin_times(session, as_of)
     stats: dict[str, dict] = defaultdict(lambda: {"by_status": {str(s): 0 for s in Status},
                                                   "on_time": 0, "late": 0, "missed": 0,
                                                   "achieved": 0, "missed_kpis": 0, "kpis": 0})
@@ -80,15 +94,12 @@ def build_owner_report(*, session: Session, as_of: datetime, now: datetime, tz,
         if row.owner:
             stats[row.owner]["by_status"][row.status] += 1
             stats[row.owner]["kpis"] += 1
+    for handle, counts in punctuality_by_person(session=session, as_of=as_of, tz=tz).items():
+        stats[handle].update(counts)
     kpis = session.execute(select(Kpi).where(Kpi.start <= as_of)).scalars()
     for kpi in kpis:
-        assignments = log.get(kpi.id, [])
-        for slot in _slots(kpi, as_of, tz, times):
-            handle = owner_at(assignments, min(slot.deadline, as_of))
-            if handle:
-                stats[handle][slot.outcome] += 1
         if kpi.state in ("achieved", "missed") and kpi.closed_at and kpi.closed_at <= as_of:
-            handle = owner_at(assignments, kpi.closed_at)
+            handle = owner_at(log.get(kpi.id, []), kpi.closed_at)
             if handle:
                 stats[handle]["achieved" if kpi.state == "achieved" else "missed_kpis"] += 1
     calibrations = calibration_by_person(session=session, as_of=as_of)

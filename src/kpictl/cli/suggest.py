@@ -1,0 +1,63 @@
+"""`kpictl suggest`: who should own a KPI, and why; `--rebalance` for moves."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from kpictl.cli.common import FormatOption, JsonOption, choose_format, state
+
+
+def suggest(
+    ctx: typer.Context,
+    key: Annotated[str | None, typer.Argument(metavar="KEY", help="An existing KPI.")] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option("--tag", metavar="TAG", help="Describe a KPI not created yet; repeat."),
+    ] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="Unit of that new KPI.")] = None,
+    top: Annotated[int | None, typer.Option("--top", metavar="N", help="Only the best N.")]
+    = None,
+    explain: Annotated[bool, typer.Option("--explain", help="The evidence, in words.")] = False,
+    weight: Annotated[
+        list[str] | None,
+        typer.Option("--weight", metavar="NAME=W",
+                     help="Change a weight: track, skill, capacity, reliability; repeat."),
+    ] = None,
+    rebalance_: Annotated[
+        bool, typer.Option("--rebalance", help="Propose moves for overloaded people and "
+                                               "KPIs at risk.")
+    ] = False,
+    fmt: FormatOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Rank people for a KPI by track record, skills, spare capacity and reliability.
+
+    Example: kpictl suggest sales.new-arr --explain
+    """
+    from kpictl.errors import InvalidInput
+    from kpictl.render.suggestions import render_rebalance, render_suggestion
+    from kpictl.services.suggestions import parse_weights, rebalance, suggest_owners
+
+    st = state(ctx)
+    weights = parse_weights(weight or [])
+    fmt_ = choose_format(fmt, as_json)
+    now = st.now()
+    tz = st.zone()
+    if rebalance_:
+        if key or tag or unit or top:
+            raise InvalidInput("--rebalance looks at the whole team: it takes no KEY, --tag, "
+                               "--unit or --top")
+        with st.open_db().session() as session:
+            plan = rebalance(session=session, now=now, tz=tz, weights=weights)
+        render_rebalance(plan, fmt_, no_color=st.no_color)
+        return
+    with st.open_db().session() as session:
+        result = suggest_owners(session=session, now=now, tz=tz, key=key, tags=tag or [],
+                                unit=unit, top=top, weights=weights)
+    render_suggestion(result, fmt_, explain=explain, no_color=st.no_color)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("suggest")(suggest)
