@@ -98,6 +98,7 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         result = app(args=argv, prog_name="kpictl", standalone_mode=False)
+        sys.stdout.flush()
     except KpictlError as exc:
         _fail(exc.message, exc.exit_code)
     except typer.TyperException as exc:  # usage errors from the bundled Click
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
         ctx = getattr(exc, "ctx", None)
         hint = f" Try '{ctx.command_path} --help'." if ctx is not None else ""
-        message = message.strip()
+        message = message.strip().replace("Value error, ", "")
         if not message.endswith((".", "?")):
             message += "."
         _fail(message + hint, getattr(exc, "exit_code", 2))
@@ -116,9 +117,12 @@ def main(argv: list[str] | None = None) -> None:
         _fail("interrupted", 130)
     except BrokenPipeError:
         _reader_gone()
+    except OSError as exc:  # e.g. stdout on a full disk
+        where = f"{exc.filename}: " if exc.filename else "cannot write output: "
+        _fail(f"{where}{exc.strerror or exc}", 1)
     except SystemExit as exc:
-        # Typer answers a broken pipe with exit 1 after wrapping stdout; we decided otherwise.
-        if exc.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper":
+        # Typer and Rich answer a broken pipe with exit 1; we decided otherwise.
+        if exc.code == 1 and isinstance(exc.__context__, BrokenPipeError):
             _reader_gone()
         raise
     else:

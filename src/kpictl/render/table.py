@@ -64,15 +64,23 @@ class _TrimmedLines:
 OFF_TTY_WIDTH = 10_000
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # Rich exits 1 here; kpictl's entry point decides (a reader that left is not an error).
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def make_console(*, no_color: bool = False, stderr: bool = False) -> Console:
     file = sys.stderr if stderr else sys.stdout
-    console = Console(file=file, highlight=False, emoji=False, markup=False,
-                      no_color=no_color or None, soft_wrap=False)
+    console = _Console(file=file, highlight=False, emoji=False, markup=False,
+                       no_color=no_color or None, soft_wrap=False)
     if not (hasattr(file, "isatty") and file.isatty()):
         # Off a TTY Rich assumes 80 columns and would cut cells with "…". Tables are not
         # expanded, so an unbounded width lets each take its natural width (pipes, mail).
-        console = Console(file=_TrimmedLines(file), highlight=False, emoji=False, markup=False,
-                          no_color=no_color or None, width=OFF_TTY_WIDTH, soft_wrap=False)
+        console = _Console(file=_TrimmedLines(file), highlight=False, emoji=False,
+                           markup=False, no_color=no_color or None, width=OFF_TTY_WIDTH,
+                           soft_wrap=False)
     return console
 
 
