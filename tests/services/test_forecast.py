@@ -62,7 +62,7 @@ def test_forecast_matches_numpy_and_scipy_within_1_percent(name):
     for field in ("value_at_due", "low", "high", "rate", "required_rate"):
         assert getattr(got, field) == pytest.approx(ref[field], rel=1e-6), field
     assert got.probability == pytest.approx(ref["probability"], rel=1e-6, abs=1e-12)
-    assert got.eta == START + timedelta(days=ref["eta_x"])
+    assert got.eta == START + timedelta(minutes=round(ref["eta_x"] * 1440))
 
 
 def test_forecast_of_a_perfect_line_is_exact_and_certain():

@@ -93,12 +93,12 @@ def write_csv(columns: list[str], records: list[dict], out: TextIO | None = None
 
 
 def md_cell(value: Any) -> str:
-    from kpictl.render.text import sanitize
+    from kpictl.render.text import number, sanitize
 
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:g}"
+        return number(value)
     if isinstance(value, list):
         value = ", ".join(str(v) for v in value)
     text = sanitize(str(value))

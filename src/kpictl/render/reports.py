@@ -27,7 +27,7 @@ def _flat(row) -> dict:
 
 def forecast_text(row, *, compact: bool = True) -> str:
     """``→ 114,148 (33 %)``: projected value at due and the chance of meeting the target."""
-    from kpictl.render.table import number
+    from kpictl.render.text import number
 
     f = row.forecast
     if f is None:
@@ -70,7 +70,7 @@ def _report_md(report: Report, tz) -> None:
         [r.status.replace("_", " "), r.key, r.title, r.owner,
          f"{r.progress * 100:.0f}%" if r.progress is not None else "",
          f"{r.expected_progress * 100:.0f}%" if r.expected_progress is not None else "",
-         r.current, r.target if r.kind != "range" else f"{r.low:g}..{r.high:g}",
+         r.current, _target_text(r),
          r.due.astimezone(tz).strftime("%Y-%m-%d"), forecast_text(r) if r.forecast else "",
          ", ".join(r.flags)]
         for r in report.kpis
@@ -80,7 +80,7 @@ def _report_md(report: Report, tz) -> None:
 
 
 def _target_text(row) -> str:
-    from kpictl.render.table import number
+    from kpictl.render.text import number
 
     if row.kind == "range":
         return f"{number(row.low)}..{number(row.high)}"

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from kpictl.render.text import sanitize
+from kpictl.render.text import number, sanitize  # noqa: F401 - number is re-exported
 
 STATUS_STYLE = {
     "on_track": "green",
@@ -88,17 +88,6 @@ def text(value, style: str = "") -> Text:
     if value is None:
         return Text("—", style="dim")
     return Text(sanitize(str(value)), style=style)
-
-
-def number(value: float | None, unit: str | None = None) -> str:
-    """Readable, not exact (JSON has the exact value): 374,366 · 99.92 · 12.5."""
-    if value is None:
-        return "—"
-    if abs(value) >= 1000 or value == int(value):
-        s = f"{value:,.0f}"
-    else:
-        s = f"{value:,.{2 if abs(value) < 100 else 1}f}".rstrip("0").rstrip(".")
-    return f"{s} {unit}" if unit else s
 
 
 def bar(progress: float | None, width: int = 10) -> Text:

@@ -29,3 +29,16 @@ def sanitize(text: str | None, *, multiline: bool = False) -> str:
     if not multiline:
         text = _NEWLINES.sub(" ", text)
     return text
+
+
+def number(value: float | None, unit: str | None = None) -> str:
+    """Readable, not exact (JSON has the exact value): 374,366 · 99.92 · 12.5."""
+    if value is None:
+        return "—"
+    if abs(value) >= 1000 or value == int(value):
+        s = f"{value:,.0f}"
+    elif abs(value) < 1:
+        s = f"{value:.3g}"  # 0.00012 stays visible
+    else:
+        s = f"{value:,.{2 if abs(value) < 100 else 1}f}".rstrip("0").rstrip(".")
+    return f"{s} {unit}" if unit else s

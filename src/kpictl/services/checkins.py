@@ -51,10 +51,10 @@ def record_checkin(
             if seen.value != value or (at is not None and seen.measured_at != measured_at):
                 raise Conflict(
                     f"check-in key '{idem_key}' was already used on {kpi.key} for value "
-                    f"{seen.value:g}; use a new --key for a new value"
+                    f"{seen.value:.15g}; use a new --key for a new value"
                 )
             return WriteResult("checkin.duplicate",
-                               f"already recorded: {kpi.key} = {seen.value:g} (key {idem_key})",
+                               f"already recorded: {kpi.key} = {seen.value:.15g} (key {idem_key})",
                                {"key": kpi.key, "written": 0, "skipped": 1})
     session.add(
         Checkin(
@@ -71,5 +71,5 @@ def record_checkin(
         )
     )
     unit = f" {kpi.unit}" if kpi.unit else ""
-    return WriteResult("checkin.recorded", f"recorded {kpi.key} = {value:g}{unit}",
+    return WriteResult("checkin.recorded", f"recorded {kpi.key} = {value:.15g}{unit}",
                        {"key": kpi.key, "written": 1, "skipped": 0})

@@ -159,7 +159,8 @@ def forecast(
     if (slope > 0) if increase else (slope < 0):
         x_eta = (target - intercept) / slope
         if x_eta < (_LATEST_ETA - start).total_seconds() / 86400:
-            eta = start + timedelta(days=x_eta)
+            # To the minute: finer digits would only echo floating-point noise.
+            eta = start + timedelta(minutes=round(x_eta * 1440))
     remaining_periods = _days(due - as_of) / period_days
     required = (target - latest_value) / remaining_periods if remaining_periods > 0 else None
     return Forecast(method=METHOD, points=n, value_at_due=value, low=value - spread,

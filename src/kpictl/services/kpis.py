@@ -18,6 +18,7 @@ from kpictl.domain import DEFAULTS, Kind, Outcome
 from kpictl.errors import Conflict, InvalidInput
 from kpictl.models import Assignment, Feedback, Kpi, KpiChange, KpiTag, Milestone, Person
 from kpictl.schemas import WriteResult
+from kpictl.services.history import encode, encode_milestones
 from kpictl.services.lookups import (
     clean_text,
     find_kpi,
@@ -76,15 +77,15 @@ def _validate(values: dict, milestones: list[tuple[datetime, float]]) -> None:
         if b is None:
             raise InvalidInput(f"--baseline is required for a '{kind}' KPI")
         if t == b:
-            raise InvalidInput(f"--target equals --baseline ({t:g}): there is nothing to progress")
+            raise InvalidInput(f"--target equals --baseline ({t:.15g}): there is nothing to progress")
         if kind is Kind.INCREASE and t < b:
             raise InvalidInput(
-                f"--target {t:g} is below --baseline {b:g} for an 'increase' KPI; "
+                f"--target {t:.15g} is below --baseline {b:.15g} for an 'increase' KPI; "
                 "use --kind decrease for lower-is-better"
             )
         if kind is Kind.DECREASE and t > b:
             raise InvalidInput(
-                f"--target {t:g} is above --baseline {b:g} for a 'decrease' KPI; "
+                f"--target {t:.15g} is above --baseline {b:.15g} for a 'decrease' KPI; "
                 "use --kind increase for higher-is-better"
             )
     elif kind in (Kind.AT_LEAST, Kind.AT_MOST):
@@ -94,7 +95,7 @@ def _validate(values: dict, milestones: list[tuple[datetime, float]]) -> None:
         if low is None or high is None:
             raise InvalidInput("--low and --high are required for a 'range' KPI")
         if low >= high:
-            raise InvalidInput(f"--low {low:g} must be below --high {high:g}")
+            raise InvalidInput(f"--low {low:.15g} must be below --high {high:.15g}")
     if kind is not Kind.RANGE and (low is not None or high is not None):
         raise InvalidInput(f"--low/--high apply only to 'range' KPIs, not '{kind}'")
     if kind is Kind.RANGE and t is not None:
@@ -108,16 +109,6 @@ def _validate(values: dict, milestones: list[tuple[datetime, float]]) -> None:
         raise InvalidInput(f"milestones apply to 'increase' and 'decrease' KPIs, not '{kind}'")
     parse_cadence(values["cadence"])
     parse_grace(values["grace"])
-
-
-def _text(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
 
 
 def _set_tags(session: Session, kpi_id: int, tags: list[str]) -> None:
@@ -258,7 +249,7 @@ def _update(session, now, when, kpi, spec, tags, owner, by_person, note) -> Writ
     for name in _FIELDS:
         if proposed[name] != current[name]:
             session.add(KpiChange(kpi_id=kpi.id, at=now, by_id=by_id, field=name,
-                                  old_value=_text(current[name]), new_value=_text(proposed[name])))
+                                  old_value=encode(current[name]), new_value=encode(proposed[name])))
             setattr(kpi, name, str(proposed[name]) if name == "kind" else proposed[name])
             changes.append(name)
     if "start" in changes:
@@ -272,14 +263,17 @@ def _update(session, now, when, kpi, spec, tags, owner, by_person, note) -> Writ
             changes.append("tags")
     if milestones != old_milestones:
         _set_milestones(session, kpi.id, milestones)
-        fmt = lambda ms: ";".join(f"{_text(a)}={v:g}" for a, v in ms)  # noqa: E731
         session.add(KpiChange(kpi_id=kpi.id, at=now, by_id=by_id, field="milestones",
-                              old_value=fmt(old_milestones), new_value=fmt(milestones)))
+                              old_value=encode_milestones(old_milestones),
+                              new_value=encode_milestones(milestones)))
         changes.append("milestones")
 
     if owner is not None and owner.id != kpi.owner_id:
         _reassign(session, now, when, kpi, owner, by_id, note)
         changes.append(f"owner → {owner.handle}")
+    elif note and changes:
+        # Why it changed: kept in the change log (a reassignment keeps it on the assignment).
+        session.add(KpiChange(kpi_id=kpi.id, at=now, by_id=by_id, field="note", new_value=note))
     if not changes:
         return WriteResult("kpi.unchanged", f"{kpi.key} unchanged", {"key": kpi.key})
     kpi.updated_at = now

@@ -39,9 +39,10 @@ from kpictl.schemas import (
     Report,
     Summary,
 )
-from kpictl.services.lookups import get_kpi, handles_by_id, normalize_tag
+from kpictl.services.lookups import get_kpi, get_person, handles_by_id, normalize_tag
 from kpictl.services.forecast import Sums, forecast
-from kpictl.services.status import KpiFacts, evaluate
+from kpictl.services.history import KpiAt, changes_after, rewind, snapshot
+from kpictl.services.status import KpiFacts, evaluate, meets_threshold
 from kpictl.timeparse import parse_cadence, parse_grace
 
 _MAINTAIN = [str(Kind.AT_LEAST), str(Kind.AT_MOST), str(Kind.RANGE)]
@@ -85,6 +86,8 @@ def build_report(
     keys: list[str] | None = None,
     thresholds: Thresholds = DEFAULTS,
 ) -> Report:
+    if owner:
+        owner = get_person(session, owner).handle  # a typo must not read as "all is well"
     rows = _rows(session, as_of=as_of, tz=tz, owner=owner, tag=tag, keys=keys,
                  thresholds=thresholds)
     if status:
@@ -109,23 +112,27 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
         .correlate(Kpi)
         .scalar_subquery()
     )
+    # KPIs redefined after the instant are rewound to their definition then (start and tags
+    # included), so they are selected regardless and filtered once rewound.
+    rewound = changes_after(session, as_of)
+    changed = list(rewound)
     latest = aliased(Checkin)
     stmt = select(Kpi, owner_col, latest).outerjoin(latest, latest.id == latest_id)
     if not include_future:
-        stmt = stmt.where(Kpi.start <= as_of)
+        stmt = stmt.where(or_(Kpi.start <= as_of, Kpi.id.in_(changed)))
     if keys is not None:
         stmt = stmt.where(Kpi.key.in_(keys))
     if tag:
         tag = normalize_tag(tag)
-        stmt = stmt.where(Kpi.id.in_(select(KpiTag.kpi_id).where(KpiTag.tag == tag)))
+        stmt = stmt.where(or_(Kpi.id.in_(select(KpiTag.kpi_id).where(KpiTag.tag == tag)),
+                              Kpi.id.in_(changed)))
     if owner:
-        stmt = stmt.where(_owner_as_of(as_of) == owner.strip().lower())
+        stmt = stmt.where(_owner_as_of(as_of) == owner)
     result = session.execute(stmt).all()
     ids = [k.id for k, _, _ in result]
     if not ids:
         return []
 
-    counts = _counts(session, ids, as_of)
     tags: dict[int, list[str]] = {}
     for kpi_id, value in session.execute(
         select(KpiTag.kpi_id, KpiTag.tag).where(KpiTag.kpi_id.in_(ids)).order_by(KpiTag.tag)
@@ -136,12 +143,19 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
         select(Milestone.kpi_id, Milestone.at, Milestone.value).where(Milestone.kpi_id.in_(ids))
     ):
         milestones.setdefault(kpi_id, []).append((at, value))
+    counts = _counts(session, [i for i in ids if i not in rewound], as_of)
 
     rows = []
-    for kpi, owner_handle, last in result:
-        rows.append(_row(kpi, owner_handle, last, counts.get(kpi.id, _Aggregates()),
-                         tags.get(kpi.id, []),
-                         tuple(milestones.get(kpi.id, ())), as_of, tz, thresholds))
+    for orm, owner_handle, last in result:
+        kpi = snapshot(orm, tags.get(orm.id, []), milestones.get(orm.id, ()))
+        if orm.id in rewound:
+            kpi = rewind(kpi, rewound[orm.id])
+            if (not include_future and kpi.start > as_of) or (tag and tag not in kpi.tags):
+                continue
+            agg = _aggregates_of(session, kpi, as_of)
+        else:
+            agg = counts.get(orm.id, _Aggregates())
+        rows.append(_row(kpi, owner_handle, last, agg, as_of, tz, thresholds))
     return rows
 
 
@@ -186,7 +200,21 @@ def _counts(session, ids, as_of) -> dict[int, _Aggregates]:
     return result
 
 
-def _forecast(kpi: Kpi, agg: _Aggregates, last: Checkin | None, as_of, cadence) -> Forecast | None:
+def _aggregates_of(session, kpi: KpiAt, as_of) -> _Aggregates:
+    """The aggregates of :func:`_counts` for one rewound KPI, computed from its check-ins."""
+    kind = Kind(kpi.kind)
+    rows = session.execute(select(Checkin.measured_at, Checkin.value).where(
+        Checkin.kpi_id == kpi.id, Checkin.measured_at <= as_of)).all()
+    in_window = [v for at, v in rows if kpi.start <= at <= kpi.due]
+    met = sum(meets_threshold(kind, v, target=kpi.target, low=kpi.low, high=kpi.high)
+              for v in in_window) if kind.is_maintain else 0
+    shift = kpi.baseline or 0.0
+    points = [((at - kpi.start).total_seconds() / 86400, v - shift) for at, v in rows
+              if at >= kpi.start]
+    return _Aggregates(total=len(rows), window=len(in_window), met=met, fit=Sums.of(points))
+
+
+def _forecast(kpi: KpiAt, agg: _Aggregates, last: Checkin | None, as_of, cadence) -> Forecast | None:
     kind = Kind(kpi.kind)
     if kind.is_maintain or agg.fit is None or last is None:
         return None
@@ -203,7 +231,7 @@ def _forecast(kpi: Kpi, agg: _Aggregates, last: Checkin | None, as_of, cadence) 
                     rate=_round(result.rate, 6), required_rate=_round(result.required_rate, 6))
 
 
-def _row(kpi: Kpi, owner, last: Checkin | None, agg: _Aggregates, tags, milestones, as_of, tz,
+def _row(kpi: KpiAt, owner, last: Checkin | None, agg: _Aggregates, as_of, tz,
          thresholds) -> KpiRow:
     closed = kpi.state if kpi.state != "active" and kpi.closed_at <= as_of else None
     cadence = parse_cadence(kpi.cadence)
@@ -227,7 +255,7 @@ def _row(kpi: Kpi, owner, last: Checkin | None, agg: _Aggregates, tags, mileston
         latest_blocker=last.blocker if last else None,
         window_checkins=agg.window,
         window_met=agg.met,
-        milestones=milestones,
+        milestones=kpi.milestones,
         next_checkin_due=next_due,
         stale_after=stale_after,
         forecast_probability=projection.probability if projection else None,
@@ -247,7 +275,7 @@ def _row(kpi: Kpi, owner, last: Checkin | None, agg: _Aggregates, tags, mileston
         due=kpi.due,
         cadence=kpi.cadence,
         grace=kpi.grace,
-        tags=tags,
+        tags=list(kpi.tags),
         state=closed or "active",
         current=last.value if last else None,
         last_checkin_at=last.measured_at if last else None,
