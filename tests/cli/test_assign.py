@@ -144,7 +144,7 @@ def test_assign_update_changes_fields_and_logs_them(seeded):
     assert (doc["kpi"]["title"], doc["kpi"]["target"], doc["kpi"]["tags"]) == (
         "Net new ARR", 150, ["q4"])
     assert [(c["field"], c["old"], c["new"], c["by"]) for c in doc["changes"]] == [
-        ("title", "New ARR", "Net new ARR", "maya"), ("target", "100", "150", "maya"),
+        ("title", "New ARR", "Net new ARR", "maya"), ("target", "100.0", "150.0", "maya"),
         ("tags", "sales", "q4", "maya")]
 
 

@@ -33,8 +33,25 @@ def test_slot_outcomes_on_time_late_and_missed():
         "on_time", "late", "missed", "on_time"]
 
 
-def test_a_checkin_within_grace_counts_for_the_slot_it_closes():
-    assert _judge([T0 + timedelta(days=8)], as_of=T0 + timedelta(days=10)) == ["on_time"]
+def test_a_checkin_counts_once_for_the_slot_it_was_measured_in():
+    # Measured on day 8, inside the grace of slot 1 but in slot 2: slot 1 is missed.
+    assert _judge([T0 + timedelta(days=8)], as_of=T0 + timedelta(days=16)) == [
+        "missed", "on_time"]
+
+
+def test_slot_index_and_next_checkin_due_follow_the_calendar():
+    from kpictl.services.cadence import next_checkin_due, slot_index
+
+    monthly = parse_cadence("monthly")
+    jan31 = datetime(2027, 1, 31, 9, 0, tzinfo=UTC)
+    assert slot_index(jan31, jan31, monthly, "UTC") == 0
+    assert slot_index(jan31, datetime(2027, 2, 28, 8, 59, tzinfo=UTC), monthly, "UTC") == 0
+    assert slot_index(jan31, datetime(2027, 2, 28, 9, 0, tzinfo=UTC), monthly, "UTC") == 1
+    assert slot_index(jan31, jan31 - timedelta(seconds=1), monthly, "UTC") == -1
+    weekly = parse_cadence("weekly")
+    assert next_checkin_due(T0, None, weekly, "UTC") == T0 + timedelta(days=7)
+    assert next_checkin_due(T0, T0 + timedelta(days=3), weekly, "UTC") == T0 + timedelta(days=14)
+    assert next_checkin_due(T0, T0 - timedelta(days=3), weekly, "UTC") == T0 + timedelta(days=7)
 
 
 def test_slots_stop_at_the_end_of_the_kpi():
@@ -75,9 +92,9 @@ def test_report_by_owner_counts_statuses_punctuality_and_hit_rate(run):
     assert (ana["checkins_on_time"], ana["checkins_late"], ana["checkins_missed"]) == (0, 2, 1)
     assert ana["hit_rate"] is None
     assert ana["by_status"]["on_track"] + ana["by_status"]["at_risk"] == 1
-    # b.kpi closed on 11-21: its slots ending by then (deadlines 11-08, 11-15, 11-22) are
-    # judged; the third holds the 11-20 check-in, back-filled at the pinned now → late.
-    assert (ben["checkins_on_time"], ben["checkins_late"], ben["checkins_missed"]) == (0, 1, 2)
+    # b.kpi closed on 11-21: its slots ending by then ([10-30, 11-06), [11-06, 11-13),
+    # [11-13, 11-20)) are judged; its one check-in (11-20) was measured after them.
+    assert (ben["checkins_on_time"], ben["checkins_late"], ben["checkins_missed"]) == (0, 0, 3)
     assert (ben["closed_achieved"], ben["closed_missed"], ben["hit_rate"]) == (1, 0, 1.0)
     assert ben["by_status"]["achieved"] == 1
 
@@ -87,8 +104,9 @@ def test_report_digest_of_a_window(run):
     doc = run("report", "--since", "2026-11-16", "--as-of", "2026-11-23T00:00Z", "--json").json()
     assert doc["schema"] == "kpictl.digest/1"
     assert [(c["key"], c["value"]) for c in doc["checkins"]] == [("a.kpi", 40.0), ("b.kpi", 10.0)]
-    # Both slots due in the window (deadline 11-22) hold a check-in: nothing was missed.
-    assert doc["missed_checkins"] == []
+    # Slot [11-13, 11-20) is due by 11-22: a.kpi has its 11-19 check-in, b.kpi has none.
+    assert [(m["key"], m["owner"], m["due_by"]) for m in doc["missed_checkins"]] == [
+        ("b.kpi", "ben", "2026-11-22T12:00:00Z")]
     assert [(c["key"], c["detail"]) for c in doc["closed"]] == [("b.kpi", "achieved")]
     changes = {c["key"]: (c["before"], c["after"]) for c in doc["status_changes"]}
     assert changes["b.kpi"][1] == "achieved"

@@ -162,7 +162,7 @@ def test_assign_update_logs_each_changed_field(team, now):
     result = team.update("k.one", by="maya", title="New", target=150.0, cadence="monthly")
     assert result.action == "kpi.updated"
     assert result.data == {"key": "k.one", "changes": ["title", "target", "cadence"]}
-    assert changes(team, "k.one") == [("title", "Old", "New"), ("target", "100", "150"),
+    assert changes(team, "k.one") == [("title", "Old", "New"), ("target", "100.0", "150.0"),
                                       ("cadence", "weekly", "monthly")]
     kpi = kpi_row(team, "k.one")
     assert (kpi.title, kpi.target, kpi.cadence, kpi.updated_at) == ("New", 150.0, "monthly", now)

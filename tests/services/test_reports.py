@@ -37,7 +37,9 @@ def test_report_row_for_increase_kpi(team, now):
     assert (row.start, row.due, row.state) == (START, DUE, "active")
     assert (row.current, row.checkins, row.confidence) == (40.0, 1, 7)
     assert row.last_checkin_at == utc(2026, 11, 25)
-    assert row.next_checkin_due == utc(2026, 12, 2)
+    # Weekly slots from Nov 1: the check-in is in [Nov 22, Nov 29), the next is due in the
+    # slot after, by Dec 6.
+    assert row.next_checkin_due == utc(2026, 12, 6)
     assert (row.progress, row.progress_raw) == (0.4, 0.4)
     # 26.5 days of 60.99999 elapsed
     assert row.expected_progress == round(26.5 * 86400 / (DUE - START).total_seconds(), 4)
@@ -59,10 +61,12 @@ def test_report_no_checkins_is_no_data_and_stale_after_first_slot_plus_grace(tea
 
 def test_report_stale_on_track_kpi_is_at_risk(team):
     team.kpi("k.one")
-    checkin(team, "k.one", 60.0, utc(2026, 11, 16))  # next due Nov 23, stale after Nov 25
+    # In slot [Nov 8, Nov 15): the next check-in is due by Nov 22, stale after Nov 24.
+    checkin(team, "k.one", 60.0, utc(2026, 11, 10))
     row = team.row("k.one")
     assert (row.status, row.flags) == ("at_risk", ["stale"])
-    assert team.row("k.one", as_of=utc(2026, 11, 25)).status == "on_track"
+    assert row.next_checkin_due == utc(2026, 11, 22)
+    assert team.row("k.one", as_of=utc(2026, 11, 24)).status == "on_track"
 
 
 def test_report_low_confidence_on_track_kpi_is_at_risk(team):
@@ -248,7 +252,8 @@ def test_report_filter_by_owner(portfolio):
     assert sorted(keys(portfolio.report(owner="ana"))) == ["a.offtrack", "a.ontrack"]
     assert sorted(keys(portfolio.report(owner=" BOB "))) == ["b.closed", "b.nodata",
                                                              "b.overdue"]
-    assert keys(portfolio.report(owner="nobody")) == []
+    with pytest.raises(NotFound, match="no person 'nobody'"):
+        portfolio.report(owner="nobody")
 
 
 def test_report_filter_by_tag(portfolio):
@@ -290,4 +295,6 @@ def test_report_as_of_instant_moves_expected_progress(team):
     assert team.row("k.one", as_of=utc(2026, 11, 4)).status == "on_track"
     assert team.row("k.one", as_of=utc(2026, 11, 16)).expected_progress == 0.5
     assert team.row("k.one", as_of=utc(2026, 11, 16)).status == "off_track"
-    assert team.row("k.one", as_of=utc(2026, 11, 16) - timedelta(days=1)).flags == ["stale"]
+    # Checked in during slot [Nov 1, Nov 8): the next is due by Nov 15, stale after Nov 17.
+    assert team.row("k.one", as_of=utc(2026, 11, 17)).flags == []
+    assert team.row("k.one", as_of=utc(2026, 11, 17, 0, 0, 1)).flags == ["stale"]

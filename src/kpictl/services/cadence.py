@@ -1,17 +1,23 @@
-"""Cadence slots: was each expected check-in on time, late, or missed?
+"""Cadence slots: was each expected check-in on time, late, or missed? Is the KPI stale?
 
 A KPI with cadence ``p`` and grace ``g`` expects one check-in per slot ``[s_k, s_k+1)`` where
-``s_k = start + k·p`` (calendar arithmetic in the user's zone). The slot's check-in is due by
-``s_k+1 + g``. A slot is judged once that deadline has passed (and only while the KPI is open):
+``s_k = start + k·p`` (calendar arithmetic in the user's zone). A check-in belongs to the slot
+in which it was *measured*; the slot's check-in may be *recorded* until ``s_k+1 + g``. A slot
+is judged once that deadline has passed (and only while the KPI is open):
 
-* **on time** — a check-in measured in ``[s_k, s_k+1 + g]`` and recorded by the deadline;
-* **late** — one measured in that window but recorded after the deadline (back-filled);
-* **missed** — none measured in the window.
+* **on time** — a check-in measured in the slot and recorded by the deadline;
+* **late** — one measured in the slot but recorded after the deadline (back-filled);
+* **missed** — none measured in the slot.
+
+The same slots decide staleness (PRODUCT §3: "no check-in since the last cadence slot plus
+grace"): after a check-in in slot ``j`` the next one is due by the end of slot ``j+1``
+(``next_checkin_due``), and the KPI is stale once that plus grace has passed — exactly when
+the report `--by owner` starts counting slot ``j+1`` as missed.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,7 +60,7 @@ def judge_slots(
         if deadline > as_of:
             return
         lo = bisect_left(measured, slot_start)
-        hi = bisect_right(measured, deadline)
+        hi = bisect_left(measured, slot_end)
         if lo == hi:
             outcome = "missed"
         elif any(recorded[i] <= deadline for i in range(lo, hi)):
@@ -71,3 +77,21 @@ def owner_at(assignments: Sequence[tuple[datetime, datetime | None, str]], insta
         if valid_from <= instant and (valid_until is None or instant < valid_until):
             return handle
     return assignments[0][2] if assignments else None
+
+
+def slot_index(start: datetime, instant: datetime, cadence: Period, tz) -> int:
+    """``k`` such that ``s_k <= instant < s_k+1`` (−1 before the start)."""
+    if instant < start:
+        return -1
+    k = int((instant - start).total_seconds() / 86400 / cadence.approx_days())
+    while k > 0 and cadence.add(start, k, tz=tz) > instant:
+        k -= 1
+    while cadence.add(start, k + 1, tz=tz) <= instant:
+        k += 1
+    return k
+
+
+def next_checkin_due(start: datetime, latest: datetime | None, cadence: Period, tz) -> datetime:
+    """End of the slot after the one holding the latest check-in (the first slot if none)."""
+    j = slot_index(start, latest, cadence, tz) if latest is not None else -1
+    return cadence.add(start, j + 2, tz=tz)

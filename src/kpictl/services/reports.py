@@ -40,6 +40,7 @@ from kpictl.schemas import (
     Summary,
 )
 from kpictl.services.lookups import get_kpi, get_person, handles_by_id, normalize_tag
+from kpictl.services.cadence import next_checkin_due
 from kpictl.services.forecast import Sums, forecast
 from kpictl.services.history import KpiAt, changes_after, rewind, snapshot
 from kpictl.services.status import KpiFacts, evaluate, meets_threshold
@@ -238,7 +239,7 @@ def _row(kpi: KpiAt, owner, last: Checkin | None, agg: _Aggregates, as_of, tz,
     next_due = stale_after = projection = None
     if closed is None:
         projection = _forecast(kpi, agg, last, as_of, cadence)
-        next_due = cadence.add(last.measured_at if last else kpi.start, tz=tz)
+        next_due = next_checkin_due(kpi.start, last.measured_at if last else None, cadence, tz)
         stale_after = parse_grace(kpi.grace).add(next_due, tz=tz)
     facts = KpiFacts(
         kind=Kind(kpi.kind),
