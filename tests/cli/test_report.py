@@ -276,9 +276,9 @@ def test_report_as_of_before_any_kpi_is_empty(portfolio):
     ("args", "fragment"),
     [
         (["--as-of", "last blursday"], "--as-of: invalid date 'last blursday'"),
-        (["--status", "late"], "'--status'"),
+        (["--status", "late"], "invalid --status 'late': use on_track, at_risk"),
         (["--tag", "bad tag"], "invalid tag 'bad tag'"),
-        (["--format", "xml"], "'xml' is not one of"),
+        (["--format", "xml"], "invalid --format 'xml' (or KPICTL_FORMAT): use table, json"),
     ],
 )
 def test_report_invalid_options_are_exit_2(portfolio, args, fragment):
@@ -327,3 +327,24 @@ def test_report_fail_on_unknown_value_is_exit_2(portfolio):
 
 def test_report_summary_lists_all_statuses(portfolio):
     assert list(report_json(portfolio)["summary"]["by_status"]) == STATUSES
+
+
+def test_report_status_accepts_commas_and_json_beats_a_bad_env_format(portfolio, monkeypatch):
+    both = ok(portfolio, "report", "--status", "overdue,on_track", "--json").json()
+    assert sorted(r["key"] for r in both["kpis"]) == ["ops.backlog", "sales.arr"]
+    monkeypatch.setenv("KPICTL_FORMAT", "xml")
+    assert ok(portfolio, "report", "--json").json()["schema"] == "kpictl.report/1"
+    assert_error(portfolio("report"), 2)
+
+
+def test_report_fail_on_applies_to_the_digest_and_owner_views(portfolio):
+    for view in (["--week", "this"], ["--by", "owner"]):
+        result = portfolio("report", *view, "--fail-on", "overdue")
+        assert result.exit_code == 5, view
+        assert result.stdout  # printed first
+        assert result.stderr == "kpictl: error: --fail-on matched 1 KPI(s): ops.backlog\n"
+
+
+def test_report_key_refuses_portfolio_filters(portfolio):
+    line = assert_error(portfolio("report", "sales.arr", "--owner", "ana"), 2)
+    assert "with a KEY there is one KPI to show" in line

@@ -354,3 +354,11 @@ def test_feedback_unknown_kpi_or_author_is_not_found(team):
     with pytest.raises(NotFound, match="no person 'mayaa'"):
         team.call(add_feedback, key="k.one", text="hi", by="mayaa")
     assert team.detail("k.one").feedback == []
+
+
+def test_assign_refuses_two_milestones_on_one_date(team):
+    from datetime import datetime, timezone
+
+    day = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    with pytest.raises(InvalidInput, match="two --milestone values for the same date"):
+        team.kpi("k.ms", milestones=[(day, 10.0), (day, 20.0)])

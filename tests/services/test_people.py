@@ -203,3 +203,12 @@ def test_people_show_lists_their_kpis(svc, now):
         detail = show_person(session=s, handle="ana", as_of=now, tz=svc.tz)
     assert detail.person.handle == "ana"
     assert [k.key for k in detail.kpis] == ["a.one"]
+
+
+def test_people_edit_refuses_a_management_cycle(svc):
+    svc.person("maya")
+    svc.person("ana", manager="maya")
+    svc.person("bob", manager="ana")
+    with pytest.raises(InvalidInput, match="maya cannot report to bob: bob → ana → maya would"):
+        svc.call(edit_person, with_now=False, handle="maya", manager="bob")
+    assert people(svc)["maya"].manager is None

@@ -477,3 +477,13 @@ def test_evaluate_closed_kpi_carries_no_flags_even_past_due_and_stale(outcome):
     f = facts(closed_outcome=outcome, latest_value=10.0, latest_blocker="still blocked",
               latest_confidence=0, stale_after=at(1), forecast_probability=0.0)
     assert evaluate(f, at(30)).flags == []
+
+
+def test_evaluate_compares_the_rounded_numbers_it_reports():
+    # A due time of 23:59:59 makes the elapsed share 0.5000002 at "half-way": the report
+    # shows 50 % expected and 40 % done, a gap of exactly 10 points, which is on track.
+    f = facts(latest_value=40.0, due=START + timedelta(days=10, seconds=-1))
+    ev = evaluate(f, START + timedelta(seconds=(10 * 86400 - 1) / 2 + 0.2))
+    assert ev.expected_progress > 0.5
+    assert round(ev.expected_progress, 4) == 0.5
+    assert ev.status is Status.ON_TRACK

@@ -74,16 +74,47 @@ def number(text: str | None, *, option: str) -> float | None:
     return parse_number(text, what=option)
 
 
-def choose_format(fmt: Format | None, as_json: bool) -> Format:
+def choose_format(fmt: str | None, as_json: bool) -> Format:
+    """``--json`` wins over ``--format``/``KPICTL_FORMAT`` (an explicit flag beats the env)."""
     if as_json:
         return Format.JSON
-    return fmt or Format.TABLE
+    if not fmt:
+        return Format.TABLE
+    try:
+        return Format(fmt.strip().lower())
+    except ValueError:
+        from kpictl.errors import InvalidInput
+
+        raise InvalidInput(f"invalid --format {fmt!r} (or KPICTL_FORMAT): use "
+                           f"{', '.join(f.value for f in Format)}") from None
+
+
+def parse_choices(values: list[str] | None, enum, *, option: str) -> list:
+    """Repeated and/or comma-separated choices (``--status at_risk,off_track``)."""
+    result = []
+    for value in values or []:
+        for item in value.split(","):
+            if not item.strip():
+                continue
+            try:
+                result.append(enum(item.strip().lower()))
+            except ValueError:
+                from kpictl.errors import InvalidInput
+
+                raise InvalidInput(f"invalid {option} {item.strip()!r}: use "
+                                   f"{', '.join(e.value for e in enum)}") from None
+    return result
+
+
+def _complete_format(incomplete: str) -> list[str]:
+    return [f.value for f in Format if f.value.startswith(incomplete)]
 
 
 FormatOption = Annotated[
-    Format | None,
-    typer.Option("--format", "-f", envvar="KPICTL_FORMAT", case_sensitive=False,
-                 help="Output format.", show_default="table"),
+    str | None,
+    typer.Option("--format", "-f", envvar="KPICTL_FORMAT", metavar="table|json|jsonl|csv|md",
+                 help="Output format.", show_default="table",
+                 autocompletion=_complete_format),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]
 ByOption = Annotated[

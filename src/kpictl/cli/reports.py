@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from kpictl.cli.common import AsOfOption, FormatOption, JsonOption, choose_format, state
+from kpictl.cli.common import (
+    AsOfOption,
+    FormatOption,
+    JsonOption,
+    choose_format,
+    parse_choices,
+    state,
+)
 from kpictl.domain import Status
 
 
@@ -28,8 +35,10 @@ def report(
     owner: Annotated[str | None, typer.Option("--owner", metavar="HANDLE")] = None,
     tag: Annotated[str | None, typer.Option("--tag", metavar="TAG")] = None,
     status: Annotated[
-        list[Status] | None,
-        typer.Option("--status", case_sensitive=False, help="Only these statuses; repeat."),
+        list[str] | None,
+        typer.Option("--status", metavar="STATUS",
+                     help="Only these statuses (on_track, at_risk, off_track, overdue, no_data, "
+                     "achieved, missed, cancelled); repeat or separate with commas."),
     ] = None,
     as_of: AsOfOption = None,
     since: Annotated[
@@ -61,7 +70,7 @@ def report(
     Example: kpictl report --week last --format md
     """
     from kpictl.domain import Flag
-    from kpictl.errors import FailOnMatched, InvalidInput
+    from kpictl.errors import InvalidInput
     from kpictl.render.reports import render_kpi_detail, render_report
     from kpictl.services.reports import build_kpi_detail, build_report
 
@@ -78,6 +87,10 @@ def report(
                                f"use any of {', '.join(sorted(known))}")
     tz = st.zone()
     fmt_ = choose_format(fmt, as_json)
+    status = parse_choices(status, Status, option="--status")
+    if key and (owner or tag or status):
+        raise InvalidInput("--owner, --tag and --status filter the portfolio; with a KEY "
+                           "there is one KPI to show")
     views = [name for name, given in (("KEY", key), ("--by", by), ("--since", since),
                                       ("--week", week)) if given]
     if len(views) > 1:
@@ -101,7 +114,9 @@ def report(
         with st.open_db().session() as session:
             digest = build_digest(session=session, since=start, until=until, now=now, tz=tz,
                                   include_until=until == instant)
+            rows = _fail_on_rows(session, fail_set, until, now, tz)
         render_digest(digest, fmt_, tz=tz, no_color=st.no_color)
+        _fail_on(fail_set, rows)
         return
     if by:
         from kpictl.render.accountability import render_owners
@@ -109,12 +124,9 @@ def report(
 
         with st.open_db().session() as session:
             owners = build_owner_report(session=session, as_of=instant, now=now, tz=tz)
+            rows = _fail_on_rows(session, fail_set, instant, now, tz)
         render_owners(owners, fmt_, tz=tz, no_color=st.no_color)
-        if fail_set:
-            hits = [o.handle for o in owners.owners
-                    if any(o.by_status.get(s, 0) for s in fail_set)]
-            if hits:
-                raise FailOnMatched(f"--fail-on matched owners: {', '.join(hits)}")
+        _fail_on(fail_set, rows)
         return
     db = st.open_db()
     with db.session() as session:
@@ -129,11 +141,26 @@ def report(
         render_kpi_detail(detail, fmt_, tz=tz, no_color=st.no_color)
     else:
         render_report(result, fmt_, tz=tz, no_color=st.no_color)
-    if fail_set:
-        hits = [r.key for r in rows if r.status in fail_set or fail_set.intersection(r.flags)]
-        if hits:
-            shown = ", ".join(hits[:5]) + (f" and {len(hits) - 5} more" if len(hits) > 5 else "")
-            raise FailOnMatched(f"--fail-on matched {len(hits)} KPI(s): {shown}")
+    _fail_on(fail_set, rows)
+
+
+def _fail_on_rows(session, fail_set, instant, now, tz) -> list:
+    """The portfolio that --fail-on checks in the owner and digest views (at their instant)."""
+    if not fail_set:
+        return []
+    from kpictl.services.reports import build_report
+
+    return build_report(session=session, as_of=instant, now=now, tz=tz).kpis
+
+
+def _fail_on(fail_set: set[str], rows) -> None:
+    """Exit 5 (after the report was printed) when any KPI has a listed status or flag."""
+    from kpictl.errors import FailOnMatched
+
+    hits = [r.key for r in rows if r.status in fail_set or fail_set.intersection(r.flags)]
+    if hits:
+        shown = ", ".join(hits[:5]) + (f" and {len(hits) - 5} more" if len(hits) > 5 else "")
+        raise FailOnMatched(f"--fail-on matched {len(hits)} KPI(s): {shown}")
 
 
 def register(app: typer.Typer) -> None:

@@ -91,7 +91,8 @@ def render_digest(digest: Digest, fmt: Format, *, tz, no_color: bool = False) ->
     day = lambda d: d.astimezone(tz).strftime("%Y-%m-%d %H:%M")  # noqa: E731
     sections = [
         ("Status changes", ["KPI", "Owner", "Before", "After"],
-         [[c.key, c.owner, c.before or "new", c.after] for c in digest.status_changes]),
+         [[c.key, c.owner, (c.before or "new").replace("_", " "), c.after.replace("_", " ")]
+          for c in digest.status_changes]),
         ("Missed check-ins", ["KPI", "Owner", "Due by"],
          [[m.key, m.owner, day(m.due_by)] for m in digest.missed_checkins]),
         ("Check-ins", ["Measured", "KPI", "Value", "By", "Note"],

@@ -158,7 +158,8 @@ def render_kpi_detail(detail: KpiDetail, fmt: Format, *, tz, no_color: bool = Fa
     if fmt is Format.MD:
         row = detail.kpi
         sys.stdout.write(f"# {machine.md_cell(row.key)} — {machine.md_cell(row.title)}\n\n")
-        sys.stdout.write(f"Status: **{row.status}**, owner {machine.md_cell(row.owner)}, "
+        sys.stdout.write(f"Status: **{row.status.replace('_', ' ')}**, owner "
+                         f"{machine.md_cell(row.owner)}, "
                          f"due {row.due.astimezone(tz):%Y-%m-%d}\n\n")
         machine.write_md_table(["Measured", "Value", "By", "Confidence", "Note"], [
             [c.measured_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), c.value, c.by,
@@ -290,9 +291,14 @@ def render_people(people: list[PersonView], fmt: Format, *, now, no_color: bool 
 
 
 def render_person(detail: PersonDetail, fmt: Format, *, now, tz, no_color: bool = False) -> None:
-    if fmt in (Format.JSON, Format.JSONL):
+    if fmt is Format.JSON:
         machine.write_json(machine.envelope("person", now, as_of=now, person=detail.person,
                                             calibration=detail.calibration, kpis=detail.kpis))
+        return
+    if fmt is Format.JSONL:
+        machine.write_jsonl(machine.envelope("person", now, as_of=now, person=detail.person,
+                                             calibration=detail.calibration),
+                            [machine.plain(r) for r in detail.kpis])
         return
     if fmt is Format.CSV:
         machine.write_csv(REPORT_COLUMNS, [_flat(r) for r in detail.kpis])

@@ -102,6 +102,9 @@ def _validate(values: dict, milestones: list[tuple[datetime, float]]) -> None:
         raise InvalidInput("a 'range' KPI takes --low and --high, not --target")
     if values["due"] <= values["start"]:
         raise InvalidInput("--due must be after --start")
+    dates = [at for at, _ in milestones]
+    if len(set(dates)) < len(dates):
+        raise InvalidInput("two --milestone values for the same date: give one value per date")
     for at, _value in milestones:
         if not values["start"] < at < values["due"]:
             raise InvalidInput(f"milestone {at:%Y-%m-%d} is outside the KPI's start..due window")

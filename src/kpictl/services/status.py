@@ -142,7 +142,9 @@ def evaluate(facts: KpiFacts, as_of: datetime, thresholds: Thresholds = DEFAULTS
     elif kind.is_maintain:
         status = Status.OFF_TRACK
     else:
-        gap = round(expected - progress, 9)  # 0.45 − 0.35 must not exceed 0.10
+        # Compare the numbers the report shows (4 decimals), so a table reading 40 % against
+        # 50 % is "on track" as the README says, not a 0.1000002 gap from a 23:59:59 due time.
+        gap = round(round(expected, 4) - round(progress, 4), 9)
         if gap <= thresholds.on_track_gap:
             status = Status.ON_TRACK
         elif gap <= thresholds.at_risk_gap:
