@@ -88,38 +88,16 @@ def _target_text(row) -> str:
     return prefix + number(row.target)
 
 
+#: Columns a narrow terminal gives up first (status, key, progress and flags always stay).
+_DROPPABLE = ("Last check-in", "Exp.", "Target", "Forecast", "Current", "Due", "Owner")
+_TITLE_ON_TTY = 48
+
+
 def _report_table(report: Report, tz, no_color: bool) -> None:
     from kpictl.render import table as t
 
     console = t.make_console(no_color=no_color)
     as_of = report.as_of.astimezone(tz)
-    grid = t.new_table(title=f"KPIs as of {as_of:%Y-%m-%d %H:%M} {tz.name}",
-                       caption=_summary_line(report))
-    grid.add_column("Status", no_wrap=True)
-    grid.add_column("KPI", no_wrap=True)
-    grid.add_column("Owner", no_wrap=True)
-    grid.add_column("Progress", no_wrap=True)
-    grid.add_column("Exp.", justify="right", no_wrap=True)
-    grid.add_column("Current", justify="right", no_wrap=True)
-    grid.add_column("Target", justify="right", no_wrap=True)
-    grid.add_column("Due", no_wrap=True)
-    grid.add_column("Forecast", no_wrap=True)
-    grid.add_column("Last check-in", no_wrap=True)
-    grid.add_column("Flags")
-    for r in report.kpis:
-        kpi_cell = t.text(r.key, "bold")
-        kpi_cell.append("\n")
-        kpi_cell.append(t.text(r.title, "dim"))
-        expected = "—" if r.expected_progress is None else f"{r.expected_progress * 100:.0f}%"
-        due = t.text(t.local_date(r.due, tz))
-        due.append(" ")
-        due.append(t.days_text(r.days_left, r.status))
-        grid.add_row(
-            t.status_text(r.status), kpi_cell, t.text(r.owner), t.bar(r.progress),
-            expected, t.text(t.number(r.current, r.unit)), t.text(_target_text(r)), due,
-            _forecast_cell(r), t.text(t.local_date(r.last_checkin_at, tz)),
-            t.flags_text(r.flags),
-        )
     if not report.kpis:
         filtered = any(report.filters.values()) or report.as_of != report.generated_at
         console.print(t.text(
@@ -127,6 +105,50 @@ def _report_table(report: Report, tz, no_color: bool) -> None:
             "No KPIs yet. Create one with `kpictl assign KEY --to HANDLE --target N --due DATE`."
         ))
         return
+    on_tty = console.width < t.OFF_TTY_WIDTH
+
+    def cells(r, owner_inline: bool = False) -> dict:
+        title = f"{r.owner} · {r.title}" if owner_inline else r.title
+        limit = _TITLE_ON_TTY if console.width >= 120 else 28
+        if on_tty and len(title) > limit:  # titles may shorten on screen; keys never
+            title = title[:limit - 1] + "…"
+        kpi_cell = t.text(r.key, "bold")
+        kpi_cell.append("\n")
+        kpi_cell.append(t.text(title, "dim"))
+        due = t.text(t.local_date(r.due, tz))
+        due.append(" ")
+        due.append(t.days_text(r.days_left, r.status))
+        return {
+            "Status": t.status_text(r.status), "KPI": kpi_cell, "Owner": t.text(r.owner),
+            "Progress": t.bar(r.progress),
+            "Exp.": t.text("—" if r.expected_progress is None
+                           else f"{r.expected_progress * 100:.0f}%"),
+            "Current": t.text(t.number(r.current, r.unit)), "Target": t.text(_target_text(r)),
+            "Due": due, "Forecast": _forecast_cell(r),
+            "Last check-in": t.text(t.local_date(r.last_checkin_at, tz)),
+            "Flags": t.flags_text(r.flags),
+        }
+
+    rows = [cells(r) for r in report.kpis]
+    right = {"Exp.", "Current", "Target"}
+    columns = list(rows[0])
+    while True:
+        grid = t.new_table(title=f"KPIs as of {as_of:%Y-%m-%d %H:%M} {tz.name}",
+                           caption=_summary_line(report))
+        for name in columns:
+            # On a terminal, flags wrap onto more lines rather than push other columns out.
+            grid.add_column(name, justify="right" if name in right else "left",
+                            no_wrap=name != "Flags",
+                            max_width=15 if on_tty and name == "Flags" else None)
+        for row in rows:
+            grid.add_row(*(row[name] for name in columns))
+        droppable = [c for c in _DROPPABLE if c in columns]
+        natural = console.measure(grid, options=console.options.update_width(t.OFF_TTY_WIDTH))
+        if not on_tty or not droppable or natural.maximum <= console.width:
+            break
+        columns.remove(droppable[0])
+        if droppable[0] == "Owner":  # the owner matters too much to lose: it joins the title
+            rows = [cells(r, owner_inline=True) for r in report.kpis]
     console.print(grid)
 
 
