@@ -17,9 +17,11 @@ class KpictlError(Exception):
     exit_code = 1
     code = "error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, details: list[str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        #: Lines printed before the message, e.g. every bad row of a file with its line number.
+        self.details = details or []
 
     def __str__(self) -> str:
         return self.message

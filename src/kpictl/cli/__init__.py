@@ -74,9 +74,11 @@ suggest.register(app)
 schema.register(app)
 
 
-def _fail(message: str, code: int) -> None:
+def _fail(message: str, code: int, details: list[str] = ()) -> None:
     from kpictl.render.text import sanitize
 
+    for line in details:
+        print(f"kpictl: {sanitize(line)}", file=sys.stderr)
     print(f"kpictl: error: {sanitize(message)}", file=sys.stderr)
     sys.stdout.flush() if not sys.stdout.closed else None
     raise SystemExit(code)
@@ -100,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
         result = app(args=argv, prog_name="kpictl", standalone_mode=False)
         sys.stdout.flush()
     except KpictlError as exc:
-        _fail(exc.message, exc.exit_code)
+        _fail(exc.message, exc.exit_code, exc.details)
     except typer.TyperException as exc:  # usage errors from the bundled Click
         if type(exc).__name__ == "NoArgsIsHelpError":  # help was printed; a bare group is usage
             raise SystemExit(2) from None

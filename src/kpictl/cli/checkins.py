@@ -11,8 +11,9 @@ from kpictl.cli.common import ByOption, number, state
 
 def checkin(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(metavar="KEY", help="KPI key.")],
-    value: Annotated[str, typer.Argument(metavar="VALUE", help="The measured value.")],
+    key: Annotated[str | None, typer.Argument(metavar="KEY", help="KPI key.")] = None,
+    value: Annotated[str | None, typer.Argument(metavar="VALUE", help="The measured value.")]
+    = None,
     at: Annotated[
         str | None, typer.Option("--at", metavar="DATE", help="When it was measured (default: now).")
     ] = None,
@@ -30,15 +31,40 @@ def checkin(
         str | None, typer.Option("--key", metavar="K",
                                  help="Idempotency key: the same key twice records once.")
     ] = None,
+    file: Annotated[
+        str | None, typer.Option("--file", metavar="PATH|-", rich_help_panel="Bulk",
+                                 help="Many check-ins from CSV or JSON Lines ('-' = stdin); "
+                                 "columns kpi, value, at, by, confidence, note, blocker, key.")
+    ] = None,
+    input_format: Annotated[
+        str | None, typer.Option("--input-format", metavar="csv|jsonl", rich_help_panel="Bulk",
+                                 help="Default: from the extension, else the content.")
+    ] = None,
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", rich_help_panel="Bulk",
+                           help="Write the valid rows and report the bad ones.")
+    ] = False,
 ) -> None:
-    """Record a check-in (a measured value) on a KPI.
+    """Record a check-in (a measured value) on a KPI, or many from a file.
 
     Example: kpictl checkin sales.new-arr 42000 --confidence 7 --note "two deals signed"
     """
-    from kpictl.services.checkins import record_checkin
+    from kpictl.errors import InvalidInput
 
     st = state(ctx)
     now = st.now()
+    if file is not None:
+        given = [n for n, v in (("KEY", key), ("VALUE", value), ("--at", at),
+                                ("--confidence", confidence), ("--note", note),
+                                ("--blocker", blocker), ("--key", key_)) if v is not None]
+        if given:
+            raise InvalidInput(f"--file takes its values from the file; drop {', '.join(given)}")
+        _checkin_file(st, now, file, input_format, skip_invalid, by)
+        return
+    if key is None or value is None:
+        raise InvalidInput("give KEY VALUE (kpictl checkin sales.arr 42000), or --file PATH")
+    from kpictl.services.checkins import record_checkin
+
     measured = number(value, option="VALUE")
     when = st.when(at, option="--at", now=now)
     db = st.open_db()
@@ -46,6 +72,21 @@ def checkin(
         result = record_checkin(session=session, now=now, key=key, value=measured, at=when, by=by,
                                 confidence=confidence, note=note, blocker=blocker, idem_key=key_)
     st.say(result.message)
+
+
+def _checkin_file(st, now, path, input_format, skip_invalid, by) -> None:
+    from kpictl.cli.files import finish, progress_bar, read_bulk
+    from kpictl.services.bulk import CHECKIN_COLUMNS, import_checkins
+
+    rows, errors, name = read_bulk(path, fmt=input_format, columns=CHECKIN_COLUMNS)
+    if by is not None:  # --by (or KPICTL_USER) fills rows that name nobody
+        rows = [r if r.fields.get("by") else type(r)(r.line, {**r.fields, "by": by})
+                for r in rows]
+    db = st.open_db()
+    with progress_bar(st, len(rows), "check-ins") as progress, db.session(write=True) as session:
+        result = import_checkins(session=session, now=now, tz=st.zone(), rows=rows,
+                                 errors=errors, skip_invalid=skip_invalid, progress=progress)
+        finish(st, result, what="check-ins", name=name, skip_invalid=skip_invalid)
 
 
 def register(app: typer.Typer) -> None:

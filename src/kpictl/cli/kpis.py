@@ -16,7 +16,8 @@ DEFINE = "KPI definition"
 
 def assign(
     ctx: typer.Context,
-    key: KeyArg,
+    key: Annotated[str | None, typer.Argument(metavar="KEY", help="KPI key, e.g. sales.new-arr.")]
+    = None,
     to: Annotated[str | None, typer.Option("--to", metavar="HANDLE", help="Owner.")] = None,
     title: Annotated[str | None, typer.Option("--title", rich_help_panel=DEFINE)] = None,
     target: Annotated[str | None, typer.Option("--target", metavar="N", rich_help_panel=DEFINE)]
@@ -67,6 +68,20 @@ def assign(
     at: Annotated[
         str | None, typer.Option("--at", metavar="DATE", help="When a reassignment took effect.")
     ] = None,
+    file: Annotated[
+        str | None, typer.Option("--file", metavar="PATH|-", rich_help_panel="Bulk",
+                                 help="Many KPIs from CSV or JSON Lines ('-' = stdin); columns "
+                                 "key, to, title, target, baseline, kind, low, high, unit, "
+                                 "start, due, cadence, grace, tags (a;b), outcome, by, note. "
+                                 "{to} in key/title/outcome is the row's owner.")
+    ] = None,
+    input_format: Annotated[
+        str | None, typer.Option("--input-format", metavar="csv|jsonl", rich_help_panel="Bulk")
+    ] = None,
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", rich_help_panel="Bulk",
+                           help="Apply the valid rows and report the bad ones.")
+    ] = False,
 ) -> None:
     """Create a KPI and delegate it, or change or reassign an existing one.
 
@@ -81,6 +96,17 @@ def assign(
 
     st = state(ctx)
     now = st.now()
+    if file is not None:
+        given = [n for n, v in locals().items() if v not in (None, False) and n in (
+            "key", "to", "title", "target", "baseline", "kind", "low", "high", "unit", "start",
+            "due", "cadence", "grace", "tag", "milestone", "outcome", "note", "at")]
+        if given:
+            raise InvalidInput("--file takes the KPIs from the file; drop "
+                               + ", ".join(f"--{g}" if g != "key" else "KEY" for g in given))
+        _assign_file(st, now, file, input_format, skip_invalid, by)
+        return
+    if key is None:
+        raise InvalidInput("give a KPI KEY (kpictl assign sales.arr --to ana …), or --file PATH")
     milestones = None
     if milestone is not None:
         milestones = []
@@ -106,6 +132,19 @@ def assign(
         result = assign_kpi(session=session, now=now, key=key, spec=spec, to=to, by=by,
                             note=note, at=when, default_start=default_start)
     st.say(result.message)
+
+
+def _assign_file(st, now, path, input_format, skip_invalid, by) -> None:
+    from kpictl.cli.files import finish, progress_bar, read_bulk
+    from kpictl.services.bulk import KPI_COLUMNS, import_kpis
+
+    rows, errors, name = read_bulk(path, fmt=input_format, columns=KPI_COLUMNS)
+    db = st.open_db()
+    with progress_bar(st, len(rows), "KPIs") as progress, db.session(write=True) as session:
+        result = import_kpis(session=session, now=now, tz=st.zone(), rows=rows, errors=errors,
+                             skip_invalid=skip_invalid, default_by=by, progress=progress)
+        finish(st, result, what="KPIs", name=name, skip_invalid=skip_invalid,
+               skipped="unchanged")
 
 
 def feedback(
