@@ -26,3 +26,109 @@ def test_backtest_example_runs_and_reports_both_methods():
     pace, both = rows["pace"], rows["pace + forecast"]
     # The forecast only adds warnings: it catches at least as many misses, no later.
     assert both[0] >= pace[0] and both[1] >= pace[1] and both[2] <= pace[2]
+
+
+import os  # noqa: E402
+import shutil  # noqa: E402
+
+import pytest  # noqa: E402
+
+needs = pytest.mark.skipif(not (shutil.which("jq") and shutil.which("sqlite3")),
+                           reason="the shell examples use jq and sqlite3 (.ci/run installs them)")
+
+
+def _env(db: Path) -> dict:
+    env = {**os.environ, "KPICTL_DB": str(db), "KPICTL_TZ": "UTC",
+           "KPICTL_NOW": "2026-11-27T12:00:00Z",
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("KPICTL_USER", None)
+    return env
+
+
+@pytest.fixture(scope="module")
+def team_db(tmp_path_factory):
+    """The setup example, run once; each test works on its own copy."""
+    db = tmp_path_factory.mktemp("examples") / "team.db"
+    setup = subprocess.run(["bash", str(EXAMPLES / "setup_team.sh")], env=_env(db),
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert setup.returncode == 0, setup.stderr
+    assert "6 KPIs written" in setup.stderr and "69 check-ins written" in setup.stderr
+    return db
+
+
+@pytest.fixture
+def example_env(team_db, tmp_path):
+    import sqlite3
+
+    copy = tmp_path / "team.db"
+    with sqlite3.connect(team_db) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    return _env(copy)
+
+
+def _run(script, env, *args):
+    return subprocess.run(["bash", str(EXAMPLES / script), *args], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+@needs
+def test_weekly_report_example_mails_markdown_and_flags_attention(example_env, tmp_path):
+    mailbox = tmp_path / "mail.txt"
+    env = {**example_env, "MAILER": f"tee {mailbox}"}
+    proc = _run("weekly_report.sh", env, "team@example.com")
+    assert proc.returncode == 5  # eng.p95-latency went stale: cron hears about it
+    mail = mailbox.read_text()
+    assert mail.startswith("To: team@example.com\nSubject: KPI report, week of ")
+    assert "— needs attention" in mail.splitlines()[1]
+    assert "# Digest 2026-11-16 00:00 → 2026-11-23 00:00 (UTC)" in mail
+    assert "| eng.p95-latency | chen |" in mail
+    assert "# KPI report — 2026-11-27 12:00 (UTC)" in mail
+    assert "\x1b" not in mail
+
+
+@needs
+def test_weekly_report_example_does_not_mail_when_the_database_is_broken(example_env, tmp_path):
+    mailbox = tmp_path / "mail.txt"
+    bogus = tmp_path / "bogus.db"
+    bogus.write_text("not a database")
+    env = {**example_env, "MAILER": f"tee {mailbox}", "KPICTL_DB": str(bogus)}
+    proc = _run("weekly_report.sh", env, "team@example.com")
+    assert proc.returncode == 1
+    assert "file is not a database" in proc.stderr
+    assert not mailbox.exists()
+
+
+@needs
+def test_push_metric_example_is_idempotent_per_day(example_env, tmp_path):
+    shop = tmp_path / "shop.db"
+    subprocess.run(["sqlite3", str(shop), "CREATE TABLE orders(id INTEGER PRIMARY KEY, "
+                    "created_at TEXT); INSERT INTO orders(created_at) VALUES ('2026-11-01'), "
+                    "('2026-11-02'), ('2026-11-03');"], check=True)
+    env = {**example_env, "SOURCE_DB": str(shop)}
+    assert subprocess.run(["kpictl", "-q", "assign", "sales.orders", "--to", "ana", "--target",
+                           "100", "--due", "+30d", "--start", "-30d"], env=env).returncode == 0
+    first, second = _run("push_metric.sh", env, "sales.orders"), _run("push_metric.sh", env,
+                                                                       "sales.orders")
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    assert first.stderr.startswith("recorded sales.orders = 3")
+    assert second.stderr.startswith("already recorded: sales.orders = 3")
+
+
+@needs
+def test_jq_recipes_example_answers_its_questions(example_env):
+    proc = _run("jq_recipes.sh", example_env)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "eng.p95-latency\t2026-11-17T00:00:00Z" in out  # the stale one
+    assert "# Forecast to miss" in out
+    forecast = out.split("# Forecast to miss: projected value and chance\n")[1].splitlines()
+    assert forecast and all(line.count("\t") == 2 for line in forecast)
+
+
+def test_crontab_example_names_scripts_that_exist():
+    lines = [line for line in (EXAMPLES / "crontab").read_text().splitlines()
+             if line and not line.startswith("#") and "=" not in line.split()[0]]
+    assert len(lines) == 2
+    for line in lines:
+        script = next(word for word in line.split() if word.endswith(".sh"))
+        assert (EXAMPLES / Path(script).name).exists()
