@@ -13,22 +13,65 @@ import pytest
 
 from kpictl.cli import main
 from kpictl.db import open_database
+from tests.backends import SKIP_REASON, postgres_or_none
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)  # a Friday
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "backend_free: touches no kpictl database; run once")
+    config.addinivalue_line("markers", "sqlite_only(reason): checks a SQLite-specific property")
+
+
+def pytest_generate_tests(metafunc):
+    """Every test that can touch the database runs on SQLite and on PostgreSQL."""
+    if "backend" in metafunc.fixturenames:
+        free = metafunc.definition.get_closest_marker("backend_free")
+        metafunc.parametrize("backend", ["sqlite"] if free else ["sqlite", "postgresql"],
+                             scope="session", indirect=True)
+
+
+@pytest.fixture(scope="session")
+def pg():
+    server = postgres_or_none()
+    if server is None:
+        yield None
+        return
+    server.base = server.create()
+    open_database(server.url_of(server.base)).engine.dispose()  # migrate the template once
+    yield server
+    server.drop_all()
+
+
+@pytest.fixture(scope="session")
+def backend(request, pg):
+    if request.param == "postgresql" and pg is None:
+        pytest.skip(SKIP_REASON)
+    return request.param
+
+
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path, monkeypatch):
+def isolated_env(tmp_path, monkeypatch, request, backend, pg):
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
-    monkeypatch.setenv("KPICTL_DB", str(tmp_path / "kpictl.db"))
+    database = None
+    if backend == "postgresql":
+        only = request.node.get_closest_marker("sqlite_only")
+        if only:
+            pytest.skip(f"SQLite only: {only.args[0] if only.args else 'SQLite-specific'}")
+        database = pg.create(template=pg.base)
+        monkeypatch.setenv("KPICTL_DB", pg.url_of(database))
+    else:
+        monkeypatch.setenv("KPICTL_DB", str(tmp_path / "kpictl.db"))
     monkeypatch.setenv("KPICTL_TZ", "UTC")
     monkeypatch.setenv("KPICTL_NOW", NOW.isoformat())
     for name in ("KPICTL_USER", "KPICTL_FORMAT", "NO_COLOR", "FORCE_COLOR", "COLUMNS"):
         monkeypatch.delenv(name, raising=False)
-    return tmp_path
+    yield tmp_path
+    if database is not None:
+        pg.drop(database)
 
 
 @dataclass
@@ -63,7 +106,10 @@ def run():
 
 @pytest.fixture
 def db(isolated_env):
-    return open_database(str(isolated_env / "kpictl.db"))
+    """This test's database (SQLite file or PostgreSQL database), opened and migrated."""
+    import os
+
+    return open_database(os.environ["KPICTL_DB"])
 
 
 @pytest.fixture

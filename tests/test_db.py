@@ -33,8 +33,7 @@ def test_schema_revision_constant_is_the_migrations_head():
     assert _script_dir().get_current_head() == SCHEMA_REVISION
 
 
-def test_migrated_schema_equals_the_models(tmp_path):
-    db = open_database(str(tmp_path / "m.db"))
+def test_migrated_schema_equals_the_models(db):
     with db.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(context, metadata)
@@ -42,6 +41,7 @@ def test_migrated_schema_equals_the_models(tmp_path):
     assert current_revision(db) == SCHEMA_REVISION
 
 
+@pytest.mark.sqlite_only("file modes of a SQLite database")
 def test_new_database_file_and_directory_are_private(tmp_path):
     target = tmp_path / "new" / "dir" / "k.db"
     db = open_database(str(target))
@@ -49,12 +49,15 @@ def test_new_database_file_and_directory_are_private(tmp_path):
         s.add(Person(handle="ana", name="Ana", created_at=datetime.now(timezone.utc)))
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert stat.S_IMODE(target.parent.stat().st_mode) == 0o700
-    for suffix in ("-wal", "-shm"):
-        side = Path(f"{target}{suffix}")
-        assert side.exists()
-        assert stat.S_IMODE(side.stat().st_mode) == 0o600
+    with db.engine.connect() as conn:  # the -wal/-shm files exist while a connection is open
+        conn.exec_driver_sql("SELECT count(*) FROM person").scalar()
+        for suffix in ("-wal", "-shm"):
+            side = Path(f"{target}{suffix}")
+            assert side.exists()
+            assert stat.S_IMODE(side.stat().st_mode) == 0o600
 
 
+@pytest.mark.sqlite_only("SQLite PRAGMAs")
 def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(db):
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -62,6 +65,7 @@ def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(db):
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == kdb.BUSY_TIMEOUT_MS
 
 
+@pytest.mark.sqlite_only("BEGIN IMMEDIATE is SQLite's write lock")
 def test_write_sessions_begin_immediate(db):
     statements = []
     sa.event.listen(db.engine, "before_cursor_execute",
@@ -92,6 +96,7 @@ def test_naive_datetimes_are_refused(db):
             s.add(Person(handle="ana", name="Ana", created_at=datetime(2026, 1, 1)))
 
 
+@pytest.mark.sqlite_only('works on explicit SQLite paths')
 def test_url_resolution_and_password_redaction(tmp_path):
     assert resolve_url(str(tmp_path / "x.db")).database == str(tmp_path / "x.db")
     url = resolve_url("postgresql://kpi:s3cret@db.example:5432/kpis")
@@ -104,6 +109,7 @@ def test_url_resolution_and_password_redaction(tmp_path):
         resolve_url("mysql://u:p@h/db")
 
 
+@pytest.mark.sqlite_only('works on explicit SQLite paths')
 def test_default_database_lives_in_the_user_data_dir(isolated_env, monkeypatch):
     monkeypatch.delenv("KPICTL_DB")
     expected = isolated_env / "home" / ".local" / "share" / "kpictl" / "kpictl.db"
@@ -150,8 +156,10 @@ print("migrated" if ensure_schema(db) else "current")
 
 
 @pytest.mark.slow
-def test_racing_first_runs_migrate_exactly_once(tmp_path):
+def test_racing_first_runs_migrate_exactly_once(tmp_path, backend, pg):
     target = tmp_path / "race.db"
+    if backend == "postgresql":  # a brand-new, empty database on the server
+        target = pg.url_of(pg.create())
     procs = [
         subprocess.Popen([sys.executable, "-c", FIRST_RUN, str(target)], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
@@ -162,6 +170,7 @@ def test_racing_first_runs_migrate_exactly_once(tmp_path):
     assert sorted(o.strip() for o, _ in outputs) == ["current"] * 7 + ["migrated"]
 
 
+@pytest.mark.sqlite_only('works on explicit SQLite paths')
 def test_a_file_that_is_not_a_database_is_a_runtime_error(run, tmp_path):
     bogus = tmp_path / "notes.db"
     bogus.write_text("shopping list\n")
@@ -172,6 +181,7 @@ def test_a_file_that_is_not_a_database_is_a_runtime_error(run, tmp_path):
     assert bogus.read_text() == "shopping list\n"
 
 
+@pytest.mark.sqlite_only('works on explicit SQLite paths')
 def test_a_database_from_a_newer_kpictl_is_refused(run, tmp_path):
     target = tmp_path / "future.db"
     assert run("--db", str(target), "db", "upgrade").exit_code == 0
@@ -185,6 +195,7 @@ def test_a_database_from_a_newer_kpictl_is_refused(run, tmp_path):
     assert len(result.stderr.splitlines()) == 1
 
 
+@pytest.mark.sqlite_only('works on explicit SQLite paths')
 def test_db_upgrade_and_path(run, tmp_path):
     target = tmp_path / "sub" / "team.db"
     assert run("--db", str(target), "db", "path").stdout == f"{target}\n"

@@ -132,3 +132,6 @@ def test_crontab_example_names_scripts_that_exist():
     for line in lines:
         script = next(word for word in line.split() if word.endswith(".sh"))
         assert (EXAMPLES / Path(script).name).exists()
+
+
+pytestmark = pytest.mark.backend_free

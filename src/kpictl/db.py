@@ -30,6 +30,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 from kpictl.errors import Conflict, InvalidInput, RuntimeFailure
@@ -194,11 +195,15 @@ def open_database(target: str | None, *, migrate: bool = True) -> Database:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             _prepare_sqlite_file(Path(url.database))
-        engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        # One command is one short process: pooling buys nothing, and closed connections
+        # never linger (PostgreSQL cannot copy or drop a database that has sessions).
+        engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
+                                  poolclass=NullPool)
         _install_sqlite_events(engine)
     else:
         try:
-            engine = sa.create_engine(url, pool_pre_ping=False)
+            engine = sa.create_engine(url, poolclass=NullPool,
+                                      connect_args={"connect_timeout": 10})
         except ModuleNotFoundError:
             raise RuntimeFailure(
                 "PostgreSQL support is not installed: pip install 'kpictl[postgres]'"

@@ -9,26 +9,24 @@ import shutil
 import sqlite3
 import sys
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+from sqlalchemy.engine import make_url
+
 from kpictl.cli import main
+from tests.backends import table_rows
 from tests.conftest import NOW, Result
 
 
-def dump_db(path: str | None = None) -> dict[str, list[tuple]] | None:
-    """Every row of every table of the SQLite file, or None if the file does not exist."""
-    path = path or os.environ["KPICTL_DB"]
-    if not os.path.exists(path):
+def dump_db(target: str | None = None) -> dict[str, list[tuple]] | None:
+    """Every row of every table of this test's database (None: no SQLite file yet)."""
+    target = target or os.environ["KPICTL_DB"]
+    if "://" not in target and not os.path.exists(target):
         return None
-    con = sqlite3.connect(path)
-    try:
-        tables = [r[0] for r in con.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        return {t: sorted(con.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr)
-                for t in tables}
-    finally:
-        con.close()
+    return table_rows(target)
 
 
 def assert_error(result, code: int, message: str | None = None) -> str:
@@ -73,9 +71,25 @@ def pinned_env(db_path, **env):
         yield
 
 
-def build_template(workdir, commands, **env):
-    """Run ``commands`` once through the real entry point; return a consistent copy of the
-    resulting database file (for ``use_template``)."""
+@dataclass
+class Template:
+    """A database built once and copied for each test: a SQLite file or a PostgreSQL
+    template database."""
+
+    path: Path | None = None
+    pg_name: str | None = None
+    pg: object = None
+
+
+def build_template(workdir, commands, *, backend: str = "sqlite", pg=None, **env) -> Template:
+    """Run ``commands`` once through the real entry point; return a reusable copy."""
+    if backend == "postgresql":
+        name = pg.create(template=pg.base)
+        with pinned_env(pg.url_of(name), **env):
+            runner = make_runner()
+            for args in commands:
+                ok(runner, *args)
+        return Template(pg_name=name, pg=pg)
     live, template = workdir / "live.db", workdir / "template.db"
     with pinned_env(live, **env):
         runner = make_runner()
@@ -87,19 +101,24 @@ def build_template(workdir, commands, **env):
     finally:
         src.close()
         dst.close()
-    return template
+    return Template(path=template)
 
 
-def use_template(template) -> None:
+def use_template(template: Template) -> None:
     """Make a fresh copy of ``template`` this test's database."""
     target = os.environ["KPICTL_DB"]
-    shutil.copyfile(template, target)
+    if template.pg_name:
+        name = make_url(target).database
+        template.pg.drop(name)
+        template.pg.create(template=template.pg_name, name=name)
+        return
+    shutil.copyfile(template.path, target)
     os.chmod(target, 0o600)
 
 
 @pytest.fixture(scope="session")
-def seeded_template(tmp_path_factory):
-    return build_template(tmp_path_factory.mktemp("seed"), SEED)
+def seeded_template(tmp_path_factory, backend, pg):
+    return build_template(tmp_path_factory.mktemp("seed"), SEED, backend=backend, pg=pg)
 
 
 def make_runner():

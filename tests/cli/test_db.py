@@ -11,7 +11,13 @@ from .conftest import assert_error, ok
 
 def test_db_path_prints_kpictl_db(run):
     result = ok(run, "db", "path")
-    assert result.stdout == os.environ["KPICTL_DB"] + "\n"
+    target = os.environ["KPICTL_DB"]
+    if "://" in target:  # PostgreSQL: the URL, with the password hidden
+        user, _, rest = target.split("://", 1)[1].partition(":")
+        expected = f"postgresql+psycopg://{user}:***@{rest.split('@', 1)[1]}"
+    else:
+        expected = target
+    assert result.stdout == expected + "\n"
     assert result.stderr == ""
 
 

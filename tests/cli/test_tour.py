@@ -28,9 +28,9 @@ TOUR = [
 
 
 @pytest.fixture(scope="module")
-def tour_template(tmp_path_factory):
-    return build_template(tmp_path_factory.mktemp("tour"), TOUR, KPICTL_TZ="Europe/Berlin",
-                          KPICTL_USER="maya")
+def tour_template(tmp_path_factory, backend, pg):
+    return build_template(tmp_path_factory.mktemp("tour"), TOUR, backend=backend, pg=pg,
+                          KPICTL_TZ="Europe/Berlin", KPICTL_USER="maya")
 
 
 @pytest.fixture

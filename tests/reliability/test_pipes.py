@@ -42,3 +42,6 @@ def test_full_disk_is_one_line_exit_1(demo_db, args):
                               stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
     assert proc.returncode == 1
     assert proc.stderr == "kpictl: error: cannot write output: No space left on device\n"
+
+
+pytestmark = pytest.mark.backend_free

@@ -65,3 +65,6 @@ def test_report_on_a_narrow_terminal_never_cuts_status_or_key(demo, columns):
         assert lines[at + 1].split()[:2] == ["dara", "·"]
     if columns >= 100:
         assert "Owner" in header
+
+
+pytestmark = pytest.mark.backend_free

@@ -106,3 +106,6 @@ def test_student_t_matches_scipy(df):
         assert t_ppf(p, df) == pytest.approx(stats.t.ppf(p, df), rel=1e-9, abs=1e-12)
     for t in (-40.0, -2.5, -0.1, 0.0, 0.7, 3.0, 12.0):
         assert t_cdf(t, df) == pytest.approx(stats.t.cdf(t, df), rel=1e-9, abs=1e-15)
+
+
+pytestmark = pytest.mark.backend_free

@@ -487,3 +487,6 @@ def test_evaluate_compares_the_rounded_numbers_it_reports():
     assert ev.expected_progress > 0.5
     assert round(ev.expected_progress, 4) == 0.5
     assert ev.status is Status.ON_TRACK
+
+
+pytestmark = pytest.mark.backend_free
