@@ -269,22 +269,24 @@ def upgrade(db: Database) -> bool:
 
 
 class days_between(sa.sql.expression.FunctionElement):  # noqa: N801 - a SQL function
-    """``later − earlier`` in fractional days, in SQL, on every backend we support."""
+    """``later − earlier`` in days (to the second), in SQL, on every backend we support."""
 
     type = sa.Float()
     inherit_cache = True
     name = "days_between"
 
 
+# Both backends count whole seconds, so both give the same forecast to the last digit shown
+# (julianday() alone is only exact to ~50 µs).
 @compiles(days_between, "sqlite")
 def _days_between_sqlite(element, compiler, **kw):
     later, earlier = list(element.clauses)
-    return (f"(julianday({compiler.process(later, **kw)}) - "
-            f"julianday({compiler.process(earlier, **kw)}))")
+    return (f"(round((julianday({compiler.process(later, **kw)}) - "
+            f"julianday({compiler.process(earlier, **kw)})) * 86400.0) / 86400.0)")
 
 
 @compiles(days_between, "postgresql")
 def _days_between_pg(element, compiler, **kw):
     later, earlier = list(element.clauses)
-    return (f"(EXTRACT(EPOCH FROM ({compiler.process(later, **kw)} - "
-            f"{compiler.process(earlier, **kw)})) / 86400.0)")
+    return (f"(round(EXTRACT(EPOCH FROM ({compiler.process(later, **kw)} - "
+            f"{compiler.process(earlier, **kw)}))) / 86400.0)")

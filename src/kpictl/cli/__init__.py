@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from kpictl import __version__
-from kpictl.cli import checkins, db, demo, kpis, people, reports, schema, suggest
+from kpictl.cli import checkins, db, demo, kpis, people, reports, schema, suggest, transfer
 from kpictl.cli.common import State
 
 app = typer.Typer(
@@ -72,6 +72,7 @@ reports.register(app)
 demo.register(app)
 suggest.register(app)
 schema.register(app)
+transfer.register(app)
 
 
 def _fail(message: str, code: int, details: list[str] = ()) -> None:

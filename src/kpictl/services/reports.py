@@ -210,7 +210,7 @@ def _aggregates_of(session, kpi: KpiAt, as_of) -> _Aggregates:
     met = sum(meets_threshold(kind, v, target=kpi.target, low=kpi.low, high=kpi.high)
               for v in in_window) if kind.is_maintain else 0
     shift = kpi.baseline or 0.0
-    points = [((at - kpi.start).total_seconds() / 86400, v - shift) for at, v in rows
+    points = [(round((at - kpi.start).total_seconds()) / 86400, v - shift) for at, v in rows
               if at >= kpi.start]
     return _Aggregates(total=len(rows), window=len(in_window), met=met, fit=Sums.of(points))
 
@@ -226,10 +226,10 @@ def _forecast(kpi: KpiAt, agg: _Aggregates, last: Checkin | None, as_of, cadence
         return None
     shift = kpi.baseline
     return Forecast(method=result.method, points=result.points,
-                    value_at_due=_round(result.value_at_due + shift, 6),
-                    low=_round(result.low + shift, 6), high=_round(result.high + shift, 6),
+                    value_at_due=_round(result.value_at_due + shift),
+                    low=_round(result.low + shift), high=_round(result.high + shift),
                     probability=_round(result.probability), eta=result.eta,
-                    rate=_round(result.rate, 6), required_rate=_round(result.required_rate, 6))
+                    rate=_round(result.rate), required_rate=_round(result.required_rate))
 
 
 def _row(kpi: KpiAt, owner, last: Checkin | None, agg: _Aggregates, as_of, tz,

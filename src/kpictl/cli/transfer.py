@@ -1,0 +1,140 @@
+"""`kpictl export` and `kpictl import`: the whole database as JSON Lines, and back."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kpictl.cli.common import state
+
+
+def export(
+    ctx: typer.Context,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE",
+                     help="Write to FILE (created private, 0600) instead of stdout."),
+    ] = None,
+) -> None:
+    """Write the whole database as JSON Lines, for backups and moves.
+
+    A header line {"schema": "kpictl.export/1", …}, then one record per line: people, KPIs,
+    the assignment and change logs, check-ins and feedback. `kpictl import` reads it back into
+    a new database, also from SQLite to PostgreSQL.
+
+    Example: kpictl export --output backup.jsonl
+    """
+    from collections import Counter
+
+    from kpictl.services.transfer import describe_counts, export_records
+
+    st = state(ctx)
+    db = st.open_db()
+    counts: Counter = Counter()
+    with db.session() as session:
+        records = export_records(session=session, now=st.now())
+        if output is None:
+            _utf8(sys.stdout)
+            _write(records, sys.stdout, counts)
+        else:
+            _write_file(records, output, counts)
+    if output is not None:
+        st.say(f"exported {describe_counts(counts)} to {output}")
+
+
+def import_(
+    ctx: typer.Context,
+    path: Annotated[
+        str, typer.Argument(metavar="PATH", help="A kpictl export file, or - for stdin.")
+    ],
+) -> None:
+    """Load a kpictl export into a new, empty database.
+
+    The file is checked whole: any invalid line and nothing is written (exit 2). A database
+    that already has data is left alone: if it holds exactly the file's records there is
+    nothing to do, otherwise the import is refused (exit 4).
+
+    Example: kpictl --db new.db import backup.jsonl
+    """
+    from contextlib import nullcontext
+
+    from kpictl.errors import InvalidInput
+    from kpictl.services.transfer import import_records
+
+    st = state(ctx)
+    if path == "-":
+        name = "stdin"
+        # Bytes, decoded line by line: a bad byte is reported with its line number.
+        stream = nullcontext(getattr(sys.stdin, "buffer", sys.stdin))  # never close stdin
+    else:
+        name = path
+        try:  # before opening the database, so a typo does not create an empty one
+            stream = open(path, "rb")  # noqa: SIM115 - closed by `with` below
+        except OSError as exc:
+            raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
+    db = st.open_db()
+    with stream as lines, db.session(write=True) as session:
+        result = import_records(session=session, lines=_decoded(lines, name), source_name=name)
+    st.say(result.message)
+
+
+def _utf8(stream) -> None:
+    """JSON Lines are UTF-8 whatever the locale says (a TextIOWrapper can be switched)."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+    if reconfigure is not None and encoding != "utf8":
+        reconfigure(encoding="utf-8")
+
+
+def _decoded(lines, name: str):
+    """Text lines from byte (or text) lines; bytes that are not UTF-8 are invalid input."""
+    from kpictl.errors import InvalidInput
+
+    for n, line in enumerate(lines, 1):
+        if isinstance(line, bytes):
+            try:
+                line = line.decode("utf-8")
+            except UnicodeDecodeError:
+                raise InvalidInput(f"{name} is not UTF-8 text (line {n})") from None
+        yield line
+
+
+def _write(records, out, counts) -> None:
+    from kpictl.render.machine import dumps
+
+    for record in records:
+        out.write(dumps(record, indent=None) + "\n")
+        if "type" in record:
+            counts[record["type"]] += 1
+
+
+def _write_file(records, output: Path, counts) -> None:
+    """Write beside FILE and rename: a failed export never leaves half a file behind."""
+    import os
+    import tempfile
+
+    from kpictl.errors import InvalidInput
+
+    target = output.expanduser()
+    if target.is_dir():
+        raise InvalidInput(f"--output {output} is a directory; give a file name")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                   suffix=".tmp")  # mkstemp creates it 0600
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {output}: {exc.strerror or exc}") from None
+    try:
+        with open(fd, "w", encoding="utf-8", newline="\n") as out:
+            _write(records, out, counts)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def register(app: typer.Typer) -> None:
+    app.command("export")(export)
+    app.command("import")(import_)
