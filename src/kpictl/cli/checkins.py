@@ -6,12 +6,14 @@ from typing import Annotated
 
 import typer
 
+from kpictl.cli import complete
 from kpictl.cli.common import ByOption, number, state
 
 
 def checkin(
     ctx: typer.Context,
-    key: Annotated[str | None, typer.Argument(metavar="KEY", help="KPI key.")] = None,
+    key: Annotated[str | None, typer.Argument(metavar="KEY", help="KPI key.",
+                                              autocompletion=complete.active_kpi_keys)] = None,
     value: Annotated[str | None, typer.Argument(metavar="VALUE", help="The measured value.")]
     = None,
     at: Annotated[

@@ -106,6 +106,12 @@ def parse_choices(values: list[str] | None, enum, *, option: str) -> list:
     return result
 
 
+def _complete(name: str, ctx, incomplete: str) -> list[str]:
+    from kpictl.cli import complete
+
+    return getattr(complete, name)(ctx, incomplete)
+
+
 def _complete_format(incomplete: str) -> list[str]:
     return [f.value for f in Format if f.value.startswith(incomplete)]
 
@@ -120,7 +126,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Shorthand for --format
 ByOption = Annotated[
     str | None,
     typer.Option("--by", envvar="KPICTL_USER", metavar="HANDLE",
-                 help="Who is doing this (default: $KPICTL_USER)."),
+                 help="Who is doing this (default: $KPICTL_USER).",
+                 autocompletion=lambda ctx, incomplete: _complete("handles", ctx, incomplete)),
 ]
 AsOfOption = Annotated[
     str | None,

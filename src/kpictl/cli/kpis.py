@@ -6,19 +6,22 @@ from typing import Annotated
 
 import typer
 
+from kpictl.cli import complete
 from kpictl.cli.common import ByOption, number, state
 from kpictl.domain import Kind, Outcome
 
-KeyArg = Annotated[str, typer.Argument(metavar="KEY", help="KPI key, e.g. sales.new-arr.")]
+KeyArg = Annotated[str, typer.Argument(metavar="KEY", help="KPI key, e.g. sales.new-arr.",
+                                       autocompletion=complete.kpi_keys)]
 NumberOpt = Annotated[str | None, typer.Option(metavar="N")]
 DEFINE = "KPI definition"
 
 
 def assign(
     ctx: typer.Context,
-    key: Annotated[str | None, typer.Argument(metavar="KEY", help="KPI key, e.g. sales.new-arr.")]
-    = None,
-    to: Annotated[str | None, typer.Option("--to", metavar="HANDLE", help="Owner.")] = None,
+    key: Annotated[str | None, typer.Argument(metavar="KEY", help="KPI key, e.g. sales.new-arr.",
+                                              autocompletion=complete.kpi_keys)] = None,
+    to: Annotated[str | None, typer.Option("--to", metavar="HANDLE", help="Owner.",
+                                           autocompletion=complete.handles)] = None,
     title: Annotated[str | None, typer.Option("--title", rich_help_panel=DEFINE)] = None,
     target: Annotated[str | None, typer.Option("--target", metavar="N", rich_help_panel=DEFINE)]
     = None,
@@ -52,7 +55,8 @@ def assign(
     ] = None,
     tag: Annotated[
         list[str] | None,
-        typer.Option("--tag", rich_help_panel=DEFINE, help="Repeat; replaces the tag set."),
+        typer.Option("--tag", rich_help_panel=DEFINE, help="Repeat; replaces the tag set.",
+                     autocompletion=complete.tags),
     ] = None,
     milestone: Annotated[
         list[str] | None,

@@ -6,11 +6,13 @@ from typing import Annotated
 
 import typer
 
+from kpictl.cli import complete
 from kpictl.cli.common import FormatOption, JsonOption, choose_format, state
 
 app = typer.Typer(help="The people you can delegate KPIs to.", no_args_is_help=True)
 
-Handle = Annotated[str, typer.Argument(metavar="HANDLE", help="Lowercase handle, e.g. ana.")]
+Handle = Annotated[str, typer.Argument(metavar="HANDLE", help="Lowercase handle, e.g. ana.",
+                                       autocompletion=complete.handles)]
 
 
 @app.command("add")

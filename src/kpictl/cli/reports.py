@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from kpictl.cli import complete
 from kpictl.cli.common import (
     AsOfOption,
     FormatOption,
@@ -30,10 +31,13 @@ class GroupBy(StrEnum):
 def report(
     ctx: typer.Context,
     key: Annotated[
-        str | None, typer.Argument(metavar="KEY", help="Show one KPI in detail.")
+        str | None, typer.Argument(metavar="KEY", help="Show one KPI in detail.",
+                                    autocompletion=complete.kpi_keys)
     ] = None,
-    owner: Annotated[str | None, typer.Option("--owner", metavar="HANDLE")] = None,
-    tag: Annotated[str | None, typer.Option("--tag", metavar="TAG")] = None,
+    owner: Annotated[str | None, typer.Option("--owner", metavar="HANDLE",
+                                              autocompletion=complete.handles)] = None,
+    tag: Annotated[str | None, typer.Option("--tag", metavar="TAG",
+                                            autocompletion=complete.tags)] = None,
     status: Annotated[
         list[str] | None,
         typer.Option("--status", metavar="STATUS",

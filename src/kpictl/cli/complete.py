@@ -1,0 +1,76 @@
+"""Live values for shell completion: KPI keys, people's handles, tags.
+
+Completion runs on every <TAB>, so it must feel instant: on SQLite it reads the file with the
+standard library's ``sqlite3`` (read-only, no SQLAlchemy, no migrations); on PostgreSQL it
+goes through the normal engine. Any failure completes nothing rather than printing an error
+into the user's shell.
+"""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+_QUERIES = {
+    "key": "SELECT key FROM kpi WHERE key LIKE ? ESCAPE '\\' ORDER BY key LIMIT 200",
+    "active_key": "SELECT key FROM kpi WHERE state = 'active' AND key LIKE ? ESCAPE '\\' "
+                  "ORDER BY key LIMIT 200",
+    "handle": "SELECT handle FROM person WHERE active AND handle LIKE ? ESCAPE '\\' "
+              "ORDER BY handle LIMIT 200",
+    "tag": "SELECT DISTINCT tag FROM kpi_tag WHERE tag LIKE ? ESCAPE '\\' ORDER BY tag "
+           "LIMIT 200",
+}
+
+
+def _target(ctx: typer.Context | None) -> str | None:
+    root = ctx.find_root() if ctx is not None else None
+    given = root.params.get("db_target") if root is not None else None
+    return given or os.environ.get("KPICTL_DB")
+
+
+def _values(ctx, what: str, incomplete: str) -> list[str]:
+    pattern = incomplete.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern += "%"
+    target = _target(ctx)
+    try:
+        if target and "://" in target:
+            import sqlalchemy as sa
+
+            from kpictl.db import open_database
+
+            db = open_database(target, migrate=False)
+            with db.engine.connect() as conn:
+                rows = conn.execute(sa.text(_QUERIES[what].replace("?", ":p")), {"p": pattern})
+                return [r[0] for r in rows]
+        import sqlite3
+
+        if target is None:
+            from platformdirs import user_data_path
+
+            target = str(user_data_path("kpictl", appauthor=False) / "kpictl.db")
+        if not os.path.exists(target):
+            return []
+        conn = sqlite3.connect(f"file:{target}?mode=ro", uri=True, timeout=1)
+        try:
+            return [r[0] for r in conn.execute(_QUERIES[what], (pattern,))]
+        finally:
+            conn.close()
+    except Exception:  # noqa: BLE001 - never break the user's shell
+        return []
+
+
+def kpi_keys(ctx: typer.Context, incomplete: str) -> list[str]:
+    return _values(ctx, "key", incomplete)
+
+
+def active_kpi_keys(ctx: typer.Context, incomplete: str) -> list[str]:
+    return _values(ctx, "active_key", incomplete)
+
+
+def handles(ctx: typer.Context, incomplete: str) -> list[str]:
+    return _values(ctx, "handle", incomplete)
+
+
+def tags(ctx: typer.Context, incomplete: str) -> list[str]:
+    return _values(ctx, "tag", incomplete)
