@@ -20,6 +20,7 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 def run_on_tty(args: list[str], columns: int, env: dict) -> str:
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    env = {k: v for k, v in env.items() if k not in ("COLUMNS", "LINES")}  # the pty decides
     proc = subprocess.Popen([sys.executable, "-m", "kpictl", *args], stdout=slave,
                             stderr=slave, env=env, close_fds=True)
     os.close(slave)
