@@ -95,25 +95,31 @@ def resolve_url(target: str | None) -> URL:
 
 
 def redact(text: str) -> str:
-    """Hide the password of any URL in ``text`` (for messages and logs)."""
-    return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
+    """Hide the password of any URL in ``text`` (for messages and logs), whether it is in the
+    user-info part or a ``password=`` query parameter."""
+    text = re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
+    return re.sub(r"([?&]password=)[^&\s]*", r"\1***", text, flags=re.IGNORECASE)
 
 
 def describe(url: URL) -> str:
     """Where the data is, for humans: a file path, or the URL without its password."""
     if url.get_backend_name() == "sqlite":
         return url.database or ":memory:"
-    return url.render_as_string(hide_password=True)
+    return redact(url.render_as_string(hide_password=True))
 
 
 def _prepare_sqlite_file(path: Path) -> None:
     if path.exists():
         return
-    if not path.parent.exists():
+    missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
+    for directory in reversed(missing):  # every directory we create is private, not just the last
         try:
-            path.parent.mkdir(mode=0o700, parents=True)
+            directory.mkdir(mode=0o700)
+            os.chmod(directory, 0o700)  # whatever the umask
+        except FileExistsError:
+            pass
         except OSError as exc:
-            raise RuntimeFailure(f"cannot create directory {path.parent}: {exc.strerror}") from None
+            raise RuntimeFailure(f"cannot create directory {directory}: {exc.strerror}") from None
     try:
         fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
     except OSError as exc:

@@ -75,14 +75,32 @@ schema.register(app)
 transfer.register(app)
 
 
+def _shorten(text: str, limit: int = 500) -> str:
+    """A 1 MB argument echoed in an error must not flood the terminal."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit - 100]}… ({len(text) - limit + 20} characters cut) …{text[-60:]}"
+
+
 def _fail(message: str, code: int, details: list[str] = ()) -> None:
     from kpictl.render.text import sanitize
 
     for line in details:
-        print(f"kpictl: {sanitize(line)}", file=sys.stderr)
-    print(f"kpictl: error: {sanitize(message)}", file=sys.stderr)
+        print(f"kpictl: {_shorten(sanitize(line))}", file=sys.stderr)
+    print(f"kpictl: error: {_shorten(sanitize(message))}", file=sys.stderr)
     sys.stdout.flush() if not sys.stdout.closed else None
     raise SystemExit(code)
+
+
+def _argument_name(args: list[str], position: int) -> str:
+    """The option an argument belongs to (``--title``), for messages; else its position."""
+    arg = args[position]
+    if arg.startswith("--") and "=" in arg:
+        return arg.split("=", 1)[0]
+    previous = args[position - 1] if position else ""
+    if previous.startswith("-") and previous != "--" and "=" not in previous:
+        return previous
+    return f"argument {position + 1}"
 
 
 def _reader_gone() -> None:
@@ -99,8 +117,17 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the app and map every failure to one line and an exit code."""
     from kpictl.errors import KpictlError
 
+    args = list(sys.argv[1:] if argv is None else argv)
+    for position, arg in enumerate(args):
+        try:
+            arg.encode("utf-8")
+            bad = "contains a NUL byte" if "\x00" in arg else None
+        except UnicodeEncodeError:  # undecodable bytes on the command line, lone surrogates
+            bad = "is not valid UTF-8 text (check the terminal's encoding)"
+        if bad:  # no path, key or text may hold these; the OS would reject a NUL anyway
+            _fail(f"{_argument_name(args, position)} {bad}", 2)
     try:
-        result = app(args=argv, prog_name="kpictl", standalone_mode=False)
+        result = app(args=args, prog_name="kpictl", standalone_mode=False)
         sys.stdout.flush()
     except KpictlError as exc:
         _fail(exc.message, exc.exit_code, exc.details)
@@ -120,9 +147,10 @@ def main(argv: list[str] | None = None) -> None:
         _fail("interrupted", 130)
     except BrokenPipeError:
         _reader_gone()
-    except OSError as exc:  # e.g. stdout on a full disk
-        where = f"{exc.filename}: " if exc.filename else "cannot write output: "
-        _fail(f"{where}{exc.strerror or exc}", 1)
+    except OSError as exc:
+        if exc.filename:  # a path the user named that cannot be used: their input
+            _fail(f"cannot use {exc.filename}: {exc.strerror or exc}", 2)
+        _fail(f"cannot write output: {exc.strerror or exc}", 1)  # e.g. stdout on a full disk
     except SystemExit as exc:
         # Typer and Rich answer a broken pipe with exit 1; we decided otherwise.
         if exc.code == 1 and isinstance(exc.__context__, BrokenPipeError):

@@ -48,20 +48,32 @@ def render_owners(report: OwnersReport, fmt: Format, *, tz, no_color: bool = Fal
     from kpictl.render import table as t
 
     console = t.make_console(no_color=no_color)
-    grid = t.new_table(title=f"Accountability by owner as of "
-                             f"{report.as_of.astimezone(tz):%Y-%m-%d %H:%M} {tz.name}")
-    for h in headers:
-        grid.add_column(h, justify="left" if h == "Owner" else "right", no_wrap=True)
-    for o, row in zip(report.owners, rows):
-        cells = [t.text(o.handle, "bold" if o.active else "dim")]
-        for i, value in enumerate(row[1:], start=1):
-            style = ""
-            if headers[i] in ("Overdue", "Off track", "Missed") and value:
-                style = "red"
-            elif headers[i] == "At risk" and value:
-                style = "yellow"
-            cells.append(t.text(value, style))
-        grid.add_row(*cells)
+    on_tty = console.width < t.OFF_TTY_WIDTH
+    shown = list(headers)
+    # A narrow terminal gives up detail columns first; the owner is never cut.
+    droppable = ["No data", "Late", "Confidence", "Overdue", "Hit rate", "Off track"]
+    while True:
+        grid = t.new_table(title=f"Accountability by owner as of "
+                                 f"{report.as_of.astimezone(tz):%Y-%m-%d %H:%M} {tz.name}")
+        for h in shown:
+            grid.add_column(h, justify="left" if h == "Owner" else "right", no_wrap=True)
+        for o, row in zip(report.owners, rows):
+            cells = []
+            for h, value in zip(headers, row):
+                if h not in shown:
+                    continue
+                style = "bold" if h == "Owner" and o.active else ("dim" if h == "Owner" else "")
+                if h in ("Overdue", "Off track", "Missed") and value:
+                    style = "red"
+                elif h == "At risk" and value:
+                    style = "yellow"
+                cells.append(t.text(value, style))
+            grid.add_row(*cells)
+        left = [h for h in droppable if h in shown]
+        natural = console.measure(grid, options=console.options.update_width(t.OFF_TTY_WIDTH))
+        if not on_tty or not left or natural.maximum <= console.width:
+            break
+        shown.remove(left[0])
     console.print(grid)
 
 

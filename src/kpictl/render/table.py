@@ -7,6 +7,7 @@ laid out wide enough that keys are never cut with ``…``.
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import datetime
 
@@ -71,16 +72,24 @@ class _Console(Console):
         raise BrokenPipeError
 
 
+def _plain_requested(no_color: bool) -> bool:
+    """--no-color, NO_COLOR or TERM=dumb: no escape codes at all (not even bold), and they
+    win over FORCE_COLOR."""
+    return no_color or bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM") == "dumb"
+
+
 def make_console(*, no_color: bool = False, stderr: bool = False) -> Console:
     file = sys.stderr if stderr else sys.stdout
+    plain = _plain_requested(no_color)
+    styles = {"color_system": None} if plain else {}
     console = _Console(file=file, highlight=False, emoji=False, markup=False,
-                       no_color=no_color or None, soft_wrap=False)
+                       no_color=plain or None, soft_wrap=False, **styles)
     if not (hasattr(file, "isatty") and file.isatty()):
         # Off a TTY Rich assumes 80 columns and would cut cells with "…". Tables are not
         # expanded, so an unbounded width lets each take its natural width (pipes, mail).
         console = _Console(file=_TrimmedLines(file), highlight=False, emoji=False,
-                           markup=False, no_color=no_color or None, width=OFF_TTY_WIDTH,
-                           soft_wrap=False)
+                           markup=False, no_color=plain or None, width=OFF_TTY_WIDTH,
+                           soft_wrap=False, **styles)
     return console
 
 
@@ -130,7 +139,9 @@ def local_date(value: datetime | None, tz) -> str:
 
 
 def new_table(title: str | None = None, caption: str | None = None) -> Table:
-    return Table(title=Text(title) if title else None, caption=Text(caption) if caption else None,
+    # Titles and captions can carry user text (a KPI's title): inert like every cell.
+    return Table(title=Text(sanitize(title)) if title else None,
+                 caption=Text(sanitize(caption)) if caption else None,
                  box=box.SIMPLE_HEAVY, show_edge=False, pad_edge=False, header_style="bold",
                  title_justify="left", caption_justify="left")
 

@@ -77,18 +77,26 @@ def read_rows(stream: TextIO, *, name: str, fmt: str | None, columns: tuple[str,
     errors: list[str] = []
     if kind == "csv":
         reader = csv.DictReader(io.StringIO(text))
-        unknown = [c for c in (reader.fieldnames or []) if c not in columns]
-        if not reader.fieldnames:
+        try:
+            fieldnames = reader.fieldnames
+        except csv.Error as exc:
+            raise InvalidInput(f"{name}: line 1: unreadable CSV ({exc})") from None
+        unknown = [c for c in (fieldnames or []) if c not in columns]
+        if not fieldnames:
             return rows, errors, kind
         if unknown:
             raise InvalidInput(f"{name}: unknown column(s) {', '.join(map(repr, unknown))}; "
                                f"use {', '.join(columns)}")
-        for record in reader:
-            if None in record:
-                errors.append(f"line {reader.line_num}: more cells than columns")
-                continue
-            rows.append(Row(reader.line_num, {k: (v if v != "" else None)
-                                              for k, v in record.items()}))
+        try:
+            for record in reader:
+                if None in record:
+                    errors.append(f"line {reader.line_num}: more cells than columns")
+                    continue
+                rows.append(Row(reader.line_num, {k: (v if v != "" else None)
+                                                  for k, v in record.items()}))
+        except csv.Error as exc:  # e.g. a field beyond the CSV module's size limit
+            raise InvalidInput(f"{name}: line {reader.line_num}: unreadable CSV ({exc})") \
+                from None
         return rows, errors, kind
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -97,6 +105,9 @@ def read_rows(stream: TextIO, *, name: str, fmt: str | None, columns: tuple[str,
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             errors.append(f"line {number}: not valid JSON ({exc.msg})")
+            continue
+        except ValueError as exc:  # e.g. a 5,000-digit integer
+            errors.append(f"line {number}: unreadable value ({str(exc).split(';')[0]})")
             continue
         if not isinstance(record, dict):
             errors.append(f"line {number}: expected a JSON object")

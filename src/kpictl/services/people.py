@@ -26,7 +26,7 @@ def parse_skill(text: str) -> tuple[str, int | None]:
     skill = normalize_tag(name, what="skill")
     if not sep:
         return skill, None
-    if not level_text.strip().isdigit() or not 1 <= int(level_text) <= 5:
+    if level_text.strip() not in ("1", "2", "3", "4", "5"):
         raise InvalidInput(f"invalid skill level in {text!r}: use SKILL or SKILL:LEVEL, level 1-5")
     return skill, int(level_text)
 
