@@ -118,6 +118,9 @@ def main(argv: list[str] | None = None) -> None:
     from kpictl.errors import KpictlError
 
     args = list(sys.argv[1:] if argv is None else argv)
+    if args == ["--version"]:  # answer before Typer builds the whole command tree
+        print(f"kpictl {__version__}")
+        raise SystemExit(0)
     for position, arg in enumerate(args):
         try:
             arg.encode("utf-8")

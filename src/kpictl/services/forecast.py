@@ -15,6 +15,7 @@ the tests compare every number with SciPy.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -98,6 +99,7 @@ def t_cdf(t: float, df: float) -> float:
     return 1.0 - tail if t > 0 else tail
 
 
+@lru_cache(maxsize=1024)  # reports ask for t(0.90, n−2) once per KPI: n repeats a lot
 def t_ppf(p: float, df: float) -> float:
     """The ``p`` quantile of Student's t (bisection on :func:`t_cdf`; exact to ~1e-12)."""
     if not 0.0 < p < 1.0:

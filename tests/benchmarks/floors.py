@@ -1,0 +1,180 @@
+"""Floors in plain ``sqlite3`` (standard library only; run as a script, in its own process).
+
+``python floors.py executemany DB CSV NOW``
+    Insert every row of a check-in CSV into ``DB``'s ``checkin`` table — an equivalent schema:
+    ``DB`` is a copy of the bench database taken before any check-in was loaded, so it has the
+    same columns, indexes, foreign keys and KPI rows — with one ``executemany`` in one
+    transaction, under the connection settings kpictl uses (WAL, ``synchronous=NORMAL``,
+    ``foreign_keys=ON``). Prints JSON: ``prepare_s`` (read the CSV, map keys to ids, format
+    the times), ``insert_s`` (BEGIN IMMEDIATE … executemany … COMMIT: the floor) and ``rows``.
+
+``python floors.py report-sql DB AS_OF RUNS``
+    The SQL that ``report --format json`` runs (services/reports.py ``_rows``/``_counts`` and
+    services/history.py ``changes_after``), written out by hand: definition changes after the
+    instant, KPIs with their owner at the instant and their latest check-in (correlated
+    subqueries), their tags, their milestones, and per-KPI counts and forecast sums in one
+    grouped query. Each run opens a fresh connection and fetches every row. Prints JSON with
+    the per-query and total seconds (and CPU seconds) of every run.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+import sys
+import time
+from datetime import UTC, datetime
+
+PRAGMAS = ("PRAGMA busy_timeout = 30000", "PRAGMA journal_mode = WAL",
+           "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL")
+FMT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores DATETIME on SQLite (naive UTC)
+
+
+def connect(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None)
+    for pragma in PRAGMAS:
+        conn.execute(pragma)
+    return conn
+
+
+def executemany(db: str, csv_path: str, now_text: str) -> dict:
+    t0 = time.perf_counter()
+    conn = connect(db)
+    kpis = {key: (kpi_id, owner) for kpi_id, key, owner in
+            conn.execute("SELECT id, key, owner_id FROM kpi")}
+    now = datetime.fromisoformat(now_text).astimezone(UTC).strftime(FMT)
+    cache: dict[str, str] = {}
+    rows = []
+    with open(csv_path, newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        col = {name: i for i, name in enumerate(header)}
+        ik, iv, ia = col["kpi"], col["value"], col["at"]
+        ic, inote = col.get("confidence"), col.get("note")
+        for rec in reader:
+            kpi_id, owner = kpis[rec[ik]]
+            at = rec[ia]
+            measured = cache.get(at)
+            if measured is None:
+                measured = cache[at] = (datetime.fromisoformat(at).astimezone(UTC)
+                                        .strftime(FMT))
+            conf = rec[ic] if ic is not None else ""
+            note = rec[inote] if inote is not None else ""
+            rows.append((kpi_id, float(rec[iv]), measured, now, owner,
+                         int(conf) if conf else None, note or None, None, "file", None))
+    t1, c1 = time.perf_counter(), time.process_time()
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany(
+        "INSERT INTO checkin (kpi_id, value, measured_at, recorded_at, author_id, confidence, "
+        "note, blocker, source, idem_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    conn.execute("COMMIT")
+    t2, c2 = time.perf_counter(), time.process_time()
+    conn.close()
+    return {"rows": len(rows), "prepare_s": t1 - t0, "insert_s": t2 - t1,
+            "insert_cpu_s": c2 - c1, "total_s": t2 - t0}
+
+
+CHANGES = """
+SELECT kpi_change.id, kpi_change.kpi_id, kpi_change.at, kpi_change.by_id, kpi_change.field,
+       kpi_change.old_value, kpi_change.new_value
+FROM kpi_change
+WHERE kpi_change.at > :as_of AND kpi_change.field IN ('baseline', 'target', 'low', 'high',
+      'start', 'due', 'title', 'outcome', 'unit', 'kind', 'cadence', 'grace', 'tags',
+      'milestones')
+ORDER BY kpi_change.at DESC, kpi_change.id DESC
+"""
+
+MAIN = """
+SELECT kpi.id, kpi."key", kpi.title, kpi.outcome, kpi.unit, kpi.kind, kpi.baseline, kpi.target,
+       kpi.low, kpi.high, kpi.start, kpi.due, kpi.cadence, kpi.grace, kpi.owner_id,
+       kpi.delegated_by_id, kpi.state, kpi.closed_at, kpi.close_note, kpi.created_at,
+       kpi.updated_at,
+       (SELECT person.handle FROM person JOIN assignment ON assignment.person_id = person.id
+        WHERE assignment.kpi_id = kpi.id AND assignment.valid_from <= :as_of
+          AND (assignment.valid_until IS NULL OR assignment.valid_until > :as_of)
+        ORDER BY assignment.valid_from DESC LIMIT 1) AS owner,
+       c.id, c.kpi_id, c.value, c.measured_at, c.recorded_at, c.author_id, c.confidence,
+       c.note, c.blocker, c.source, c.idem_key
+FROM kpi LEFT OUTER JOIN checkin AS c ON c.id = (
+        SELECT checkin.id FROM checkin
+        WHERE checkin.kpi_id = kpi.id AND checkin.measured_at <= :as_of
+        ORDER BY checkin.measured_at DESC, checkin.id DESC LIMIT 1)
+WHERE kpi.start <= :as_of
+"""
+
+TAGS = "SELECT kpi_id, tag FROM kpi_tag WHERE kpi_id IN ({ids}) ORDER BY tag"
+MILESTONES = "SELECT kpi_id, at, value FROM milestone WHERE kpi_id IN ({ids})"
+
+_X = ("(round((julianday(checkin.measured_at) - julianday(kpi.start)) * 86400.0) / 86400.0)")
+_Y = "(checkin.value - coalesce(kpi.baseline, 0.0))"
+_FIT = "checkin.measured_at >= kpi.start"
+_WIN = "checkin.measured_at >= kpi.start AND checkin.measured_at <= kpi.due"
+_MET = ("CASE WHEN kpi.kind = 'at-least' THEN checkin.value >= kpi.target "
+        "WHEN kpi.kind = 'at-most' THEN checkin.value <= kpi.target "
+        "WHEN kpi.kind = 'range' THEN checkin.value >= kpi.low AND checkin.value <= kpi.high "
+        "ELSE 0 END = 1")
+COUNTS = f"""
+SELECT checkin.kpi_id, count(*),
+       sum(CASE WHEN ({_WIN}) THEN 1 ELSE 0 END),
+       sum(CASE WHEN ({_WIN} AND {_MET}) THEN 1 ELSE 0 END),
+       sum(CASE WHEN ({_FIT}) THEN 1 ELSE 0 END),
+       count(distinct(CASE WHEN ({_FIT}) THEN checkin.measured_at END)),
+       sum(CASE WHEN ({_FIT}) THEN {_X} ELSE 0.0 END),
+       sum(CASE WHEN ({_FIT}) THEN {_Y} ELSE 0.0 END),
+       sum(CASE WHEN ({_FIT}) THEN {_X} * {_X} ELSE 0.0 END),
+       sum(CASE WHEN ({_FIT}) THEN {_X} * {_Y} ELSE 0.0 END),
+       sum(CASE WHEN ({_FIT}) THEN {_Y} * {_Y} ELSE 0.0 END)
+FROM checkin JOIN kpi ON kpi.id = checkin.kpi_id
+WHERE checkin.kpi_id IN ({{ids}}) AND checkin.measured_at <= ?
+GROUP BY checkin.kpi_id
+"""
+
+
+def report_sql(db: str, as_of_text: str) -> dict:
+    as_of = datetime.fromisoformat(as_of_text).astimezone(UTC).strftime(FMT)
+    times = {}
+    cpu = time.process_time()
+    t = time.perf_counter()
+    conn = connect(db)
+    conn.execute("BEGIN DEFERRED")
+    conn.execute("SELECT version_num FROM alembic_version").fetchall()
+    times["open"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    changes = conn.execute(CHANGES, {"as_of": as_of}).fetchall()
+    times["changes_after"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    rows = conn.execute(MAIN, {"as_of": as_of}).fetchall()
+    times["kpis+owner+latest"] = time.perf_counter() - t
+    ids = [r[0] for r in rows]
+    marks = ", ".join("?" * len(ids))
+
+    t = time.perf_counter()
+    conn.execute(TAGS.format(ids=marks), ids).fetchall()
+    times["tags"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    conn.execute(MILESTONES.format(ids=marks), ids).fetchall()
+    times["milestones"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    counted = conn.execute(COUNTS.format(ids=marks), [*ids, as_of]).fetchall()
+    times["counts"] = time.perf_counter() - t
+    conn.execute("COMMIT")
+    conn.close()
+    return {"kpis": len(rows), "with_checkins": len(counted), "changes": len(changes),
+            "seconds": times, "total_s": sum(times.values()),
+            "cpu_s": time.process_time() - cpu}
+
+
+if __name__ == "__main__":
+    what = sys.argv[1]
+    if what == "executemany":
+        print(json.dumps(executemany(sys.argv[2], sys.argv[3], sys.argv[4])))
+    elif what == "report-sql":
+        runs = int(sys.argv[4])
+        print(json.dumps([report_sql(sys.argv[2], sys.argv[3]) for _ in range(runs)]))
+    else:
+        sys.exit(f"unknown floor {what!r}")
