@@ -160,4 +160,6 @@ def main(argv: list[str] | None = None) -> None:
             _reader_gone()
         raise
     else:
+        if result == 130:  # Typer turned Ctrl-C into a silent exit; say what happened
+            _fail("interrupted; nothing was written by the interrupted command", 130)
         raise SystemExit(result if isinstance(result, int) else 0)

@@ -25,13 +25,18 @@ def read_bulk(path: str, *, fmt: str | None, columns: tuple[str, ...]):
         raise InvalidInput(f"--file: {path} is not UTF-8 text") from None
     except PermissionError:
         raise InvalidInput(f"--file: cannot read {path}: permission denied") from None
+    except OSError as exc:
+        raise InvalidInput(f"--file: cannot read {path}: {exc.strerror or exc}") from None
     return rows, errors, path
 
 
 @contextmanager
 def progress_bar(st, total: int, label: str):
     """A Rich progress bar on stderr for big files at a terminal; a no-op callback otherwise."""
-    if st.quiet or total < 2_000 or not sys.stderr.isatty():
+    import os
+
+    dumb = os.environ.get("TERM") == "dumb" or bool(os.environ.get("NO_COLOR")) or st.no_color
+    if st.quiet or total < 2_000 or not sys.stderr.isatty() or dumb:
         yield None
         return
     from rich.console import Console

@@ -109,6 +109,14 @@ def read_rows(stream: TextIO, *, name: str, fmt: str | None, columns: tuple[str,
         except ValueError as exc:  # e.g. a 5,000-digit integer
             errors.append(f"line {number}: unreadable value ({str(exc).split(';')[0]})")
             continue
+        except RecursionError:
+            errors.append(f"line {number}: nested too deeply")
+            continue
+        try:  # "\ud800" escapes decode to lone surrogates, which no database can store
+            json.dumps(record, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            errors.append(f"line {number}: contains invalid text (a lone surrogate)")
+            continue
         if not isinstance(record, dict):
             errors.append(f"line {number}: expected a JSON object")
             continue
