@@ -77,10 +77,15 @@ def big_file(run, tmp_path):
     return path
 
 
+def _default_sigint() -> None:
+    # pytest-xdist workers ignore SIGINT and children inherit that; a user's shell does not.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "kpictl", "checkin", "--file", str(path)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ})
+                            env={**os.environ}, preexec_fn=_default_sigint)
 
 
 def startup_seconds() -> float:
