@@ -7,6 +7,7 @@ on both backends. Without a server the PostgreSQL variants skip and say why.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 
 import sqlalchemy as sa
@@ -40,8 +41,17 @@ class Postgres:
         return name
 
     def drop(self, name: str) -> None:
-        with self.admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        # WITH (FORCE) may be refused for a moment while an autovacuum worker (another role)
+        # is connected to the database: try again shortly rather than fail the test.
+        for attempt in range(40):
+            try:
+                with self.admin.connect() as conn:
+                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                break
+            except sa.exc.DBAPIError as exc:
+                if attempt == 39 or "pg_signal_backend" not in str(exc):
+                    raise
+                time.sleep(0.25)
         if name in self._created:
             self._created.remove(name)
 
