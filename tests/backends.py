@@ -34,8 +34,15 @@ class Postgres:
     def create(self, template: str | None = None, name: str | None = None) -> str:
         name = name or f"{self.prefix}{uuid.uuid4().hex[:10]}"
         clause = f' TEMPLATE "{template}"' if template else ""
-        with self.admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"{clause}')
+        for attempt in range(40):  # a template briefly held by autovacuum cannot be copied
+            try:
+                with self.admin.connect() as conn:
+                    conn.exec_driver_sql(f'CREATE DATABASE "{name}"{clause}')
+                break
+            except sa.exc.DBAPIError as exc:
+                if attempt == 39 or "being accessed by other users" not in str(exc):
+                    raise
+                time.sleep(0.25)
         if name not in self._created:
             self._created.append(name)
         return name
