@@ -47,6 +47,8 @@ TRACK_PRIOR, TRACK_PRIOR_WEIGHT = 0.5, 2.0
 RELIABILITY_PRIOR, RELIABILITY_PRIOR_SLOTS = 0.7, 3.0
 RECENCY_HALF_LIFE_DAYS = 180.0
 UNLEVELED_SKILL = 3
+#: Smallest score gain for which `--rebalance` proposes a move.
+MIN_GAIN = 0.05
 #: Statuses whose KPIs `--rebalance` tries to move.
 AT_RISK_STATUSES = ("at_risk", "off_track", "overdue")
 
@@ -234,7 +236,7 @@ def rebalance(*, session: Session, now: datetime, tz,
             if cand.active_kpis + planned[cand.handle] >= cand.capacity:
                 continue
             gain = round(cand.score - current_score, 4)
-            if gain <= 0:
+            if gain < MIN_GAIN:  # a move is disruptive: propose it only for a clear gain
                 break
             if row.owner in overloaded:
                 reason = f"{row.owner} is over capacity ({load.get(row.owner, 0)}/" \
