@@ -207,6 +207,11 @@ def open_database(target: str | None, *, migrate: bool = True) -> Database:
                                   poolclass=NullPool)
         _install_sqlite_events(engine)
     else:
+        import logging
+
+        # psycopg logs clean-up noise (e.g. after Ctrl-C) through Python's last-resort
+        # handler, which would add lines to our one-line errors.
+        logging.getLogger("psycopg").addHandler(logging.NullHandler())
         try:
             engine = sa.create_engine(url, poolclass=NullPool,
                                       connect_args={"connect_timeout": 10})

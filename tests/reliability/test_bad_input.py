@@ -168,7 +168,7 @@ def spoiled(bases: list[str]) -> st.SearchStrategy[str]:
 # ----------------------------------------------------------------------------- alphabets
 
 NASTY_CHARS = ["\x00", "\ud800", "\udfff", "\udcff", "\udc80", "\x1b", "\x9b", "\u202e",
-               "\u200b", "\n", "\r", "\t", " ", "\u00a0", "\ufeff"]
+               "\u200b", "\n", "\r", "\t", " ", "\u00a0", "\ufeff", "\u2028", "\u2029", "\x85"]
 CONFUSABLES = ["\u0430", "\u0455", "\u0131", "\u0130", "\u212a", "\uff41", "\u00df", "\u2212",
                "\u066b", "\u0663", "\uff15", "\u00b2"]
 ANY_CHAR = st.one_of(st.characters(), st.sampled_from(NASTY_CHARS))
@@ -527,6 +527,10 @@ def test_bad_paths_get_one_clean_error(fresh, where, value):
 # names itself. Lone surrogates as the shell produces them: `kpictl report $'\xff'`.
 KNOWN = [
     ("report KEY, undecodable byte", ["report", "\udcff"]),
+    # Unicode line and paragraph separators (and NEL) end a line for many readers.
+    ("checkin KEY, line separator", ["checkin", "sales\u2028arr", "1"]),
+    ("people show, paragraph separator", ["people", "show", "an\u2029a"]),
+    ("report --owner, next line", ["report", "--owner", "ana\x85x"]),
     ("people show, undecodable byte", ["people", "show", "\udcff"]),
     ("checkin --by, undecodable byte", ["checkin", "sales.arr", "1", "--by", "\udcff"]),
     ("checkin KEY, undecodable byte", ["checkin", "sales.arr\udcff", "1"]),

@@ -9,15 +9,16 @@ from kpictl.render import machine
 from kpictl.schemas import Rebalance, Suggestion
 
 COMPONENTS = ("track_record", "skill_match", "capacity", "reliability")
-CANDIDATE_COLUMNS = ["rank", "handle", "name", "score", *COMPONENTS, "active_kpis", "capacity",
-                     "overloaded", "current_owner", "reasons"]
+# In CSV the components get a `_score` suffix: `capacity` is already the person's capacity.
+CANDIDATE_COLUMNS = ["rank", "handle", "name", "score", *(f"{c}_score" for c in COMPONENTS),
+                     "active_kpis", "capacity", "overloaded", "current_owner", "reasons"]
 
 
 def _records(result: Suggestion) -> list[dict]:
     records = []
     for rank, c in enumerate(result.candidates, start=1):
         record = {"rank": rank, **machine.plain(c)}
-        record.update(record.pop("components"))
+        record.update({f"{k}_score": v for k, v in record.pop("components").items()})
         records.append(record)
     return records
 

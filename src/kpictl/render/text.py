@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 
-# C0 controls except tab/newline, DEL, C1 controls, bidi embeddings/overrides/isolates, marks.
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# C0 controls except tab/newline, DEL, C1 controls, line/paragraph separators (they split a
+# one-line message for many readers), bidi embeddings/overrides/isolates and marks.
+_UNSAFE = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _UNSAFE_MULTILINE = _UNSAFE
 _NEWLINES = re.compile(r"[\t\n]")
 
