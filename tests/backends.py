@@ -34,33 +34,29 @@ class Postgres:
     def create(self, template: str | None = None, name: str | None = None) -> str:
         name = name or f"{self.prefix}{uuid.uuid4().hex[:10]}"
         clause = f' TEMPLATE "{template}"' if template else ""
-        for attempt in range(40):  # a template briefly held by autovacuum cannot be copied
-            try:
-                with self.admin.connect() as conn:
-                    conn.exec_driver_sql(f'CREATE DATABASE "{name}"{clause}')
-                break
-            except sa.exc.DBAPIError as exc:
-                if attempt == 39 or "being accessed by other users" not in str(exc):
-                    raise
-                time.sleep(0.25)
+        # A template briefly held by autovacuum cannot be copied: try again shortly.
+        self._execute(f'CREATE DATABASE "{name}"{clause}', "being accessed by other users")
         if name not in self._created:
             self._created.append(name)
         return name
 
     def drop(self, name: str) -> None:
-        # WITH (FORCE) may be refused for a moment while an autovacuum worker (another role)
-        # is connected to the database: try again shortly rather than fail the test.
-        for attempt in range(40):
-            try:
-                with self.admin.connect() as conn:
-                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                break
-            except sa.exc.DBAPIError as exc:
-                if attempt == 39 or "pg_signal_backend" not in str(exc):
-                    raise
-                time.sleep(0.25)
+        # WITH (FORCE) may be refused while an autovacuum worker (another role) is connected.
+        self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', "pg_signal_backend")
         if name in self._created:
             self._created.remove(name)
+
+    def _execute(self, sql: str, transient: str, attempts: int = 40) -> None:
+        """Run admin ``sql``, retrying while the error message contains ``transient``."""
+        for attempt in range(attempts):
+            try:
+                with self.admin.connect() as conn:
+                    conn.exec_driver_sql(sql)
+                return
+            except sa.exc.DBAPIError as exc:
+                if attempt == attempts - 1 or transient not in str(exc):
+                    raise
+                time.sleep(0.25)
 
     def drop_all(self) -> None:
         for name in list(self._created):

@@ -87,6 +87,11 @@ class Result:
 @pytest.fixture
 def run():
     """Run the real console entry point (including its error route) in-process."""
+    return make_runner()
+
+
+def make_runner():
+    """The in-process runner behind the `run` fixture, usable outside a test too."""
 
     def _run(*args: str, input: str | None = None) -> Result:
         out, err = io.StringIO(), io.StringIO()

@@ -3,11 +3,9 @@ prove that a failed command changed nothing)."""
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import sqlite3
-import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +14,8 @@ import pytest
 
 from sqlalchemy.engine import make_url
 
-from kpictl.cli import main
 from tests.backends import table_rows
-from tests.conftest import NOW, Result
+from tests.conftest import NOW, make_runner  # noqa: F401 - re-exported for test modules
 
 
 def dump_db(target: str | None = None) -> dict[str, list[tuple]] | None:
@@ -119,25 +116,6 @@ def use_template(template: Template) -> None:
 @pytest.fixture(scope="session")
 def seeded_template(tmp_path_factory, backend, pg):
     return build_template(tmp_path_factory.mktemp("seed"), SEED, backend=backend, pg=pg)
-
-
-def make_runner():
-    """The same in-process runner as the `run` fixture, usable outside a test."""
-
-    def _run(*args, input=None):
-        out, err = io.StringIO(), io.StringIO()
-        saved = sys.stdout, sys.stderr, sys.stdin
-        sys.stdout, sys.stderr, sys.stdin = out, err, io.StringIO(input or "")
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        finally:
-            sys.stdout, sys.stderr, sys.stdin = saved
-        return Result(code, out.getvalue(), err.getvalue())
-
-    return _run
 
 
 @pytest.fixture
