@@ -191,7 +191,7 @@ def test_a_database_from_a_newer_kpictl_is_refused(run, tmp_path):
         conn.execute("UPDATE alembic_version SET version_num = '0099'")
     result = run("--db", str(target), "report")
     assert result.exit_code == 1
-    assert "has schema '0099', which this kpictl (0001) does not know" in result.stderr
+    assert f"has schema '0099', which this kpictl ({SCHEMA_REVISION}) does not know" in result.stderr
     assert len(result.stderr.splitlines()) == 1
 
 
@@ -201,6 +201,6 @@ def test_db_upgrade_and_path(run, tmp_path):
     assert run("--db", str(target), "db", "path").stdout == f"{target}\n"
     assert not target.exists()  # `db path` only tells
     first = run("--db", str(target), "db", "upgrade")
-    assert (first.exit_code, first.stderr) == (0, f"upgraded schema 0001: {target}\n")
+    assert (first.exit_code, first.stderr) == (0, f"upgraded schema {SCHEMA_REVISION}: {target}\n")
     again = run("--db", str(target), "db", "upgrade")
-    assert again.stderr == f"already at schema 0001: {target}\n"
+    assert again.stderr == f"already at schema {SCHEMA_REVISION}: {target}\n"

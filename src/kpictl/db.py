@@ -36,7 +36,7 @@ from sqlalchemy.types import TypeDecorator
 from kpictl.errors import Conflict, InvalidInput, RuntimeFailure
 
 #: Alembic revision this code expects; a test checks it equals the migrations' head.
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 BUSY_TIMEOUT_MS = 30_000
 _PG_MIGRATION_LOCK = 0x6B7069637431  # "kpict1": one advisory-lock key for kpictl migrations
 
@@ -277,6 +277,40 @@ def upgrade(db: Database) -> bool:
             ) from None
         conn.commit()
         return True
+
+
+class least(sa.sql.expression.FunctionElement):  # noqa: N801 - a SQL function
+    """The smaller of its arguments: SQLite's scalar ``min(a, b)``, PostgreSQL's ``LEAST``."""
+
+    inherit_cache = True
+    name = "least"
+
+
+class greatest(sa.sql.expression.FunctionElement):  # noqa: N801 - a SQL function
+    """The larger of its arguments: SQLite's scalar ``max(a, b)``, PostgreSQL's ``GREATEST``."""
+
+    inherit_cache = True
+    name = "greatest"
+
+
+@compiles(least, "sqlite")
+def _least_sqlite(element, compiler, **kw):
+    return f"min({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(greatest, "sqlite")
+def _greatest_sqlite(element, compiler, **kw):
+    return f"max({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(least, "postgresql")
+def _least_pg(element, compiler, **kw):
+    return f"LEAST({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(greatest, "postgresql")
+def _greatest_pg(element, compiler, **kw):
+    return f"GREATEST({compiler.process(element.clauses, **kw)})"
 
 
 class days_between(sa.sql.expression.FunctionElement):  # noqa: N801 - a SQL function

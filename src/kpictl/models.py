@@ -140,6 +140,33 @@ class Checkin(SQLModel, table=True):
     idem_key: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
 
 
+class CheckinStats(SQLModel, table=True):
+    """Per-KPI aggregates of its check-ins, kept by every writer in the writer's transaction.
+
+    Derived data (never exported): :mod:`kpictl.services.stats` explains when the report may
+    use a row instead of reading the KPI's history, and rebuilds rows from ``checkin``. Counts
+    and sums are relative to the KPI's current definition (start, due, baseline, thresholds);
+    a change of definition rebuilds the row.
+    """
+
+    __tablename__ = "checkin_stats"
+
+    kpi_id: int = Field(foreign_key="kpi.id", primary_key=True, ondelete="CASCADE")
+    n: int = Field(default=0)  # all check-ins
+    first_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    last_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    in_window: int = Field(default=0)  # measured in [start, due]
+    met: int = Field(default=0)  # … of which met the threshold (maintain kinds)
+    fit_n: int = Field(default=0)  # measured at or after start: the forecast's points
+    fit_distinct: int = Field(default=0)  # distinct measured times among them, capped at 3
+    sx: float = Field(default=0.0, sa_column=sa.Column(sa.Float, nullable=False))
+    sy: float = Field(default=0.0, sa_column=sa.Column(sa.Float, nullable=False))
+    sxx: float = Field(default=0.0, sa_column=sa.Column(sa.Float, nullable=False))
+    sxy: float = Field(default=0.0, sa_column=sa.Column(sa.Float, nullable=False))
+    syy: float = Field(default=0.0, sa_column=sa.Column(sa.Float, nullable=False))
+    covered_id: int = Field(default=0)  # every check-in of this KPI up to this id is counted
+
+
 class Feedback(SQLModel, table=True):
     __tablename__ = "feedback"
 

@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+from kpictl.db import SCHEMA_REVISION
+
 pytestmark = pytest.mark.sqlite_only("backups and file checks are about SQLite files")
 
 WRITER = r"""
@@ -70,7 +72,7 @@ def test_check_reports_a_healthy_database(team):
     doc = result.json()
     assert doc["schema"] == "kpictl.check/1"
     assert (doc["ok"], doc["integrity"], doc["schema_revision"], doc["journal_mode"],
-            doc["file_mode"]) == (True, "ok", "0001", "wal", "0600")
+            doc["file_mode"]) == (True, "ok", SCHEMA_REVISION, "wal", "0600")
     assert doc["warnings"] == []
     assert "Integrity        ok" in team("db", "check").stdout
 

@@ -18,6 +18,7 @@ import sys
 
 import pytest
 
+from kpictl.db import SCHEMA_REVISION
 from kpictl.services.transfer import same_records
 from tests.cli.conftest import (
     Template,
@@ -31,7 +32,7 @@ from tests.cli.conftest import (
 from tests.conftest import NOW
 
 HEADER = {"schema": "kpictl.export/1", "generated_at": "2026-11-27T12:00:00Z",
-          "kpictl_version": "0.1.0", "schema_revision": "0001"}
+          "kpictl_version": "0.1.0", "schema_revision": SCHEMA_REVISION}
 
 # (KPICTL_NOW for the phase, commands run at that instant)
 PHASES = [

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from kpictl.errors import InvalidInput, KpictlError
 from kpictl.models import Checkin, Kpi, Person
+from kpictl.services import stats
 from kpictl.services.checkins import FUTURE_SKEW
 from kpictl.services.lookups import clean_text
 from kpictl.timeparse import parse_when
@@ -210,6 +211,7 @@ def import_checkins(*, session: Session, now: datetime, tz, rows: list[Row],
     when = _Times(now, tz)
     latest_allowed = now + FUTURE_SKEW
     batch: list[dict] = []
+    deltas: dict[int, stats.Delta] = {}
     for index, row in enumerate(rows):
         f = row.fields
         try:
@@ -264,14 +266,20 @@ def import_checkins(*, session: Session, now: datetime, tz, rows: list[Row],
                 continue
             seen[(kpi.id, idem_key)] = (value, measured)
         batch.append(record)
+        delta = deltas.get(kpi.id)
+        if delta is None:
+            delta = deltas[kpi.id] = stats.Delta(stats.KpiDef.of(kpi))
+        delta.add(measured, value)
         if progress and index % 1000 == 0:
             progress(index)
     result.invalid += len(errors)
     if result.errors and not skip_invalid:
         return result
     table = Checkin.__table__
+    stats.prepare(session)
     for start in range(0, len(batch), CHUNK):
         session.execute(insert(table), batch[start:start + CHUNK])
+    stats.add(session, deltas)
     result.written = len(batch)
     if progress:
         progress(len(rows))

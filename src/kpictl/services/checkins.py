@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from kpictl.errors import Conflict, InvalidInput
 from kpictl.models import Checkin
 from kpictl.schemas import WriteResult
+from kpictl.services import stats
 from kpictl.services.lookups import clean_text, get_kpi, get_person
 
 #: Clock skew tolerated between machines before a measurement counts as "in the future".
@@ -56,6 +57,7 @@ def record_checkin(
             return WriteResult("checkin.duplicate",
                                f"already recorded: {kpi.key} = {seen.value:.15g} (key {idem_key})",
                                {"key": kpi.key, "written": 0, "skipped": 1})
+    stats.prepare(session)
     session.add(
         Checkin(
             kpi_id=kpi.id,
@@ -70,6 +72,10 @@ def record_checkin(
             idem_key=idem_key,
         )
     )
+    session.flush()
+    delta = stats.Delta(stats.KpiDef.of(kpi))
+    delta.add(measured_at, value)
+    stats.add(session, {kpi.id: delta})
     unit = f" {kpi.unit}" if kpi.unit else ""
     return WriteResult("checkin.recorded", f"recorded {kpi.key} = {value:.15g}{unit}",
                        {"key": kpi.key, "written": 1, "skipped": 0})

@@ -53,6 +53,7 @@ class KpiSpec:
 
 _FIELDS = ("title", "outcome", "unit", "kind", "baseline", "target", "low", "high", "start", "due",
            "cadence", "grace")
+_AGGREGATED = {"kind", "baseline", "target", "low", "high", "start", "due"}
 
 
 def _infer_kind(spec: KpiSpec, current: Kpi | None) -> Kind:
@@ -257,6 +258,11 @@ def _update(session, now, when, kpi, spec, tags, owner, by_person, note) -> Writ
             changes.append(name)
     if "start" in changes:
         _move_first_assignment(session, kpi)
+    if _AGGREGATED.intersection(changes):  # the check-in aggregates depend on these fields
+        from kpictl.services import stats
+
+        session.flush()
+        stats.rebuild(session, [kpi.id])
     if tags is not None:
         old_tags = _tags_of(session, kpi.id)
         if tags != old_tags:

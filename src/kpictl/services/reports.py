@@ -1,9 +1,12 @@
 """Reports: the portfolio and one KPI in detail, at any instant (PRODUCT §3 "As of").
 
-The database does the aggregation: the latest check-in per KPI comes from an indexed
-correlated subquery and the window counts from one grouped query, so the cost grows with the
-number of KPIs, not with the length of their history. Status and flags are then decided by
-:mod:`kpictl.services.status`, the one place the rules live.
+The cost grows with the number of KPIs, not with the length of their history: the latest
+check-in per KPI comes from an indexed correlated subquery, and the counts and forecast sums
+from the per-KPI aggregates of :mod:`kpictl.services.stats` wherever they are exact for the
+instant (always for a "now" report); only the KPIs they cannot answer for (``--as-of`` before
+their newest check-in, or before a change of their definition) are aggregated from history.
+Status and flags are then decided by :mod:`kpictl.services.status`, the one place the rules
+live.
 """
 
 from __future__ import annotations
@@ -11,15 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
-from kpictl.db import days_between
 from kpictl.domain import DEFAULTS, STATUS_ORDER, Kind, Status, Thresholds
 from kpictl.errors import InvalidInput
 from kpictl.models import (
     Assignment,
     Checkin,
+    CheckinStats,
     Feedback,
     Kpi,
     KpiChange,
@@ -40,6 +43,7 @@ from kpictl.schemas import (
     Summary,
 )
 from kpictl.services.lookups import get_kpi, get_person, handles_by_id, normalize_tag
+from kpictl.services import stats as kpi_stats
 from kpictl.services.cadence import next_checkin_due
 from kpictl.services.forecast import Sums, forecast
 from kpictl.services.history import KpiAt, changes_after, rewind, snapshot
@@ -63,15 +67,6 @@ def _owner_as_of(as_of: datetime):
         .limit(1)
         .correlate(Kpi)
         .scalar_subquery()
-    )
-
-
-def _met_expression():
-    return case(
-        (Kpi.kind == str(Kind.AT_LEAST), Checkin.value >= Kpi.target),
-        (Kpi.kind == str(Kind.AT_MOST), Checkin.value <= Kpi.target),
-        (Kpi.kind == str(Kind.RANGE), and_(Checkin.value >= Kpi.low, Checkin.value <= Kpi.high)),
-        else_=False,
     )
 
 
@@ -118,7 +113,9 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
     rewound = changes_after(session, as_of)
     changed = list(rewound)
     latest = aliased(Checkin)
-    stmt = select(Kpi, owner_col, latest).outerjoin(latest, latest.id == latest_id)
+    stmt = (select(Kpi, owner_col, latest, CheckinStats).select_from(Kpi)
+            .outerjoin(latest, latest.id == latest_id)
+            .outerjoin(CheckinStats, CheckinStats.kpi_id == Kpi.id))
     if not include_future:
         stmt = stmt.where(or_(Kpi.start <= as_of, Kpi.id.in_(changed)))
     if keys is not None:
@@ -130,9 +127,10 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
     if owner:
         stmt = stmt.where(_owner_as_of(as_of) == owner)
     result = session.execute(stmt).all()
-    ids = [k.id for k, _, _ in result]
+    ids = [k.id for k, *_ in result]
     if not ids:
         return []
+    exact = kpi_stats.covered(session)
 
     tags: dict[int, list[str]] = {}
     for kpi_id, value in session.execute(
@@ -144,18 +142,27 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
         select(Milestone.kpi_id, Milestone.at, Milestone.value).where(Milestone.kpi_id.in_(ids))
     ):
         milestones.setdefault(kpi_id, []).append((at, value))
-    counts = _counts(session, [i for i in ids if i not in rewound], as_of)
+    from_history = [k.id for k, _, _, st in result if k.id not in rewound
+                    and not (exact and (st is None or st.last_at <= as_of))]
+    counts = _counts(session, from_history, as_of) if from_history else {}
+    from_history = set(from_history)
 
     rows = []
-    for orm, owner_handle, last in result:
+    for orm, owner_handle, last, st in result:
         kpi = snapshot(orm, tags.get(orm.id, []), milestones.get(orm.id, ()))
         if orm.id in rewound:
             kpi = rewind(kpi, rewound[orm.id])
             if (not include_future and kpi.start > as_of) or (tag and tag not in kpi.tags):
                 continue
             agg = _aggregates_of(session, kpi, as_of)
-        else:
+        elif orm.id in from_history:
             agg = counts.get(orm.id, _Aggregates())
+        elif st is None:  # no check-in yet
+            agg = _Aggregates()
+        else:
+            agg = _Aggregates(st.n, st.in_window, st.met, Sums(
+                n=st.fit_n, distinct_x=st.fit_distinct, sx=st.sx, sy=st.sy, sxx=st.sxx,
+                sxy=st.sxy, syy=st.syy))
         rows.append(_row(kpi, owner_handle, last, agg, as_of, tz, thresholds))
     return rows
 
@@ -169,35 +176,15 @@ class _Aggregates:
 
 
 def _counts(session, ids, as_of) -> dict[int, _Aggregates]:
-    """Per KPI, in one grouped query: check-ins so far, check-ins in the KPI's window and how
-    many met the threshold, and the sums the forecast needs over ``[start, as_of]``."""
-    in_window = and_(Checkin.measured_at >= Kpi.start, Checkin.measured_at <= Kpi.due)
-    fitted = Checkin.measured_at >= Kpi.start
-    x = days_between(Checkin.measured_at, Kpi.start)
-    y = Checkin.value - func.coalesce(Kpi.baseline, 0.0)
-
-    def fit_sum(expr):
-        return func.sum(case((fitted, expr), else_=0.0))
-
-    stmt = (
-        select(
-            Checkin.kpi_id,
-            func.count(),
-            func.sum(case((in_window, 1), else_=0)),
-            func.sum(case((and_(in_window, _met_expression()), 1), else_=0)),
-            func.sum(case((fitted, 1), else_=0)),
-            func.count(func.distinct(case((fitted, Checkin.measured_at)))),
-            fit_sum(x), fit_sum(y), fit_sum(x * x), fit_sum(x * y), fit_sum(y * y),
-        )
-        .join(Kpi, Kpi.id == Checkin.kpi_id)
-        .where(Checkin.kpi_id.in_(ids), Checkin.measured_at <= as_of)
-        .group_by(Checkin.kpi_id)
-    )
+    """The aggregates of ``ids`` from their history up to ``as_of``, in one grouped query."""
     result = {}
-    for kpi_id, n, w, m, nf, distinct, sx, sy, sxx, sxy, syy in session.execute(stmt):
-        fit = Sums(n=int(nf or 0), distinct_x=int(distinct or 0), sx=sx or 0.0, sy=sy or 0.0,
-                   sxx=sxx or 0.0, sxy=sxy or 0.0, syy=syy or 0.0)
-        result[kpi_id] = _Aggregates(int(n), int(w or 0), int(m or 0), fit)
+    for start in range(0, len(ids), 10_000):
+        query = kpi_stats.aggregate_query(ids=ids[start:start + 10_000], as_of=as_of)
+        for kpi_id, n, _first, _last, w, m, nf, distinct, sx, sy, sxx, sxy, syy in \
+                session.execute(query):
+            fit = Sums(n=int(nf), distinct_x=int(distinct), sx=sx, sy=sy, sxx=sxx, sxy=sxy,
+                       syy=syy)
+            result[kpi_id] = _Aggregates(int(n), int(w), int(m), fit)
     return result
 
 

@@ -716,6 +716,9 @@ class _Inserter:
             self.session.execute(Milestone.__table__.insert(), marks)
 
     def result(self, source_name: str) -> WriteResult:
+        from kpictl.services import stats
+
+        stats.rebuild(self.session)  # derived data: computed, never imported
         return WriteResult("import.done",
                            f"imported {describe_counts(self.counts)} from {source_name}",
                            {"imported": {t: self.counts[t] for t in TYPES}})

@@ -1,0 +1,246 @@
+"""Per-KPI check-in aggregates (``checkin_stats``): why a report need not read all history.
+
+The portfolio needs, per KPI, how many check-ins it has, how many fall in its window and met
+the threshold, and the sums of the forecast's least squares. Computed from ``checkin`` that is
+a scan of the whole history on every report, so report time would grow with history (PRODUCT
+§5: doubling the check-ins must add < 15 %). Instead every writer adds its check-ins to the
+KPI's row in its own transaction — an upsert whose arithmetic runs in SQL, so concurrent
+writers on PostgreSQL add up instead of overwriting each other — and a change to a KPI's
+definition (start, due, kind, baseline, target, bounds) rebuilds that KPI's row.
+
+A report uses a row only where it is exact for the instant asked: the KPI's definition was
+not changed after that instant, and none of its check-ins is measured after it
+(``as_of >= last_at``). That is every KPI of the usual "now" report; ``--as-of`` in the past
+reads the history of just the KPIs it has to.
+
+A guard catches check-ins written around kpictl (a hand-made INSERT): ``max(checkin.id)``
+must not exceed the largest ``covered_id``. If it does, reports read history for every KPI
+and the next kpictl write rebuilds all rows. ``fit_distinct`` is capped at 3 because the
+forecast only asks "at least three distinct times?": a writer looks up at most three existing
+times, and only for a KPI that has fewer than three.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Integer, and_, case, delete, func, literal, select
+from sqlalchemy.orm import Session
+
+from kpictl.db import days_between, greatest, least
+from kpictl.domain import Kind
+from kpictl.models import Checkin, CheckinStats, Kpi
+from kpictl.services.status import meets_threshold
+
+#: ``fit_distinct`` never exceeds this: the forecast needs three distinct times, no more.
+DISTINCT_CAP = 3
+_SUMS = ("sx", "sy", "sxx", "sxy", "syy")
+_COUNTS = ("n", "in_window", "met", "fit_n")
+
+
+def x_days(measured: datetime, start: datetime) -> float:
+    """Days from start, to the whole second, as the report's SQL counts them (half away from
+    zero, like SQLite's ``round``)."""
+    seconds = (measured - start).total_seconds()
+    whole = int(abs(seconds) + 0.5)
+    return (whole if seconds >= 0 else -whole) / 86400.0
+
+
+@dataclass
+class KpiDef:
+    """What a KPI's aggregates depend on."""
+
+    id: int
+    kind: str
+    baseline: float | None
+    target: float | None
+    low: float | None
+    high: float | None
+    start: datetime
+    due: datetime
+
+    @classmethod
+    def of(cls, kpi: Kpi) -> KpiDef:
+        return cls(kpi.id, kpi.kind, kpi.baseline, kpi.target, kpi.low, kpi.high, kpi.start,
+                   kpi.due)
+
+
+@dataclass
+class Delta:
+    """What new check-ins add to one KPI's row."""
+
+    kpi: KpiDef
+    n: int = 0
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+    in_window: int = 0
+    met: int = 0
+    fit_n: int = 0
+    times: set = field(default_factory=set)  # distinct fit times, at most DISTINCT_CAP kept
+    sx: float = 0.0
+    sy: float = 0.0
+    sxx: float = 0.0
+    sxy: float = 0.0
+    syy: float = 0.0
+
+    def add(self, measured: datetime, value: float) -> None:
+        kpi = self.kpi
+        self.n += 1
+        if self.first_at is None or measured < self.first_at:
+            self.first_at = measured
+        if self.last_at is None or measured > self.last_at:
+            self.last_at = measured
+        if measured < kpi.start:
+            return
+        if measured <= kpi.due:
+            self.in_window += 1
+            kind = Kind(kpi.kind)
+            if kind.is_maintain and meets_threshold(kind, value, target=kpi.target,
+                                                    low=kpi.low, high=kpi.high):
+                self.met += 1
+        self.fit_n += 1
+        if len(self.times) < DISTINCT_CAP:
+            self.times.add(measured)
+        x = x_days(measured, kpi.start)
+        y = value - (kpi.baseline or 0.0)
+        self.sx += x
+        self.sy += y
+        self.sxx += x * x
+        self.sxy += x * y
+        self.syy += y * y
+
+
+def _insert(session: Session):
+    if session.get_bind().dialect.name == "postgresql":  # ON CONFLICT is dialect-specific
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(CheckinStats)
+
+
+def covered(session: Session) -> bool:
+    """True when every check-in is counted in ``checkin_stats`` (the guard of the module doc)."""
+    newest = session.execute(select(func.max(Checkin.id))).scalar()
+    if newest is None:
+        return True
+    return (session.execute(select(func.max(CheckinStats.covered_id))).scalar() or 0) >= newest
+
+
+def prepare(session: Session) -> None:
+    """Before a writer adds check-ins: rebuild every row if check-ins were written around us."""
+    if not covered(session):
+        rebuild(session)
+
+
+def existing_distinct(session: Session, kpi_ids) -> dict[int, int]:
+    """``fit_distinct`` of the KPIs that have a row."""
+    ids = list(kpi_ids)
+    result: dict[int, int] = {}
+    for start in range(0, len(ids), 10_000):
+        chunk = ids[start:start + 10_000]
+        result.update(session.execute(select(CheckinStats.kpi_id, CheckinStats.fit_distinct)
+                                      .where(CheckinStats.kpi_id.in_(chunk))).all())
+    return result
+
+
+def add(session: Session, deltas: dict[int, Delta], known: dict[int, int] | None = None) -> None:
+    """Add ``deltas`` (check-ins inserted in this transaction, before this call) to their rows.
+
+    ``known`` maps KPI ids to their ``fit_distinct`` before the insert (from
+    :func:`existing_distinct`); KPIs missing from it had no row.
+    """
+    if not deltas:
+        return
+    known = existing_distinct(session, deltas) if known is None else known
+    newest = session.execute(select(func.max(Checkin.id))).scalar() or 0
+    rows = []
+    for kpi_id, d in deltas.items():
+        before = known.get(kpi_id, 0)
+        if before >= DISTINCT_CAP or len(d.times) >= DISTINCT_CAP:
+            distinct = DISTINCT_CAP
+        elif before == 0 and kpi_id not in known:
+            distinct = len(d.times)
+        else:  # few distinct times so far: count them, new ones included (≤ 3 rows read)
+            distinct = len(session.execute(
+                select(Checkin.measured_at).distinct()
+                .where(Checkin.kpi_id == kpi_id, Checkin.measured_at >= d.kpi.start)
+                .order_by(Checkin.measured_at).limit(DISTINCT_CAP)).all())
+        rows.append({"kpi_id": kpi_id, "n": d.n, "first_at": d.first_at, "last_at": d.last_at,
+                     "in_window": d.in_window, "met": d.met, "fit_n": d.fit_n,
+                     "fit_distinct": distinct, "sx": d.sx, "sy": d.sy, "sxx": d.sxx,
+                     "sxy": d.sxy, "syy": d.syy, "covered_id": newest})
+    stmt = _insert(session)
+    new = stmt.excluded
+    t = CheckinStats.__table__.c
+    update = {name: t[name] + new[name] for name in (*_COUNTS, *_SUMS)}
+    update.update(first_at=least(t.first_at, new.first_at),
+                  last_at=greatest(t.last_at, new.last_at),
+                  fit_distinct=greatest(t.fit_distinct, new.fit_distinct),
+                  covered_id=greatest(t.covered_id, new.covered_id))
+    stmt = stmt.on_conflict_do_update(index_elements=[t.kpi_id], set_=update)
+    for start in range(0, len(rows), 5_000):
+        session.execute(stmt, rows[start:start + 5_000])
+
+
+def met_expression():
+    return case(
+        (Kpi.kind == str(Kind.AT_LEAST), Checkin.value >= Kpi.target),
+        (Kpi.kind == str(Kind.AT_MOST), Checkin.value <= Kpi.target),
+        (Kpi.kind == str(Kind.RANGE), and_(Checkin.value >= Kpi.low, Checkin.value <= Kpi.high)),
+        else_=False,
+    )
+
+
+def aggregate_query(*, ids=None, as_of: datetime | None = None):
+    """Per KPI, from ``checkin``: the columns of ``checkin_stats`` (but ``covered_id``) over the
+    check-ins measured up to ``as_of`` (all of them when None)."""
+    in_window = and_(Checkin.measured_at >= Kpi.start, Checkin.measured_at <= Kpi.due)
+    fitted = Checkin.measured_at >= Kpi.start
+    x = days_between(Checkin.measured_at, Kpi.start)
+    y = Checkin.value - func.coalesce(Kpi.baseline, 0.0)
+
+    def fit_sum(expr):
+        return func.coalesce(func.sum(case((fitted, expr), else_=0.0)), 0.0)
+
+    stmt = (
+        select(
+            Checkin.kpi_id,
+            func.count(),
+            func.min(Checkin.measured_at),
+            func.max(Checkin.measured_at),
+            func.coalesce(func.sum(case((in_window, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(in_window, met_expression()), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((fitted, 1), else_=0)), 0),
+            least(func.count(func.distinct(case((fitted, Checkin.measured_at)))), DISTINCT_CAP),
+            fit_sum(x), fit_sum(y), fit_sum(x * x), fit_sum(x * y), fit_sum(y * y),
+        )
+        .select_from(Checkin)
+        .join(Kpi, Kpi.id == Checkin.kpi_id)
+        .group_by(Checkin.kpi_id)
+    )
+    if ids is not None:
+        stmt = stmt.where(Checkin.kpi_id.in_(ids))
+    if as_of is not None:
+        stmt = stmt.where(Checkin.measured_at <= as_of)
+    return stmt
+
+
+_COLUMNS = ("kpi_id", "n", "first_at", "last_at", "in_window", "met", "fit_n", "fit_distinct",
+            *_SUMS)
+
+
+def rebuild(session: Session, kpi_ids=None) -> None:
+    """Recompute rows from ``checkin``: all of them, or those of ``kpi_ids``."""
+    newest = session.execute(select(func.max(Checkin.id))).scalar() or 0
+    if kpi_ids is None:
+        session.execute(delete(CheckinStats))
+    else:
+        kpi_ids = list(kpi_ids)
+        if not kpi_ids:
+            return
+        session.execute(delete(CheckinStats).where(CheckinStats.kpi_id.in_(kpi_ids)))
+    query = aggregate_query(ids=kpi_ids)
+    query = query.add_columns(literal(newest, Integer))
+    session.execute(CheckinStats.__table__.insert().from_select([*_COLUMNS, "covered_id"],
+                                                                  query))
