@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Literal
 
@@ -42,6 +43,7 @@ import pendulum
 from kpictl.errors import InvalidInput
 
 UTC = timezone.utc
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/Universal", "Universal", "Zulu", "Etc/Zulu"})
 MIN_YEAR, MAX_YEAR = 1900, 2999
 MAX_PERIOD_DAYS = 3650
 MAX_NUMBER = 1e15
@@ -323,11 +325,23 @@ class Period:
         if months == 0 and days == 0:
             return _utc(instant)
         zone = _zone(tz)
+        if not months and _zone_name(zone) in _UTC_NAMES:  # cron hosts: no wall clock to keep
+            return _utc(instant) + timedelta(days=days)
         wall = _local(instant, zone)
-        p = pendulum.naive(wall.year, wall.month, wall.day, wall.hour, wall.minute,
-                           wall.second, wall.microsecond).add(months=months, days=days)
-        naive = datetime(p.year, p.month, p.day, p.hour, p.minute, p.second, p.microsecond)
+        if months:
+            p = pendulum.naive(wall.year, wall.month, wall.day, wall.hour, wall.minute,
+                               wall.second, wall.microsecond).add(months=months, days=days)
+            naive = datetime(p.year, p.month, p.day, p.hour, p.minute, p.second, p.microsecond)
+        else:  # whole days on the naive wall clock: what pendulum does, without its overhead
+            naive = wall.replace(fold=0) + timedelta(days=days)
         return _localize(naive, zone, fold=wall.fold)
+
+    def fixed_length(self, tz) -> timedelta | None:
+        """The exact length of every such period in ``tz``, if it has one: whole days in UTC
+        (no month lengths, no clock changes). Callers use it to skip calendar arithmetic."""
+        if self.months or _zone_name(_zone(tz)) not in _UTC_NAMES:
+            return None
+        return timedelta(days=self.days)
 
     def approx_days(self) -> float:
         """Length in days, counting a month as 30.4375 days (for sorting and display)."""
@@ -351,6 +365,7 @@ def _parse_nd_nw(s: str) -> Period | None:
     return Period(days=n * (7 if m["unit"] == "w" else 1), label=f"{n}{m['unit']}")
 
 
+@lru_cache(maxsize=256)  # a report parses the same few cadences for every KPI
 def parse_cadence(text: str) -> Period:
     """``daily weekly biweekly monthly quarterly`` or ``Nd``/``Nw`` (1 day .. 3650 days)."""
     raw = text.strip()
@@ -370,6 +385,7 @@ def parse_cadence(text: str) -> Period:
     return period
 
 
+@lru_cache(maxsize=256)
 def parse_grace(text: str) -> Period:
     """``0``, ``Nd`` or ``Nw`` (0 .. 3650 days)."""
     raw = text.strip()

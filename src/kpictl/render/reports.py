@@ -40,9 +40,8 @@ def forecast_text(row, *, compact: bool = True) -> str:
 
 def render_report(report: Report, fmt: Format, *, tz, no_color: bool = False) -> None:
     if fmt is Format.JSON:
-        machine.write_json(machine.envelope("report", report.generated_at, as_of=report.as_of,
-                                            filters=report.filters, kpis=report.kpis,
-                                            summary=report.summary))
+        machine.write_envelope("report", report.generated_at, as_of=report.as_of,
+                               filters=report.filters, kpis=report.kpis, summary=report.summary)
     elif fmt is Format.JSONL:
         header = machine.envelope("report", report.generated_at, as_of=report.as_of,
                                   filters=report.filters, summary=report.summary)

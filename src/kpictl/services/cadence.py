@@ -83,6 +83,9 @@ def slot_index(start: datetime, instant: datetime, cadence: Period, tz) -> int:
     """``k`` such that ``s_k <= instant < s_k+1`` (−1 before the start)."""
     if instant < start:
         return -1
+    step = cadence.fixed_length(tz)
+    if step:  # every slot is equally long: plain division
+        return (instant - start) // step
     k = int((instant - start).total_seconds() / 86400 / cadence.approx_days())
     while k > 0 and cadence.add(start, k, tz=tz) > instant:
         k -= 1
@@ -94,4 +97,7 @@ def slot_index(start: datetime, instant: datetime, cadence: Period, tz) -> int:
 def next_checkin_due(start: datetime, latest: datetime | None, cadence: Period, tz) -> datetime:
     """End of the slot after the one holding the latest check-in (the first slot if none)."""
     j = slot_index(start, latest, cadence, tz) if latest is not None else -1
+    step = cadence.fixed_length(tz)
+    if step:
+        return start + (j + 2) * step
     return cadence.add(start, j + 2, tz=tz)

@@ -46,7 +46,7 @@ from kpictl.services.lookups import get_kpi, get_person, handles_by_id, normaliz
 from kpictl.services import stats as kpi_stats
 from kpictl.services.cadence import next_checkin_due
 from kpictl.services.forecast import Sums, forecast
-from kpictl.services.history import KpiAt, changes_after, rewind, snapshot
+from kpictl.services.history import KpiAt, changes_after, rewind
 from kpictl.services.status import KpiFacts, evaluate, meets_threshold
 from kpictl.timeparse import parse_cadence, parse_grace
 
@@ -113,7 +113,10 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
     rewound = changes_after(session, as_of)
     changed = list(rewound)
     latest = aliased(Checkin)
-    stmt = (select(Kpi, owner_col, latest, CheckinStats).select_from(Kpi)
+    # Plain columns, not ORM entities: a portfolio of 10,000 KPIs must not build 30,000
+    # tracked objects it only reads.
+    stmt = (select(*_KPI_COLUMNS, owner_col, *_latest_columns(latest), *_STATS_COLUMNS)
+            .select_from(Kpi)
             .outerjoin(latest, latest.id == latest_id)
             .outerjoin(CheckinStats, CheckinStats.kpi_id == Kpi.id))
     if not include_future:
@@ -126,8 +129,8 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
                               Kpi.id.in_(changed)))
     if owner:
         stmt = stmt.where(_owner_as_of(as_of) == owner)
-    result = session.execute(stmt).all()
-    ids = [k.id for k, *_ in result]
+    result = [tuple(r) for r in session.execute(stmt)]  # positions: see _KPI_COLUMNS
+    ids = [r[0] for r in result]
     if not ids:
         return []
     exact = kpi_stats.covered(session)
@@ -142,29 +145,57 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
         select(Milestone.kpi_id, Milestone.at, Milestone.value).where(Milestone.kpi_id.in_(ids))
     ):
         milestones.setdefault(kpi_id, []).append((at, value))
-    from_history = [k.id for k, _, _, st in result if k.id not in rewound
-                    and not (exact and (st is None or st.last_at <= as_of))]
+    n_kpi = len(_KPI_COLUMNS)
+    i_latest, i_stats = n_kpi + 1, n_kpi + 5
+    from_history = [r[0] for r in result if r[0] not in rewound and not (
+        exact and (r[i_stats] is None or r[i_stats + 1] <= as_of))]
     counts = _counts(session, from_history, as_of) if from_history else {}
     from_history = set(from_history)
 
     rows = []
-    for orm, owner_handle, last, st in result:
-        kpi = snapshot(orm, tags.get(orm.id, []), milestones.get(orm.id, ()))
-        if orm.id in rewound:
-            kpi = rewind(kpi, rewound[orm.id])
+    for r in result:
+        kpi_id = r[0]
+        kpi = KpiAt(*r[:n_kpi], tags=tuple(tags.get(kpi_id, ())),
+                    milestones=tuple(sorted(milestones.get(kpi_id, ()))))
+        last = _Latest(*r[i_latest:i_stats]) if r[i_latest + 1] is not None else None
+        if kpi_id in rewound:
+            kpi = rewind(kpi, rewound[kpi_id])
             if (not include_future and kpi.start > as_of) or (tag and tag not in kpi.tags):
                 continue
             agg = _aggregates_of(session, kpi, as_of)
-        elif orm.id in from_history:
-            agg = counts.get(orm.id, _Aggregates())
-        elif st is None:  # no check-in yet
+        elif kpi_id in from_history:
+            agg = counts.get(kpi_id, _Aggregates())
+        elif r[i_stats] is None:  # no check-in yet
             agg = _Aggregates()
         else:
-            agg = _Aggregates(st.n, st.in_window, st.met, Sums(
-                n=st.fit_n, distinct_x=st.fit_distinct, sx=st.sx, sy=st.sy, sxx=st.sxx,
-                sxy=st.sxy, syy=st.syy))
-        rows.append(_row(kpi, owner_handle, last, agg, as_of, tz, thresholds))
+            n, _last_at, in_window, met, fit_n, distinct, sx, sy, sxx, sxy, syy = r[i_stats:]
+            agg = _Aggregates(n, in_window, met, Sums(n=fit_n, distinct_x=distinct, sx=sx,
+                                                      sy=sy, sxx=sxx, sxy=sxy, syy=syy))
+        rows.append(_row(kpi, r[n_kpi], last, agg, as_of, tz, thresholds))
     return rows
+
+
+#: In the order of :class:`KpiAt`'s fields, so that a result row slices into one.
+_KPI_COLUMNS = (Kpi.id, Kpi.key, Kpi.title, Kpi.outcome, Kpi.unit, Kpi.kind, Kpi.baseline,
+                Kpi.target, Kpi.low, Kpi.high, Kpi.start, Kpi.due, Kpi.cadence, Kpi.grace,
+                Kpi.state, Kpi.closed_at)
+_STATS_COLUMNS = tuple(getattr(CheckinStats, name).label(f"st_{name}") for name in (
+    "n", "last_at", "in_window", "met", "fit_n", "fit_distinct", "sx", "sy", "sxx", "sxy", "syy"))
+
+
+def _latest_columns(latest):
+    return (latest.value.label("last_value"), latest.measured_at.label("last_measured_at"),
+            latest.confidence.label("last_confidence"), latest.blocker.label("last_blocker"))
+
+
+@dataclass(frozen=True)
+class _Latest:
+    """The latest check-in at the instant: what the report row shows of it."""
+
+    value: float
+    measured_at: datetime
+    confidence: int | None
+    blocker: str | None
 
 
 @dataclass(frozen=True)
@@ -202,7 +233,7 @@ def _aggregates_of(session, kpi: KpiAt, as_of) -> _Aggregates:
     return _Aggregates(total=len(rows), window=len(in_window), met=met, fit=Sums.of(points))
 
 
-def _forecast(kpi: KpiAt, agg: _Aggregates, last: Checkin | None, as_of, cadence) -> Forecast | None:
+def _forecast(kpi: KpiAt, agg: _Aggregates, last: _Latest | None, as_of, cadence) -> Forecast | None:
     kind = Kind(kpi.kind)
     if kind.is_maintain or agg.fit is None or last is None:
         return None
@@ -219,7 +250,7 @@ def _forecast(kpi: KpiAt, agg: _Aggregates, last: Checkin | None, as_of, cadence
                     rate=_round(result.rate), required_rate=_round(result.required_rate))
 
 
-def _row(kpi: KpiAt, owner, last: Checkin | None, agg: _Aggregates, as_of, tz,
+def _row(kpi: KpiAt, owner, last: _Latest | None, agg: _Aggregates, as_of, tz,
          thresholds) -> KpiRow:
     closed = kpi.state if kpi.state != "active" and kpi.closed_at <= as_of else None
     cadence = parse_cadence(kpi.cadence)
