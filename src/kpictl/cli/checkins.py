@@ -77,18 +77,20 @@ def checkin(
 
 
 def _checkin_file(st, now, path, input_format, skip_invalid, by) -> None:
-    from kpictl.cli.files import finish, progress_bar, read_bulk
-    from kpictl.services.bulk import CHECKIN_COLUMNS, import_checkins
+    from kpictl.cli.files import finish, open_bulk, progress_bar
+    from kpictl.services.bulk import CHECKIN_COLUMNS, Row, import_checkins, iter_rows
 
-    rows, errors, name = read_bulk(path, fmt=input_format, columns=CHECKIN_COLUMNS)
-    if by is not None:  # --by (or KPICTL_USER) fills rows that name nobody
-        rows = [r if r.fields.get("by") else type(r)(r.line, {**r.fields, "by": by})
-                for r in rows]
     db = st.open_db()
-    with progress_bar(st, len(rows), "check-ins") as progress, db.session(write=True) as session:
-        result = import_checkins(session=session, now=now, tz=st.zone(), rows=rows,
-                                 errors=errors, skip_invalid=skip_invalid, progress=progress)
-        finish(st, result, what="check-ins", name=name, skip_invalid=skip_invalid)
+    with open_bulk(path) as (stream, name):
+        rows = iter_rows(stream, name=name, fmt=input_format, columns=CHECKIN_COLUMNS)
+        if by is not None:  # --by (or KPICTL_USER) fills rows that name nobody
+            rows = (r if not isinstance(r, Row) or r.fields.get("by") else
+                    Row(r.line, {**r.fields, "by": by}) for r in rows)
+        with progress_bar(st, None, "check-ins") as progress, \
+                db.session(write=True) as session:
+            result = import_checkins(session=session, now=now, tz=st.zone(), rows=rows,
+                                     skip_invalid=skip_invalid, progress=progress)
+            finish(st, result, what="check-ins", name=name, skip_invalid=skip_invalid)
 
 
 def register(app: typer.Typer) -> None:

@@ -9,40 +9,63 @@ from pathlib import Path
 
 def read_bulk(path: str, *, fmt: str | None, columns: tuple[str, ...]):
     """(rows, row errors, file name) from a CSV or JSON Lines file, or stdin for ``-``."""
-    from kpictl.errors import InvalidInput
     from kpictl.services.bulk import read_rows
 
-    if path == "-":
-        return (*read_rows(sys.stdin, name="stdin", fmt=fmt, columns=columns)[:2], "stdin")
+    with open_bulk(path) as (stream, name):
+        rows, errors = read_rows(stream, name=name, fmt=fmt, columns=columns)
+    return rows, errors, name
+
+
+@contextmanager
+def open_bulk(path: str):
+    """``--file PATH|-`` as (text stream, name for messages). A file that cannot be opened,
+    or turns out not to be UTF-8 half-way through the rows streaming in, is the user's input
+    error, named in one line."""
+    from kpictl.errors import InvalidInput
+
+    name = "stdin" if path == "-" else path
     try:
-        with Path(path).open(encoding="utf-8", newline="") as stream:
-            rows, errors, _kind = read_rows(stream, name=path, fmt=fmt, columns=columns)
+        stream = sys.stdin if path == "-" else Path(path).open(encoding="utf-8", newline="")
     except FileNotFoundError:
         raise InvalidInput(f"--file: cannot read {path}: no such file") from None
     except IsADirectoryError:
         raise InvalidInput(f"--file: {path} is a directory") from None
-    except UnicodeDecodeError:
-        raise InvalidInput(f"--file: {path} is not UTF-8 text") from None
     except PermissionError:
         raise InvalidInput(f"--file: cannot read {path}: permission denied") from None
     except OSError as exc:
         raise InvalidInput(f"--file: cannot read {path}: {exc.strerror or exc}") from None
-    return rows, errors, path
+    try:
+        yield stream, name
+    except UnicodeDecodeError:
+        raise InvalidInput(f"--file: {name} is not UTF-8 text") from None
+    except IsADirectoryError:  # a directory opens on some systems and fails when read
+        raise InvalidInput(f"--file: {path} is a directory") from None
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
 
 
 @contextmanager
-def progress_bar(st, total: int, label: str):
-    """A Rich progress bar on stderr for big files at a terminal; a no-op callback otherwise."""
+def progress_bar(st, total: int | None, label: str):
+    """A Rich progress bar on stderr for big files at a terminal; a no-op callback otherwise.
+
+    ``total=None`` is a stream of unknown length: the bar then counts rows as they go by.
+    """
     import os
 
     dumb = os.environ.get("TERM") == "dumb" or bool(os.environ.get("NO_COLOR")) or st.no_color
-    if st.quiet or total < 2_000 or not sys.stderr.isatty() or dumb:
+    small = total is not None and total < 2_000
+    if st.quiet or small or not sys.stderr.isatty() or dumb:
         yield None
         return
     from rich.console import Console
-    from rich.progress import Progress
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    with Progress(transient=True, console=Console(stderr=True)) as progress:
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
+    if total is None:
+        columns = [TextColumn("{task.description}"), BarColumn(),
+                   TextColumn("{task.completed:,} rows")]
+    with Progress(*columns, transient=True, console=Console(stderr=True)) as progress:
         task = progress.add_task(label, total=total)
         yield lambda done: progress.update(task, completed=done)
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TextIO
 
 from sqlalchemy import insert, select, tuple_
@@ -29,7 +30,7 @@ from kpictl.models import Checkin, Kpi, Person
 from kpictl.services import stats
 from kpictl.services.checkins import FUTURE_SKEW
 from kpictl.services.lookups import clean_text
-from kpictl.timeparse import parse_when
+from kpictl.timeparse import _NUMBER_RE, MAX_NUMBER, MAX_YEAR, MIN_YEAR, parse_when
 
 CHECKIN_COLUMNS = ("kpi", "value", "at", "by", "confidence", "note", "blocker", "key")
 KPI_COLUMNS = ("key", "to", "title", "target", "baseline", "kind", "low", "high", "unit",
@@ -70,63 +71,95 @@ def detect_format(name: str, head: str, given: str | None) -> str:
     return "jsonl" if head.lstrip().startswith("{") else "csv"
 
 
-def read_rows(stream: TextIO, *, name: str, fmt: str | None, columns: tuple[str, ...]):
-    """Rows with their line numbers; unknown columns are refused (a typo must not vanish)."""
-    text = stream.read()
-    kind = detect_format(name, text[:1000], fmt)
-    rows: list[Row] = []
-    errors: list[str] = []
+@dataclass
+class RowError:
+    """A line that could not be read as a record at all (it counts as an invalid row)."""
+
+    line: int
+    message: str
+
+
+def iter_rows(stream: TextIO, *, name: str, fmt: str | None,
+              columns: tuple[str, ...]) -> Iterator[Row | RowError]:
+    """Records with their line numbers, read as the file streams in (a million-row file is
+    never held in memory); unknown columns are refused (a typo must not vanish)."""
+    head = stream.read(1000)
+    kind = detect_format(name, head, fmt)
+    # The head may end mid-line; finish it, then go on line by line with the file itself.
+    start = io.StringIO(head + (stream.readline() if head else ""), newline="")
+    lines = itertools.chain(start, stream)
     if kind == "csv":
-        reader = csv.DictReader(io.StringIO(text))
-        try:
-            fieldnames = reader.fieldnames
-        except csv.Error as exc:
-            raise InvalidInput(f"{name}: line 1: unreadable CSV ({exc})") from None
-        unknown = [c for c in (fieldnames or []) if c not in columns]
-        if not fieldnames:
-            return rows, errors, kind
-        if unknown:
-            raise InvalidInput(f"{name}: unknown column(s) {', '.join(map(repr, unknown))}; "
-                               f"use {', '.join(columns)}")
-        try:
-            for record in reader:
-                if None in record:
-                    errors.append(f"line {reader.line_num}: more cells than columns")
-                    continue
-                rows.append(Row(reader.line_num, {k: (v if v != "" else None)
-                                                  for k, v in record.items()}))
-        except csv.Error as exc:  # e.g. a field beyond the CSV module's size limit
-            raise InvalidInput(f"{name}: line {reader.line_num}: unreadable CSV ({exc})") \
-                from None
-        return rows, errors, kind
-    for number, line in enumerate(text.splitlines(), start=1):
+        yield from _csv_rows(lines, name, columns)
+    else:
+        yield from _jsonl_rows(lines, columns)
+
+
+def _csv_rows(lines, name: str, columns: tuple[str, ...]) -> Iterator[Row | RowError]:
+    reader = csv.reader(lines)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise InvalidInput(f"{name}: line 1: unreadable CSV ({exc})") from None
+    if not header:
+        return
+    unknown = [c for c in header if c not in columns]
+    if unknown:
+        raise InvalidInput(f"{name}: unknown column(s) {', '.join(map(repr, unknown))}; "
+                           f"use {', '.join(columns)}")
+    width = len(header)
+    try:
+        for record in reader:
+            if not record:
+                continue  # a blank line, as csv.DictReader skips it
+            if len(record) > width:
+                yield RowError(reader.line_num, "more cells than columns")
+                continue
+            yield Row(reader.line_num, {k: (v if v != "" else None)
+                                        for k, v in zip(header, record)})
+    except csv.Error as exc:  # e.g. a field beyond the CSV module's size limit
+        raise InvalidInput(f"{name}: line {reader.line_num}: unreadable CSV ({exc})") from None
+
+
+def _jsonl_rows(lines, columns: tuple[str, ...]) -> Iterator[Row | RowError]:
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            errors.append(f"line {number}: not valid JSON ({exc.msg})")
+            yield RowError(number, f"not valid JSON ({exc.msg})")
             continue
         except ValueError as exc:  # e.g. a 5,000-digit integer
-            errors.append(f"line {number}: unreadable value ({str(exc).split(';')[0]})")
+            yield RowError(number, f"unreadable value ({str(exc).split(';')[0]})")
             continue
         except RecursionError:
-            errors.append(f"line {number}: nested too deeply")
+            yield RowError(number, "nested too deeply")
             continue
         try:  # "\ud800" escapes decode to lone surrogates, which no database can store
             json.dumps(record, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:
-            errors.append(f"line {number}: contains invalid text (a lone surrogate)")
+            yield RowError(number, "contains invalid text (a lone surrogate)")
             continue
         if not isinstance(record, dict):
-            errors.append(f"line {number}: expected a JSON object")
+            yield RowError(number, "expected a JSON object")
             continue
         unknown = [k for k in record if k not in columns]
         if unknown:
-            errors.append(f"line {number}: unknown field(s) {', '.join(map(repr, unknown))}")
+            yield RowError(number, f"unknown field(s) {', '.join(map(repr, unknown))}")
             continue
-        rows.append(Row(number, record))
-    return rows, errors, kind
+        yield Row(number, record)
+
+
+def read_rows(stream: TextIO, *, name: str, fmt: str | None, columns: tuple[str, ...]):
+    """All of :func:`iter_rows` at once: (rows, errors as "line N: …" texts)."""
+    rows: list[Row] = []
+    errors: list[str] = []
+    for item in iter_rows(stream, name=name, fmt=fmt, columns=columns):
+        if isinstance(item, RowError):
+            errors.append(f"line {item.line}: {item.message}")
+        else:
+            rows.append(item)
+    return rows, errors
 
 
 # --- values --------------------------------------------------------------------------------
@@ -154,7 +187,10 @@ def _number(value, what: str) -> float | None:
 
 
 class _Times:
-    """Date parsing with a fast path for ISO-8601 instants and a cache for repeated values."""
+    """Date parsing with a fast path for ISO-8601 instants and a (bounded) cache for repeated
+    values; anything else goes through the full grammar of :func:`parse_when`."""
+
+    CACHE = 50_000
 
     def __init__(self, now: datetime, tz) -> None:
         self.now, self.tz, self.cache = now, tz, {}
@@ -162,128 +198,261 @@ class _Times:
     def __call__(self, value, what: str, bound: str = "start") -> datetime | None:
         if value is None:
             return None
-        text = str(value)
+        text = value if type(value) is str else str(value)
         key = (text, bound)
-        if key not in self.cache:
-            parsed = None
-            if len(text) > 10:
-                try:
-                    parsed = datetime.fromisoformat(text)
-                except ValueError:
-                    parsed = None
-            if parsed is not None and parsed.tzinfo is not None:
-                from datetime import timezone
-
-                self.cache[key] = parsed.astimezone(timezone.utc)
-            else:
-                try:
-                    self.cache[key] = parse_when(text, now=self.now, tz=self.tz, bound=bound)
-                except InvalidInput as exc:
-                    raise InvalidInput(f"{what}: {exc.message}") from None
-        return self.cache[key]
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit
+        parsed = None
+        if len(text) > 10:
+            try:
+                parsed = datetime.fromisoformat(text)
+            except ValueError:
+                parsed = None
+        if parsed is not None and parsed.tzinfo is not None \
+                and MIN_YEAR <= parsed.year <= MAX_YEAR:
+            result = parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)
+        else:
+            try:
+                result = parse_when(text, now=self.now, tz=self.tz, bound=bound)
+            except InvalidInput as exc:
+                raise InvalidInput(f"{what}: {exc.message}") from None
+        if len(self.cache) < self.CACHE:
+            self.cache[key] = result
+        return result
 
 
 # --- check-ins -----------------------------------------------------------------------------
 
 
-def import_checkins(*, session: Session, now: datetime, tz, rows: list[Row],
-                    errors: list[str], skip_invalid: bool, source: str = "file",
+@dataclass(frozen=True)
+class _Target:
+    """What a check-in row needs of its KPI."""
+
+    id: int
+    key: str
+    state: str
+    owner_id: int
+    definition: stats.KpiDef
+
+
+class _Targets:
+    """KPIs by key, loaded a chunk of keys at a time."""
+
+    def __init__(self, session: Session) -> None:
+        self.session, self.by_key = session, {}
+
+    def load(self, keys: set[str]) -> None:
+        wanted = [k for k in keys if k not in self.by_key]
+        for start in range(0, len(wanted), 10_000):
+            chunk = wanted[start:start + 10_000]
+            for kpi in self.session.execute(select(Kpi).where(Kpi.key.in_(chunk))).scalars():
+                self.by_key[kpi.key] = _Target(kpi.id, kpi.key, kpi.state, kpi.owner_id,
+                                               stats.KpiDef.of(kpi))
+            for key in chunk:
+                self.by_key.setdefault(key, None)
+
+    def get(self, key: str) -> _Target | None:
+        return self.by_key.get(key)
+
+
+_INSERT_SQLITE = ("INSERT INTO checkin (kpi_id, value, measured_at, recorded_at, author_id, "
+                  "confidence, note, blocker, source, idem_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                  "?, ?)")
+
+
+def _sqlite_time(value: datetime) -> str:
+    """How the UTC column type stores a time on SQLite (naive UTC, microseconds)."""
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
+
+
+class _Writer:
+    """Inserts accepted rows in chunks. On SQLite the rows go to the driver as plain tuples
+    (one ``executemany`` per chunk, times pre-formatted as the column type stores them), which
+    is what makes a million rows cheap; PostgreSQL takes the same rows through SQLAlchemy."""
+
+    def __init__(self, session: Session, now: datetime, source: str) -> None:
+        self.session, self.source = session, source
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
+        self.recorded = _sqlite_time(now) if self.sqlite else now
+        self.pending: list = []
+        self.written = 0
+
+    def add(self, kpi_id, value, measured, author, confidence, note, blocker, idem_key):
+        if self.sqlite:
+            self.pending.append((kpi_id, value, _sqlite_time(measured), self.recorded, author,
+                                 confidence, note, blocker, self.source, idem_key))
+        else:
+            self.pending.append({"kpi_id": kpi_id, "value": value, "measured_at": measured,
+                                 "recorded_at": self.recorded, "author_id": author,
+                                 "confidence": confidence, "note": note, "blocker": blocker,
+                                 "source": self.source, "idem_key": idem_key})
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        if self.sqlite:
+            self.session.connection().exec_driver_sql(_INSERT_SQLITE, self.pending)
+        else:
+            self.session.execute(insert(Checkin.__table__), self.pending)
+        self.written += len(self.pending)
+        self.pending = []
+
+
+def _value(text, what: str) -> float | None:
+    """:func:`_number` with a fast path for the plain decimal numbers files are made of."""
+    if type(text) is str and _NUMBER_RE.fullmatch(text):
+        number = float(text)
+        if abs(number) <= MAX_NUMBER:
+            return number + 0.0
+    return _number(text, what)
+
+
+def import_checkins(*, session: Session, now: datetime, tz, rows: Iterable[Row | RowError],
+                    errors: list[str] = (), skip_invalid: bool, source: str = "file",
                     progress: Callable[[int], None] | None = None) -> BulkResult:
+    """Validate and write check-in rows as they stream in, in one transaction.
+
+    Every row is validated, so every bad one is reported with its line; the first bad row
+    (unless ``skip_invalid``) stops the writing, and the caller's transaction is rolled back.
+    """
+    bad: list[tuple[int, str]] = []
     result = BulkResult(errors=list(errors))
-    keys = {str(r.fields.get("kpi")).strip().lower() for r in rows if r.fields.get("kpi")}
-    kpis = {k.key: k for k in session.execute(select(Kpi).where(Kpi.key.in_(keys))).scalars()} \
-        if len(keys) < 30_000 else {k.key: k for k in session.execute(select(Kpi)).scalars()}
+    targets = _Targets(session)
     people = dict(session.execute(select(Person.handle, Person.id)).all())
-    seen: dict[tuple[int, str], tuple[float, datetime]] = {}
-    idem = {(str(r.fields.get("kpi")).strip().lower(), str(r.fields["key"]))
-            for r in rows if r.fields.get("key") not in (None, "")}
-    if idem:
-        wanted = {(kpis[k].id, key) for k, key in idem if k in kpis}
-        if wanted:
-            stmt = select(Checkin.kpi_id, Checkin.idem_key, Checkin.value, Checkin.measured_at)
-            if len(wanted) <= 500:
-                stmt = stmt.where(tuple_(Checkin.kpi_id, Checkin.idem_key).in_(wanted))
-            else:
-                stmt = stmt.where(Checkin.kpi_id.in_({k for k, _ in wanted}),
-                                  Checkin.idem_key.is_not(None))
-            for kpi_id, key, value, measured in session.execute(stmt):
-                seen[(kpi_id, key)] = (value, measured)
+    seen: dict[tuple[int, str], float] = {}
     when = _Times(now, tz)
     latest_allowed = now + FUTURE_SKEW
-    batch: list[dict] = []
     deltas: dict[int, stats.Delta] = {}
-    for index, row in enumerate(rows):
-        f = row.fields
-        try:
-            key = f.get("kpi")
-            if key is None:
-                raise InvalidInput("kpi is required")
-            kpi = kpis.get(str(key).strip().lower())
-            if kpi is None:
-                raise InvalidInput(f"no KPI {str(key)!r}")
-            if kpi.state != "active":
-                raise InvalidInput(f"KPI '{kpi.key}' is closed ({kpi.state})")
-            value = _number(f.get("value"), "value")
-            if value is None:
-                raise InvalidInput("value is required")
-            measured = when(f.get("at"), "at") or now
-            if measured > latest_allowed:
-                raise InvalidInput(f"at {measured:%Y-%m-%d %H:%M} UTC is in the future")
-            by = f.get("by")
-            author = kpi.owner_id
-            if by is not None:
-                author = people.get(str(by).strip().lower())
-                if author is None:
-                    raise InvalidInput(f"no person {str(by)!r}")
-            confidence = f.get("confidence")
-            if confidence is not None:
-                number = _number(confidence, "confidence")
-                if number is None or number != int(number) or not 0 <= number <= 10:
-                    raise InvalidInput(f"confidence {confidence!r} must be a whole number 0-10")
-                confidence = int(number)
-            idem_key = clean_text(_text(f.get("key")), what="key", limit=200)
-            record = {
-                "kpi_id": kpi.id, "value": value, "measured_at": measured, "recorded_at": now,
-                "author_id": author, "confidence": confidence,
-                "note": clean_text(_text(f.get("note")), what="note"),
-                "blocker": clean_text(_text(f.get("blocker")), what="blocker"),
-                "source": source, "idem_key": idem_key,
-            }
-        except KpictlError as exc:
-            result.invalid += 1
-            result.errors.append(f"line {row.line}: {exc.message}")
-            continue
-        if idem_key is not None:
-            previous = seen.get((kpi.id, idem_key))
-            if previous is not None:
-                if previous[0] != value:
-                    result.invalid += 1
-                    result.errors.append(
-                        f"line {row.line}: key {idem_key!r} was already used on {kpi.key} for "
-                        f"value {previous[0]:.15g}")
-                else:
-                    result.skipped += 1
-                continue
-            seen[(kpi.id, idem_key)] = (value, measured)
-        batch.append(record)
-        delta = deltas.get(kpi.id)
-        if delta is None:
-            delta = deltas[kpi.id] = stats.Delta(stats.KpiDef.of(kpi))
-        delta.add(measured, value)
-        if progress and index % 1000 == 0:
-            progress(index)
-    result.invalid += len(errors)
-    if result.errors and not skip_invalid:
-        return result
-    table = Checkin.__table__
+    writer = _Writer(session, now, source)
     stats.prepare(session)
-    for start in range(0, len(batch), CHUNK):
-        session.execute(insert(table), batch[start:start + CHUNK])
+    savepoint = session.begin_nested()  # what a bad row undoes (the caller's work stays)
+    writing = not errors or skip_invalid
+    done = 0
+    for chunk in _chunks(rows, CHUNK):
+        fields = [r.fields for r in chunk if isinstance(r, Row)]
+        targets.load({str(f["kpi"]).strip().lower() for f in fields
+                      if f.get("kpi") is not None})
+        _load_keys(session, targets, fields, seen)
+        for row in chunk:
+            done += 1
+            if isinstance(row, RowError):
+                bad.append((row.line, row.message))
+                writing = writing and skip_invalid
+                continue
+            try:
+                kpi, value, measured, author, confidence, note, blocker, idem_key = \
+                    _checkin_row(row.fields, targets, people, when, now, latest_allowed)
+            except KpictlError as exc:
+                bad.append((row.line, exc.message))
+                writing = writing and skip_invalid
+                continue
+            if idem_key is not None:
+                previous = seen.get((kpi.id, idem_key))
+                if previous is not None:
+                    if previous != value:
+                        bad.append((row.line, f"key {idem_key!r} was already used on {kpi.key} "
+                                              f"for value {previous:.15g}"))
+                        writing = writing and skip_invalid
+                    else:
+                        result.skipped += 1
+                    continue
+                seen[(kpi.id, idem_key)] = value
+            if not writing:
+                continue
+            writer.add(kpi.id, value, measured, author, confidence, note, blocker, idem_key)
+            delta = deltas.get(kpi.id)
+            if delta is None:
+                delta = deltas[kpi.id] = stats.Delta(kpi.definition)
+            delta.add(measured, value)
+        if writing:
+            writer.flush()
+        if progress:
+            progress(done)
+    bad.sort()
+    result.errors += [f"line {line}: {message}" for line, message in bad]
+    result.invalid = len(result.errors)
+    if result.errors and not skip_invalid:
+        savepoint.rollback()
+        return result
+    writer.flush()
     stats.add(session, deltas)
-    result.written = len(batch)
-    if progress:
-        progress(len(rows))
+    savepoint.commit()
+    result.written = writer.written
     return result
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def _load_keys(session: Session, targets: _Targets, fields: list[dict], seen: dict) -> None:
+    """The idempotency keys of these rows that were recorded before, with their values."""
+    wanted = set()
+    for f in fields:
+        key = f.get("key")
+        if key in (None, "") or f.get("kpi") is None:
+            continue
+        target = targets.get(str(f["kpi"]).strip().lower())
+        if target is not None and (target.id, str(key)) not in seen:
+            wanted.add((target.id, str(key)))
+    if not wanted:
+        return
+    stmt = select(Checkin.kpi_id, Checkin.idem_key, Checkin.value)
+    if len(wanted) <= 500:
+        stmt = stmt.where(tuple_(Checkin.kpi_id, Checkin.idem_key).in_(wanted))
+    else:
+        stmt = stmt.where(Checkin.kpi_id.in_({k for k, _ in wanted}),
+                          Checkin.idem_key.in_({key for _, key in wanted}))
+    for kpi_id, key, value in session.execute(stmt):
+        seen[(kpi_id, key)] = value
+
+
+def _checkin_row(f: dict, targets: _Targets, people: dict, when, now, latest_allowed):
+    """One row's values, or :class:`KpictlError` saying what is wrong with it."""
+    key = f.get("kpi")
+    if key is None:
+        raise InvalidInput("kpi is required")
+    kpi = targets.get(str(key).strip().lower())
+    if kpi is None:
+        raise InvalidInput(f"no KPI {str(key)!r}")
+    if kpi.state != "active":
+        raise InvalidInput(f"KPI '{kpi.key}' is closed ({kpi.state})")
+    value = _value(f.get("value"), "value")
+    if value is None:
+        raise InvalidInput("value is required")
+    measured = when(f.get("at"), "at") or now
+    if measured > latest_allowed:
+        raise InvalidInput(f"at {measured:%Y-%m-%d %H:%M} UTC is in the future")
+    by = f.get("by")
+    author = kpi.owner_id
+    if by is not None:
+        author = people.get(str(by).strip().lower())
+        if author is None:
+            raise InvalidInput(f"no person {str(by)!r}")
+    confidence = f.get("confidence")
+    if type(confidence) is str and len(confidence) <= 2 and confidence.isdigit() \
+            and confidence.isascii():
+        confidence = int(confidence)
+        if confidence > 10:
+            raise InvalidInput(f"confidence {str(confidence)!r} must be a whole number 0-10")
+    elif confidence is not None:
+        number = _number(confidence, "confidence")
+        if number is None or number != int(number) or not 0 <= number <= 10:
+            raise InvalidInput(f"confidence {confidence!r} must be a whole number 0-10")
+        confidence = int(number)
+    note, blocker, idem_key = f.get("note"), f.get("blocker"), f.get("key")
+    if note is not None:
+        note = clean_text(_text(note), what="note")
+    if blocker is not None:
+        blocker = clean_text(_text(blocker), what="blocker")
+    if idem_key is not None:
+        idem_key = clean_text(_text(idem_key), what="key", limit=200)
+    return kpi, value, measured, author, confidence, note, blocker, idem_key
 
 
 # --- KPIs ----------------------------------------------------------------------------------

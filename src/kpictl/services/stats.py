@@ -22,7 +22,7 @@ times, and only for a KPI that has fewer than three.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Integer, and_, case, delete, func, literal, select
@@ -31,7 +31,6 @@ from sqlalchemy.orm import Session
 from kpictl.db import days_between, greatest, least
 from kpictl.domain import Kind
 from kpictl.models import Checkin, CheckinStats, Kpi
-from kpictl.services.status import meets_threshold
 
 #: ``fit_distinct`` never exceeds this: the forecast needs three distinct times, no more.
 DISTINCT_CAP = 3
@@ -66,44 +65,43 @@ class KpiDef:
                    kpi.due)
 
 
-@dataclass
 class Delta:
-    """What new check-ins add to one KPI's row."""
+    """What new check-ins add to one KPI's row (called once per row of a bulk file: lean)."""
 
-    kpi: KpiDef
-    n: int = 0
-    first_at: datetime | None = None
-    last_at: datetime | None = None
-    in_window: int = 0
-    met: int = 0
-    fit_n: int = 0
-    times: set = field(default_factory=set)  # distinct fit times, at most DISTINCT_CAP kept
-    sx: float = 0.0
-    sy: float = 0.0
-    sxx: float = 0.0
-    sxy: float = 0.0
-    syy: float = 0.0
+    def __init__(self, kpi: KpiDef) -> None:
+        self.kpi = kpi
+        self.n = self.in_window = self.met = self.fit_n = 0
+        self.first_at: datetime | None = None
+        self.last_at: datetime | None = None
+        self.times: set = set()  # distinct fit times, at most DISTINCT_CAP kept
+        self.sx = self.sy = self.sxx = self.sxy = self.syy = 0.0
+        kind = Kind(kpi.kind)
+        inf = float("inf")
+        # The threshold as a closed interval [lo, hi]; empty for kinds without one.
+        self._lo, self._hi = {Kind.AT_LEAST: (kpi.target, inf), Kind.AT_MOST: (-inf, kpi.target),
+                              Kind.RANGE: (kpi.low, kpi.high)}.get(kind, (inf, -inf))
+        self._shift = kpi.baseline or 0.0
 
     def add(self, measured: datetime, value: float) -> None:
         kpi = self.kpi
         self.n += 1
-        if self.first_at is None or measured < self.first_at:
+        if self.first_at is None:
+            self.first_at = self.last_at = measured
+        elif measured < self.first_at:
             self.first_at = measured
-        if self.last_at is None or measured > self.last_at:
+        elif measured > self.last_at:
             self.last_at = measured
         if measured < kpi.start:
             return
         if measured <= kpi.due:
             self.in_window += 1
-            kind = Kind(kpi.kind)
-            if kind.is_maintain and meets_threshold(kind, value, target=kpi.target,
-                                                    low=kpi.low, high=kpi.high):
+            if self._lo <= value <= self._hi:
                 self.met += 1
         self.fit_n += 1
         if len(self.times) < DISTINCT_CAP:
             self.times.add(measured)
-        x = x_days(measured, kpi.start)
-        y = value - (kpi.baseline or 0.0)
+        x = int((measured - kpi.start).total_seconds() + 0.5) / 86400.0  # as x_days, x ≥ 0
+        y = value - self._shift
         self.sx += x
         self.sy += y
         self.sxx += x * x
