@@ -6,7 +6,7 @@ import sys
 
 from kpictl.domain import Format
 from kpictl.render import machine
-from kpictl.schemas import Digest, OwnersReport
+from kpictl.schemas import Digest, OwnersReport, Report
 
 OWNER_COLUMNS = ["handle", "name", "active", "kpis", "on_track", "at_risk", "off_track", "overdue",
                  "no_data", "checkins_on_time", "checkins_late", "checkins_missed", "on_time_rate",
@@ -77,7 +77,15 @@ def render_owners(report: OwnersReport, fmt: Format, *, tz, no_color: bool = Fal
     console.print(grid)
 
 
-def render_digest(digest: Digest, fmt: Format, *, tz, no_color: bool = False) -> None:
+def render_digest(digest: Digest, fmt: Format, *, tz, no_color: bool = False,
+                  portfolio: Report | None = None,
+                  trends: dict[str, list[float]] | None = None) -> None:
+    """``portfolio`` and ``trends`` are shown by the HTML page only (the weekly mail)."""
+    if fmt is Format.HTML:
+        from kpictl.render.html import digest_page
+
+        sys.stdout.write(digest_page(digest, tz=tz, portfolio=portfolio, trends=trends))
+        return
     if fmt in (Format.JSON, Format.JSONL, Format.CSV):
         doc = machine.envelope("digest", digest.generated_at, since=digest.since,
                                until=digest.until, summary=digest.summary,
