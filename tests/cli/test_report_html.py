@@ -164,3 +164,42 @@ def test_views_without_a_page_refuse_html(seeded, args, view):
 def test_report_html_format_is_offered_by_completion_and_errors(seeded):
     line = assert_error(seeded("report", "--format", "xml"), 2)
     assert line.endswith("use table, json, jsonl, csv, md, html")
+
+
+# --------------------------------------------------------------------------- terminal charts
+
+
+def test_report_table_shows_a_trend_sparkline_per_kpi(portfolio):
+    lines = ok(portfolio, "report").stdout.splitlines()
+    assert lines[1].split()[:5] == ["Status", "KPI", "Owner", "Progress", "Trend"]
+    arr = next(line for line in lines if "sales.arr" in line.split())
+    assert "████░░░░░░  40%   ▁▃█ " in arr  # 10, 20, 40 scaled onto ▁…█
+    backlog = next(line for line in lines if "ops.backlog" in line.split())
+    assert " ▄ " in backlog  # one value draws a flat mark
+
+
+def test_report_machine_formats_never_query_trends(portfolio, monkeypatch):
+    import kpictl.services.trends as trends
+
+    def refuse(**kw):
+        raise AssertionError("the trend query ran")
+
+    monkeypatch.setattr(trends, "recent_values", refuse)
+    for fmt in ("json", "jsonl", "csv", "md"):
+        ok(portfolio, "report", "--format", fmt)
+    ok(portfolio, "report", "--week", "last", "--format", "md")
+    with pytest.raises(AssertionError, match="the trend query ran"):
+        portfolio("report")
+
+
+def test_report_by_owner_table_has_an_on_time_bar(portfolio):
+    owners = {o["handle"]: o for o in ok(portfolio, "report", "--by", "owner",
+                                         "--json").json()["owners"]}
+    lines = ok(portfolio, "report", "--by", "owner").stdout.splitlines()
+    assert lines[1].split()[:4] == ["Owner", "KPIs", "On", "time"]
+    for handle in ("ana", "bob"):
+        rate = owners[handle]["on_time_rate"]
+        filled = round(rate * 10)
+        bar = "█" * filled + "░" * (10 - filled) + f" {rate * 100:3.0f}%"
+        row = next(line for line in lines if line.split()[:1] == [handle])
+        assert row.split()[1] == str(owners[handle]["kpis"]) and bar in row
