@@ -87,6 +87,39 @@ def test_weekly_report_example_mails_markdown_and_flags_attention(example_env, t
 
 
 @needs
+def test_weekly_report_example_mails_html_with_a_markdown_alternative(example_env, tmp_path):
+    import email
+    from email import policy
+
+    mailbox = tmp_path / "mail.txt"
+    env = {**example_env, "MAILER": f"tee {mailbox}", "REPORT_FORMAT": "html"}
+    proc = _run("weekly_report.sh", env, "team@example.com")
+    assert proc.returncode == 5, proc.stderr
+    message = email.message_from_bytes(mailbox.read_bytes(), policy=policy.default)
+    assert message["To"] == "team@example.com"
+    assert message.get_content_type() == "multipart/alternative"
+    plain, html = message.get_payload()
+    assert plain.get_content_type() == "text/plain"
+    assert "| eng.p95-latency | chen |" in plain.get_content()
+    assert html.get_content_type() == "text/html"
+    page = html.get_content()
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<h1>Digest 2026-11-16 00:00 → 2026-11-23 00:00 (UTC)</h1>" in page
+    assert 'data-key="eng.p95-latency"' in page and "<svg" in page
+    assert "<script" not in page
+
+
+@needs
+def test_weekly_report_example_refuses_an_unknown_format(example_env, tmp_path):
+    mailbox = tmp_path / "mail.txt"
+    env = {**example_env, "MAILER": f"tee {mailbox}", "REPORT_FORMAT": "pdf"}
+    proc = _run("weekly_report.sh", env, "team@example.com")
+    assert proc.returncode == 2
+    assert proc.stderr == "weekly_report.sh: REPORT_FORMAT must be md or html\n"
+    assert not mailbox.exists()
+
+
+@needs
 def test_weekly_report_example_does_not_mail_when_the_database_is_broken(example_env, tmp_path):
     mailbox = tmp_path / "mail.txt"
     bogus = tmp_path / "bogus.db"

@@ -54,6 +54,7 @@ class Format(StrEnum):
     JSONL = "jsonl"
     CSV = "csv"
     MD = "md"
+    HTML = "html"
 
 
 @dataclass(frozen=True)

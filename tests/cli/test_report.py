@@ -50,7 +50,7 @@ def test_report_table_is_plain_and_complete_when_piped(portfolio):
     assert "…" not in out
     lines = out.splitlines()
     assert lines[0] == "KPIs as of 2026-11-27 12:00 UTC"
-    assert lines[1].split() == ["Status", "KPI", "Owner", "Progress", "Exp.", "Current",
+    assert lines[1].split() == ["Status", "KPI", "Owner", "Progress", "Trend", "Exp.", "Current",
                                 "Target", "Due", "Forecast", "Last", "check-in", "Flags"]
     rows = [line for line in lines[3:] if line[:1].isalpha()]
     assert [line.split()[:3] for line in rows] == [
@@ -94,7 +94,7 @@ def test_report_table_long_title_keeps_every_column(seeded):
     out = ok(seeded, "report").stdout
     assert "…" not in out
     lines = out.splitlines()
-    assert lines[1].split() == ["Status", "KPI", "Owner", "Progress", "Exp.", "Current",
+    assert lines[1].split() == ["Status", "KPI", "Owner", "Progress", "Trend", "Exp.", "Current",
                                 "Target", "Due", "Forecast", "Last", "check-in", "Flags"]
     row = next(line for line in lines if "sales.arr" in line)
     assert row.split()[:4] == ["off", "track", "sales.arr", "ana"]

@@ -68,4 +68,19 @@ def test_report_on_a_narrow_terminal_never_cuts_status_or_key(demo, columns):
         assert "Owner" in header
 
 
+
+
+
+@pytest.mark.parametrize("columns", [60, 240])
+def test_report_trend_column_is_the_first_to_go_on_a_narrow_terminal(demo, columns):
+    path, env = demo
+    lines = run_on_tty(["--db", str(path), "report"], columns, env).splitlines()
+    header = next(line for line in lines if line.startswith("Status")).split()
+    assert {"Status", "KPI", "Progress"} <= set(header)
+    if columns == 240:
+        assert header[:5] == ["Status", "KPI", "Owner", "Progress", "Trend"]
+        row = next(line for line in lines if "mkt.blog-posts" in line.split())
+        assert any(set(word) <= set("▁▂▃▄▅▆▇█") for word in row.split())
+    else:
+        assert "Trend" not in header
 pytestmark = pytest.mark.backend_free

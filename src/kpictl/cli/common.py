@@ -74,19 +74,31 @@ def number(text: str | None, *, option: str) -> float | None:
     return parse_number(text, what=option)
 
 
-def choose_format(fmt: str | None, as_json: bool) -> Format:
-    """``--json`` wins over ``--format``/``KPICTL_FORMAT`` (an explicit flag beats the env)."""
+def choose_format(fmt: str | None, as_json: bool, *, html: bool = False,
+                  view: str = "this command") -> Format:
+    """``--json`` wins over ``--format``/``KPICTL_FORMAT`` (an explicit flag beats the env).
+
+    ``html`` says whether the view has an HTML page; where it has none, ``--format html`` is
+    refused (exit 2) rather than answered with a terminal table.
+    """
     if as_json:
         return Format.JSON
     if not fmt:
         return Format.TABLE
+    offered = ", ".join(f.value for f in Format if html or f is not Format.HTML)
     try:
-        return Format(fmt.strip().lower())
+        chosen = Format(fmt.strip().lower())
     except ValueError:
         from kpictl.errors import InvalidInput
 
         raise InvalidInput(f"invalid --format {fmt!r} (or KPICTL_FORMAT): use "
-                           f"{', '.join(f.value for f in Format)}") from None
+                           f"{offered}") from None
+    if chosen is Format.HTML and not html:
+        from kpictl.errors import InvalidInput
+
+        raise InvalidInput(f"--format html is not available for {view}: use {offered} "
+                           "(html covers `report`, `report KEY` and the digest)")
+    return chosen
 
 
 def parse_choices(values: list[str] | None, enum, *, option: str) -> list:
@@ -118,8 +130,8 @@ def _complete_format(incomplete: str) -> list[str]:
 
 FormatOption = Annotated[
     str | None,
-    typer.Option("--format", "-f", envvar="KPICTL_FORMAT", metavar="table|json|jsonl|csv|md",
-                 help="Output format.", show_default="table",
+    typer.Option("--format", "-f", envvar="KPICTL_FORMAT", metavar="table|json|jsonl|csv|md|html",
+                 help="Output format (html: `report` views only).", show_default="table",
                  autocompletion=_complete_format),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]

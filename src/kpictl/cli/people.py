@@ -60,10 +60,11 @@ def list_(
     from kpictl.services.people import list_people
 
     st = state(ctx)
+    fmt_ = choose_format(fmt, as_json, view="`people list`")
     db = st.open_db()
     with db.session() as session:
         people = list_people(session=session, include_inactive=all_)
-    render_people(people, choose_format(fmt, as_json), now=st.now(), no_color=st.no_color)
+    render_people(people, fmt_, now=st.now(), no_color=st.no_color)
 
 
 @app.command("show")
@@ -81,12 +82,12 @@ def show(
     from kpictl.services.people import show_person
 
     st = state(ctx)
+    fmt_ = choose_format(fmt, as_json, view="`people show`")
     db = st.open_db()
     now = st.now()
     with db.session() as session:
         detail = show_person(session=session, handle=handle, as_of=now, tz=st.zone())
-    render_person(detail, choose_format(fmt, as_json), now=now, tz=st.zone(),
-                  no_color=st.no_color)
+    render_person(detail, fmt_, now=now, tz=st.zone(), no_color=st.no_color)
 
 
 @app.command("edit")

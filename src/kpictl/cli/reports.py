@@ -73,7 +73,7 @@ def report(
 
     Example: kpictl report --week last --format md
     """
-    from kpictl.domain import Flag
+    from kpictl.domain import Flag, Format
     from kpictl.errors import InvalidInput
     from kpictl.render.reports import render_kpi_detail, render_report
     from kpictl.services.reports import build_kpi_detail, build_report
@@ -90,7 +90,8 @@ def report(
             raise InvalidInput(f"--fail-on: unknown status or flag {', '.join(unknown)}; "
                                f"use any of {', '.join(sorted(known))}")
     tz = st.zone()
-    fmt_ = choose_format(fmt, as_json)
+    fmt_ = choose_format(fmt, as_json, html=by is None, view="`report --by owner`")
+    human = fmt_ in (Format.TABLE, Format.HTML)  # only these show trends (sparklines)
     status = parse_choices(status, Status, option="--status")
     if key and (owner or tag or status):
         raise InvalidInput("--owner, --tag and --status filter the portfolio; with a KEY "
@@ -115,11 +116,16 @@ def report(
             until = instant
         if start >= until:
             raise InvalidInput("--since must be before --as-of (or now)")
+        portfolio = trends = None
         with st.open_db().session() as session:
             digest = build_digest(session=session, since=start, until=until, now=now, tz=tz,
                                   include_until=until == instant)
             rows = _fail_on_rows(session, fail_set, until, now, tz)
-        render_digest(digest, fmt_, tz=tz, no_color=st.no_color)
+            if fmt_ is Format.HTML:  # the page is the whole weekly mail: the portfolio too
+                portfolio = build_report(session=session, as_of=instant, now=now, tz=tz)
+                trends = _trends(session, portfolio.kpis, instant)
+        render_digest(digest, fmt_, tz=tz, no_color=st.no_color, portfolio=portfolio,
+                      trends=trends)
         _fail_on(fail_set, rows)
         return
     if by:
@@ -141,11 +147,22 @@ def report(
             result = build_report(session=session, as_of=instant, now=now, tz=tz, owner=owner,
                                   tag=tag, status=status)
             rows = result.kpis
+            trends = _trends(session, rows, instant) if human else None
     if key:
         render_kpi_detail(detail, fmt_, tz=tz, no_color=st.no_color)
     else:
-        render_report(result, fmt_, tz=tz, no_color=st.no_color)
+        render_report(result, fmt_, tz=tz, no_color=st.no_color, trends=trends)
     _fail_on(fail_set, rows)
+
+
+def _trends(session, rows, instant) -> dict[str, list[float]]:
+    """Recent values for the sparklines of the shown KPIs (human views only: the machine
+    formats never run this query)."""
+    from kpictl.render.reports import TREND_POINTS
+    from kpictl.services.trends import recent_values
+
+    return recent_values(session=session, keys=[r.key for r in rows], as_of=instant,
+                         points=TREND_POINTS)
 
 
 def _fail_on_rows(session, fail_set, instant, now, tz) -> list:

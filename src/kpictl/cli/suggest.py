@@ -42,7 +42,7 @@ def suggest(
 
     st = state(ctx)
     weights = parse_weights(weight or [])
-    fmt_ = choose_format(fmt, as_json)
+    fmt_ = choose_format(fmt, as_json, view="`suggest`")
     now = st.now()
     tz = st.zone()
     if rebalance_:

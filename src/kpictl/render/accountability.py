@@ -6,7 +6,7 @@ import sys
 
 from kpictl.domain import Format
 from kpictl.render import machine
-from kpictl.schemas import Digest, OwnersReport
+from kpictl.schemas import Digest, OwnersReport, Report
 
 OWNER_COLUMNS = ["handle", "name", "active", "kpis", "on_track", "at_risk", "off_track", "overdue",
                  "no_data", "checkins_on_time", "checkins_late", "checkins_missed", "on_time_rate",
@@ -49,18 +49,25 @@ def render_owners(report: OwnersReport, fmt: Format, *, tz, no_color: bool = Fal
 
     console = t.make_console(no_color=no_color)
     on_tty = console.width < t.OFF_TTY_WIDTH
+    # The table adds a bar of each person's on-time share of check-ins after their KPI count.
+    headers = [*headers[:2], "On time", *headers[2:]]
+    rows = [[*row[:2], o.on_time_rate, *row[2:]] for o, row in zip(report.owners, rows)]
     shown = list(headers)
     # A narrow terminal gives up detail columns first; the owner is never cut.
-    droppable = ["No data", "Late", "Confidence", "Overdue", "Hit rate", "Off track"]
+    droppable = ["No data", "Late", "Confidence", "On time", "Overdue", "Hit rate", "Off track"]
     while True:
         grid = t.new_table(title=f"Accountability by owner as of "
                                  f"{report.as_of.astimezone(tz):%Y-%m-%d %H:%M} {tz.name}")
         for h in shown:
-            grid.add_column(h, justify="left" if h == "Owner" else "right", no_wrap=True)
+            grid.add_column(h, justify="left" if h in ("Owner", "On time") else "right",
+                            no_wrap=True)
         for o, row in zip(report.owners, rows):
             cells = []
             for h, value in zip(headers, row):
                 if h not in shown:
+                    continue
+                if h == "On time":
+                    cells.append(t.bar(value))
                     continue
                 style = "bold" if h == "Owner" and o.active else ("dim" if h == "Owner" else "")
                 if h in ("Overdue", "Off track", "Missed") and value:
@@ -77,7 +84,15 @@ def render_owners(report: OwnersReport, fmt: Format, *, tz, no_color: bool = Fal
     console.print(grid)
 
 
-def render_digest(digest: Digest, fmt: Format, *, tz, no_color: bool = False) -> None:
+def render_digest(digest: Digest, fmt: Format, *, tz, no_color: bool = False,
+                  portfolio: Report | None = None,
+                  trends: dict[str, list[float]] | None = None) -> None:
+    """``portfolio`` and ``trends`` are shown by the HTML page only (the weekly mail)."""
+    if fmt is Format.HTML:
+        from kpictl.render.html import digest_page
+
+        sys.stdout.write(digest_page(digest, tz=tz, portfolio=portfolio, trends=trends))
+        return
     if fmt in (Format.JSON, Format.JSONL, Format.CSV):
         doc = machine.envelope("digest", digest.generated_at, since=digest.since,
                                until=digest.until, summary=digest.summary,

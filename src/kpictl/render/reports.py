@@ -38,8 +38,15 @@ def forecast_text(row, *, compact: bool = True) -> str:
     return text
 
 
-def render_report(report: Report, fmt: Format, *, tz, no_color: bool = False) -> None:
-    if fmt is Format.JSON:
+def render_report(report: Report, fmt: Format, *, tz, no_color: bool = False,
+                  trends: dict[str, list[float]] | None = None) -> None:
+    """``trends`` (recent values per key, from :mod:`kpictl.services.trends`) adds a trend
+    column to the table and a sparkline per KPI to the HTML page."""
+    if fmt is Format.HTML:
+        from kpictl.render.html import report_page
+
+        sys.stdout.write(report_page(report, tz=tz, trends=trends or {}))
+    elif fmt is Format.JSON:
         machine.write_envelope("report", report.generated_at, as_of=report.as_of,
                                filters=report.filters, kpis=report.kpis, summary=report.summary)
     elif fmt is Format.JSONL:
@@ -51,7 +58,7 @@ def render_report(report: Report, fmt: Format, *, tz, no_color: bool = False) ->
     elif fmt is Format.MD:
         _report_md(report, tz)
     else:
-        _report_table(report, tz, no_color)
+        _report_table(report, tz, no_color, trends)
 
 
 def _summary_line(report: Report) -> str:
@@ -88,11 +95,14 @@ def _target_text(row) -> str:
 
 
 #: Columns a narrow terminal gives up first (status, key, progress and flags always stay).
-_DROPPABLE = ("Last check-in", "Exp.", "Target", "Forecast", "Current", "Due", "Owner")
+_DROPPABLE = ("Trend", "Last check-in", "Exp.", "Target", "Forecast", "Current", "Due", "Owner")
 _TITLE_ON_TTY = 48
+#: Check-ins a portfolio sparkline shows (table and HTML).
+TREND_POINTS = 12
 
 
-def _report_table(report: Report, tz, no_color: bool) -> None:
+def _report_table(report: Report, tz, no_color: bool,
+                  trends: dict[str, list[float]] | None = None) -> None:
     from kpictl.render import table as t
 
     console = t.make_console(no_color=no_color)
@@ -117,9 +127,13 @@ def _report_table(report: Report, tz, no_color: bool) -> None:
         due = t.text(t.local_date(r.due, tz))
         due.append(" ")
         due.append(t.days_text(r.days_left, r.status))
+        trend = {}
+        if trends is not None:
+            trend["Trend"] = t.text(t.sparkline(trends.get(r.key, []), width=TREND_POINTS)
+                                    or None, "cyan")
         return {
             "Status": t.status_text(r.status), "KPI": kpi_cell, "Owner": t.text(r.owner),
-            "Progress": t.bar(r.progress),
+            "Progress": t.bar(r.progress), **trend,
             "Exp.": t.text("—" if r.expected_progress is None
                            else f"{r.expected_progress * 100:.0f}%"),
             "Current": t.text(t.number(r.current, r.unit)), "Target": t.text(_target_text(r)),
@@ -161,6 +175,11 @@ def _forecast_cell(row):
 
 
 def render_kpi_detail(detail: KpiDetail, fmt: Format, *, tz, no_color: bool = False) -> None:
+    if fmt is Format.HTML:
+        from kpictl.render.html import kpi_page
+
+        sys.stdout.write(kpi_page(detail, tz=tz))
+        return
     if fmt in (Format.JSON, Format.JSONL):
         doc = machine.envelope("kpi", detail.generated_at, as_of=detail.as_of, kpi=detail.kpi,
                                outcome=detail.outcome, milestones=detail.milestones,

@@ -1,0 +1,178 @@
+"""`--format html`: one self-contained page per view, for e-mail and the browser.
+
+Jinja2 renders the templates in ``render/templates`` with autoescaping on, and every value a
+template prints first passes through :func:`kpictl.render.text.sanitize` (the environment's
+``finalize``), so user text (titles, notes, names) can carry neither markup nor control
+characters. Only the SVG charts of :mod:`kpictl.render.svg`, built from numbers, are marked
+safe. Layout is tables and inline styles (mail clients ignore grids and most stylesheets);
+nothing is fetched from the network. Like the charts, Jinja2 is imported only on this path.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from kpictl import __version__
+from kpictl.render import svg
+from kpictl.render.text import number, sanitize
+from kpictl.schemas import Digest, KpiDetail, KpiRow, Report
+
+STATUS_LABEL = {"on_track": "on track", "at_risk": "at risk", "off_track": "off track",
+                "no_data": "no data"}
+
+
+def _finalize(value):
+    from markupsafe import Markup
+
+    if value is None:
+        return ""
+    if isinstance(value, Markup):
+        return value
+    return sanitize(str(value))
+
+
+@lru_cache(maxsize=1)
+def _environment():
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    env = Environment(loader=PackageLoader("kpictl.render", "templates"), autoescape=True,
+                      finalize=_finalize, undefined=StrictUndefined, trim_blocks=True,
+                      lstrip_blocks=True)
+    env.globals.update(status_color=svg.STATUS_COLOR, status_label=STATUS_LABEL,
+                       version=__version__)
+    return env
+
+
+def _render(template: str, **context) -> str:
+    return _environment().get_template(template).render(**context)
+
+
+def _safe(markup: str | None):
+    from markupsafe import Markup
+
+    return Markup(markup) if markup else None
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x * 100:.0f}%"
+
+
+def _days(row: KpiRow) -> tuple[str, bool]:
+    """("in 10d" | "3d late" | "due today" | "done" | "closed", late?)."""
+    if row.status in ("achieved", "missed", "cancelled"):
+        return ("closed" if row.status != "achieved" or row.days_left < 0 else "done"), False
+    d = round(row.days_left)
+    if row.days_left < 0:
+        return (f"{-d}d late" if d else "due today"), True
+    return ("due today" if d == 0 else f"in {d}d"), False
+
+
+def kpi_cells(row: KpiRow, *, tz, trend: list[float] | None = None) -> dict:
+    """One KPI as the strings (and sparkline) a template shows; every fact comes from the row."""
+    from kpictl.render.reports import _target_text, forecast_text
+
+    days, late = _days(row)
+    return {
+        "key": row.key, "title": row.title, "owner": row.owner or "—",
+        "status": row.status, "status_label": STATUS_LABEL.get(row.status, row.status),
+        "progress": row.progress, "progress_text": _pct(row.progress),
+        "expected_text": _pct(row.expected_progress),
+        "behind": (row.progress is not None and row.expected_progress is not None
+                   and row.progress < row.expected_progress),
+        "current": number(row.current, row.unit), "target": _target_text(row),
+        "due": row.due.astimezone(tz).strftime("%Y-%m-%d"), "days": days, "late": late,
+        "forecast": forecast_text(row) if row.forecast else "—",
+        "forecast_miss": "forecast_miss" in row.flags,
+        "flags": [f.replace("_", " ") for f in row.flags],
+        "blocker": row.blocker,
+        "sparkline": _safe(svg.sparkline(trend or [])),
+    }
+
+
+def _summary(by_status: dict[str, int]) -> list[tuple[str, int]]:
+    return [(s, n) for s, n in by_status.items() if n]
+
+
+def _portfolio(report: Report, *, tz, trends: dict[str, list[float]]) -> dict:
+    return {
+        "as_of": report.as_of.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+        "total": report.summary.total,
+        "summary": _summary(report.summary.by_status),
+        "status_chart": _safe(svg.status_bar(report.summary.by_status)),
+        "rows": [kpi_cells(r, tz=tz, trend=trends.get(r.key)) for r in report.kpis],
+        "filters": {k: v for k, v in report.filters.items() if v},
+    }
+
+
+def report_page(report: Report, *, tz, trends: dict[str, list[float]]) -> str:
+    """`report --format html`: the portfolio with a sparkline per KPI."""
+    return _render("report.html.j2", tz=tz.name,
+                   portfolio=_portfolio(report, tz=tz, trends=trends))
+
+
+def digest_page(digest: Digest, *, tz, portfolio: Report | None = None,
+                trends: dict[str, list[float]] | None = None) -> str:
+    """`report --since/--week --format html`: the window's events, then where things stand."""
+    when = lambda d: d.astimezone(tz).strftime("%Y-%m-%d %H:%M")  # noqa: E731
+    labels = {"checkins": "check-ins", "missed_checkins": "missed check-ins",
+              "new_kpis": "new KPIs"}
+    sections = [
+        ("Status changes", ["KPI", "Owner", "Before", "After"],
+         [[c.key, c.owner, STATUS_LABEL.get(c.before or "", c.before or "new"),
+           STATUS_LABEL.get(c.after, c.after)] for c in digest.status_changes]),
+        ("Missed check-ins", ["KPI", "Owner", "Due by"],
+         [[m.key, m.owner, when(m.due_by)] for m in digest.missed_checkins]),
+        ("Check-ins", ["Measured", "KPI", "Value", "By", "Note"],
+         [[when(c.measured_at), c.key, number(c.value), c.by,
+           (c.note or "") + (f" [blocker: {c.blocker}]" if c.blocker else "")]
+          for c in digest.checkins]),
+        ("New KPIs", ["KPI", "Owner", "Start", "Title"],
+         [[e.key, e.owner, when(e.at), e.detail] for e in digest.new_kpis]),
+        ("Reassigned", ["KPI", "To", "At", "Note"],
+         [[e.key, e.owner, when(e.at), e.detail] for e in digest.reassigned]),
+        ("Closed", ["KPI", "Owner", "At", "Outcome"],
+         [[e.key, e.owner, when(e.at), e.detail] for e in digest.closed]),
+    ]
+    counts = ", ".join(f"{n} {labels.get(k, k.replace('_', ' '))}"
+                       for k, n in digest.summary.items())
+    return _render("digest.html.j2", tz=tz.name, since=when(digest.since),
+                   until=when(digest.until), counts=counts,
+                   sections=[s for s in sections if s[2]],
+                   portfolio=_portfolio(portfolio, tz=tz, trends=trends or {})
+                   if portfolio is not None else None)
+
+
+def kpi_page(detail: KpiDetail, *, tz) -> str:
+    """`report KEY --format html`: the facts, the trajectory chart, the history."""
+    from kpictl.render.reports import forecast_text
+
+    r = detail.kpi
+    day = lambda d: d.astimezone(tz).strftime("%Y-%m-%d")  # noqa: E731
+    kind = f"{r.kind}, target {kpi_cells(r, tz=tz)['target']}"
+    if r.baseline is not None:
+        kind += f" from baseline {number(r.baseline)}"
+    facts = [
+        ("Owner", r.owner or "—"), ("Kind", kind + (f" {r.unit}" if r.unit else "")),
+        ("Window", f"{day(r.start)} → {day(r.due)}"),
+        ("Progress", f"{_pct(r.progress)} (expected {_pct(r.expected_progress)})"),
+        ("Current", number(r.current, r.unit)),
+        ("Cadence", f"{r.cadence} (grace {r.grace}), next check-in due "
+                    f"{day(r.next_checkin_due) if r.next_checkin_due else '—'}"),
+        ("Forecast", forecast_text(r, compact=False) if r.forecast
+         else "— (needs 3 check-ins at different times)"),
+        ("Flags", ", ".join(f.replace("_", " ") for f in r.flags) or "—"),
+    ]
+    if r.blocker:
+        facts.append(("Blocker", r.blocker))
+    checkins = [[c.measured_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), number(c.value),
+                 c.by, "—" if c.confidence is None else c.confidence,
+                 (c.note or "") + (f" [blocker: {c.blocker}]" if c.blocker else "")]
+                for c in detail.checkins]
+    assignments = [[day(a.valid_from), day(a.valid_until) if a.valid_until else "now", a.to,
+                    a.by, a.note] for a in detail.assignments]
+    feedback = [[day(f.at), f.by, f.text] for f in detail.feedback]
+    return _render("kpi.html.j2", tz=tz.name,
+                   as_of=detail.as_of.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                   kpi=kpi_cells(r, tz=tz), facts=facts,
+                   chart=_safe(svg.trajectory(detail, tz=tz)), checkins=checkins,
+                   assignments=assignments, feedback=feedback)
