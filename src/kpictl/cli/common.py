@@ -120,9 +120,10 @@ FormatOption = Annotated[
     str | None,
     typer.Option("--format", "-f", envvar="KPICTL_FORMAT", metavar="table|json|jsonl|csv|md",
                  help="Output format.", show_default="table",
-                 autocompletion=_complete_format),
+                 autocompletion=_complete_format, rich_help_panel="Output"),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.",
+                                          rich_help_panel="Output")]
 ByOption = Annotated[
     str | None,
     typer.Option("--by", envvar="KPICTL_USER", metavar="HANDLE",
@@ -131,6 +132,6 @@ ByOption = Annotated[
 ]
 AsOfOption = Annotated[
     str | None,
-    typer.Option("--as-of", metavar="DATE",
+    typer.Option("--as-of", metavar="DATE", rich_help_panel="Views",
                  help="Compute the report as it stood at this instant (date grammar)."),
 ]
