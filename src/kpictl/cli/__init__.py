@@ -144,6 +144,9 @@ def main(argv: list[str] | None = None) -> None:
         if type(exc).__name__ == "NoArgsIsHelpError":  # help was printed; a bare group is usage
             raise SystemExit(2) from None
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        possible = getattr(exc, "possibilities", None)
+        if possible and getattr(exc, "option_name", None):  # Click's matches, closest first
+            message = f"No such option: {exc.option_name}. Did you mean {possible[0]}?"
         ctx = getattr(exc, "ctx", None)
         hint = f" Try '{ctx.command_path} --help'." if ctx is not None else ""
         message = message.strip().replace("Value error, ", "")
