@@ -59,7 +59,8 @@ def test_report_table_is_plain_and_complete_when_piped(portfolio):
     assert lines[-1] == "3 KPIs: 1 on track, 1 off track, 1 overdue"
     backlog = next(line for line in lines if "ops.backlog" in line)
     assert backlog.endswith("overdue")
-    assert "6d late" in backlog
+    assert "2026-11-20 6 days late" in backlog  # due at the end of that day
+    assert " 2 days ago " in backlog  # the last check-in, relative to the report's instant
     uptime = next(line for line in lines if "eng.uptime" in line)
     assert uptime.endswith("blocked")
     assert "99.9..100" in uptime
@@ -223,7 +224,13 @@ def test_report_key_table(portfolio):
     assert any(line.split() == ["Status", "on", "track"] for line in lines)
     for title in ("Check-ins", "Delegation", "Feedback"):
         assert title in lines
-    assert any(line.split()[:5] == ["2026-11-26", "00:00", "40", "ana", "7"] for line in lines)
+    assert any(line.split()[:8] == ["2026-11-26", "00:00", "1", "day", "ago", "40", "ana", "7"]
+               for line in lines)
+    # Relative times are measured from the report's instant (KPICTL_NOW 2026-11-27 12:00).
+    assert any(line.split() == ["Window", "2026-11-01", "→", "2026-12-31", "(due", "in", "1",
+                                "month)"] for line in lines), out
+    assert any(line.split() == ["2026-11-27", "a", "few", "seconds", "ago", "—", "Keep",
+                                "going"] for line in lines), out
 
 
 def test_report_key_csv_lists_checkins(portfolio):

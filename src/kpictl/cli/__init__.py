@@ -19,8 +19,9 @@ from kpictl.cli.common import State
 
 app = typer.Typer(
     name="kpictl",
-    help="Delegate KPIs to the right people, collect check-ins, and see early what is on "
-    "track, at risk, stale or overdue.",
+    # Help text is Rich markup, chosen deliberately (help panels need it): a literal bracket
+    # in any docstring or help= is written \[like this] (tests/cli/test_help.py checks).
+    rich_markup_mode="rich",
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
@@ -41,15 +42,18 @@ def root(
         str | None,
         typer.Option("--db", envvar="KPICTL_DB", metavar="PATH|URL",
                      help="SQLite file or database URL (default: your user data dir).",
-                     show_default=False),
+                     show_default=False, rich_help_panel="Where"),
     ] = None,
     tz: Annotated[
         str | None,
         typer.Option("--tz", envvar="KPICTL_TZ", metavar="ZONE",
-                     help="Time zone for dates you type and see (default: the system zone)."),
+                     help="Time zone for dates you type and see (default: the system zone).",
+                     rich_help_panel="Where"),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No confirmations on stderr.")] = False,
-    no_color: Annotated[bool, typer.Option("--no-color", help="No colour (also NO_COLOR).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No confirmations on stderr.",
+                                        rich_help_panel="Output")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colour (also NO_COLOR).",
+                                           rich_help_panel="Output")] = False,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
@@ -59,13 +63,15 @@ def root(
     at risk, stale or overdue.
 
     Example: kpictl demo
+
+    Example: kpictl report --status at_risk,off_track
     """
     ctx.obj = State(db=db_target, tz=tz, quiet=quiet,
                     no_color=no_color or bool(os.environ.get("NO_COLOR")))
 
 
-app.add_typer(people.app, name="people")
-app.add_typer(db.app, name="db")
+app.add_typer(people.app, name="people", rich_help_panel="Delegate")
+app.add_typer(db.app, name="db", rich_help_panel="Data")
 kpis.register(app)
 checkins.register(app)
 reports.register(app)
@@ -138,6 +144,9 @@ def main(argv: list[str] | None = None) -> None:
         if type(exc).__name__ == "NoArgsIsHelpError":  # help was printed; a bare group is usage
             raise SystemExit(2) from None
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        possible = getattr(exc, "possibilities", None)
+        if possible and getattr(exc, "option_name", None):  # Click's matches, closest first
+            message = f"No such option: {exc.option_name}. Did you mean {possible[0]}?"
         ctx = getattr(exc, "ctx", None)
         hint = f" Try '{ctx.command_path} --help'." if ctx is not None else ""
         message = message.strip().replace("Value error, ", "")

@@ -9,28 +9,34 @@ import typer
 from kpictl.cli import complete
 from kpictl.cli.common import ByOption, number, state
 
+DETAILS = "Details"
+
 
 def checkin(
     ctx: typer.Context,
-    key: Annotated[str | None, typer.Argument(metavar="KEY", help="KPI key.",
+    key: Annotated[str | None, typer.Argument(metavar="KEY", help="KPI key, e.g. sales.new-arr.",
                                               autocompletion=complete.active_kpi_keys)] = None,
     value: Annotated[str | None, typer.Argument(metavar="VALUE", help="The measured value.")]
     = None,
     at: Annotated[
-        str | None, typer.Option("--at", metavar="DATE", help="When it was measured (default: now).")
+        str | None, typer.Option("--at", metavar="DATE", rich_help_panel=DETAILS,
+                                 help="When it was measured (default: now).")
     ] = None,
     by: ByOption = None,
     confidence: Annotated[
         int | None, typer.Option("--confidence", min=0, max=10, metavar="0-10",
+                                 rich_help_panel=DETAILS,
                                  help="How sure you are the target will be met.")
     ] = None,
-    note: Annotated[str | None, typer.Option("--note", metavar="TEXT")] = None,
+    note: Annotated[str | None, typer.Option("--note", metavar="TEXT", rich_help_panel=DETAILS,
+                                             help="What changed, in a sentence.")] = None,
     blocker: Annotated[
-        str | None, typer.Option("--blocker", metavar="TEXT",
-                                 help="What blocks progress; the KPI shows as blocked.")
+        str | None, typer.Option("--blocker", metavar="TEXT", rich_help_panel=DETAILS,
+                                 help="What blocks progress; the KPI shows as blocked and the "
+                                 "note as \\[blocker: TEXT].")
     ] = None,
     key_: Annotated[
-        str | None, typer.Option("--key", metavar="K",
+        str | None, typer.Option("--key", metavar="K", rich_help_panel=DETAILS,
                                  help="Idempotency key: the same key twice records once.")
     ] = None,
     file: Annotated[
@@ -40,7 +46,8 @@ def checkin(
     ] = None,
     input_format: Annotated[
         str | None, typer.Option("--input-format", metavar="csv|jsonl", rich_help_panel="Bulk",
-                                 help="Default: from the extension, else the content.")
+                                 help="Default: from the extension, else the content.",
+                                 autocompletion=complete.input_formats)
     ] = None,
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", rich_help_panel="Bulk",
@@ -50,6 +57,8 @@ def checkin(
     """Record a check-in (a measured value) on a KPI, or many from a file.
 
     Example: kpictl checkin sales.new-arr 42000 --confidence 7 --note "two deals signed"
+
+    Example: echo '{"kpi": "sales.pipeline", "value": 390000}' | kpictl checkin --file -
     """
     from kpictl.errors import InvalidInput
 
@@ -95,4 +104,4 @@ def _checkin_file(st, now, path, input_format, skip_invalid, by) -> None:
 
 def register(app: typer.Typer) -> None:
     # Negative values (`kpictl checkin net.change -2`) must not be mistaken for options.
-    app.command("checkin", context_settings={"ignore_unknown_options": True})(checkin)
+    app.command("checkin", rich_help_panel="Track", context_settings={"ignore_unknown_options": True})(checkin)

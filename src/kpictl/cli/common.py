@@ -132,9 +132,10 @@ FormatOption = Annotated[
     str | None,
     typer.Option("--format", "-f", envvar="KPICTL_FORMAT", metavar="table|json|jsonl|csv|md|html",
                  help="Output format (html: `report` views only).", show_default="table",
-                 autocompletion=_complete_format),
+                 autocompletion=_complete_format, rich_help_panel="Output"),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.",
+                                          rich_help_panel="Output")]
 ByOption = Annotated[
     str | None,
     typer.Option("--by", envvar="KPICTL_USER", metavar="HANDLE",
@@ -143,6 +144,6 @@ ByOption = Annotated[
 ]
 AsOfOption = Annotated[
     str | None,
-    typer.Option("--as-of", metavar="DATE",
+    typer.Option("--as-of", metavar="DATE", rich_help_panel="Views",
                  help="Compute the report as it stood at this instant (date grammar)."),
 ]

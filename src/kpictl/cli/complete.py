@@ -20,6 +20,8 @@ _QUERIES = {
               "ORDER BY handle LIMIT 200",
     "tag": "SELECT DISTINCT tag FROM kpi_tag WHERE tag LIKE ? ESCAPE '\\' ORDER BY tag "
            "LIMIT 200",
+    "skill": "SELECT DISTINCT skill FROM person_skill WHERE skill LIKE ? ESCAPE '\\' "
+             "ORDER BY skill LIMIT 200",
 }
 
 
@@ -74,3 +76,54 @@ def handles(ctx: typer.Context, incomplete: str) -> list[str]:
 
 def tags(ctx: typer.Context, incomplete: str) -> list[str]:
     return _values(ctx, "tag", incomplete)
+
+
+def skills(ctx: typer.Context, incomplete: str) -> list[str]:
+    return _values(ctx, "skill", incomplete)
+
+
+# Fixed vocabularies (no database): the domain enums are cheap to import.
+
+def _one_of(words, incomplete: str) -> list[str]:
+    return [w for w in words if w.startswith(incomplete.lower())]
+
+
+def _listed(words, incomplete: str) -> list[str]:
+    """Complete the last item of a comma-separated list (``--fail-on overdue,st``)."""
+    done, _, last = incomplete.rpartition(",")
+    chosen = set(done.split(",")) if done else set()
+    prefix = f"{done}," if done else ""
+    return [prefix + w for w in words if w.startswith(last.lower()) and w not in chosen]
+
+
+def statuses(ctx: typer.Context, incomplete: str) -> list[str]:
+    from kpictl.domain import Status
+
+    return _listed([str(s) for s in Status], incomplete)
+
+
+def statuses_and_flags(ctx: typer.Context, incomplete: str) -> list[str]:
+    from kpictl.domain import Flag, Status
+
+    return _listed([str(s) for s in Status] + [str(f) for f in Flag], incomplete)
+
+
+CADENCES = ("daily", "weekly", "biweekly", "monthly", "quarterly")
+
+
+def cadences(ctx: typer.Context, incomplete: str) -> list[str]:
+    return _one_of(CADENCES, incomplete)
+
+
+def input_formats(ctx: typer.Context, incomplete: str) -> list[str]:
+    return _one_of(("csv", "jsonl"), incomplete)
+
+
+def weights(ctx: typer.Context, incomplete: str) -> list[str]:
+    return _one_of(("track=", "skill=", "capacity=", "reliability="), incomplete)
+
+
+def schema_names(ctx: typer.Context, incomplete: str) -> list[str]:
+    from kpictl import jsonschemas
+
+    return _one_of(jsonschemas.names(), incomplete)

@@ -9,13 +9,15 @@ import typer
 
 from kpictl.cli.common import FormatOption, JsonOption, choose_format, state
 
-app = typer.Typer(help="Where your data is, its schema, backups and health checks.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Where your data is, its schema, backups and health checks.\n\n"
+    "Example: kpictl db check",
+    no_args_is_help=True)
 
 
 @app.command("path")
 def path(ctx: typer.Context) -> None:
-    """Print where the database is (a file path, or the URL without its password).
+    """Print where the database is (a file path, or its URL without the password).
 
     Example: kpictl db path
     """
@@ -45,7 +47,7 @@ def backup(
 ) -> None:
     """Copy the database to FILE while it is in use (SQLite's online backup, never a file copy).
 
-    Example: kpictl db backup ~/kpictl-backup-$(date +%F).db
+    Example: kpictl db backup kpictl-backup-$(date +%F).db
     """
     from kpictl.services.maintenance import backup as take_backup
 

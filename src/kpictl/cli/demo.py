@@ -14,7 +14,7 @@ def demo(
     ctx: typer.Context,
     path: Annotated[
         Path | None,
-        typer.Option("--path", metavar="FILE",
+        typer.Option("--path", metavar="FILE", rich_help_panel="Output",
                      help="Where to build it (default: demo.db in your user data dir)."),
     ] = None,
 ) -> None:
@@ -23,6 +23,8 @@ def demo(
     The demo has its own file and never touches your database (--db is ignored here).
 
     Example: kpictl demo
+
+    Example: kpictl demo --path demo.db && kpictl --db demo.db report --by owner
     """
     import shlex
 
@@ -98,4 +100,4 @@ def mark_demo_database(db) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("demo")(demo)
+    app.command("demo", rich_help_panel="Data")(demo)

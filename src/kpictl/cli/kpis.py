@@ -12,78 +12,95 @@ from kpictl.domain import Kind, Outcome
 
 KeyArg = Annotated[str, typer.Argument(metavar="KEY", help="KPI key, e.g. sales.new-arr.",
                                        autocompletion=complete.kpi_keys)]
-NumberOpt = Annotated[str | None, typer.Option(metavar="N")]
-DEFINE = "KPI definition"
+ActiveKeyArg = Annotated[str, typer.Argument(metavar="KEY", help="KPI key, e.g. sales.new-arr.",
+                                             autocompletion=complete.active_kpi_keys)]
+WHAT = "What"
+TARGET = "Target"
+SCHEDULE = "Schedule"
+BULK = "Bulk"
 
 
 def assign(
     ctx: typer.Context,
     key: Annotated[str | None, typer.Argument(metavar="KEY", help="KPI key, e.g. sales.new-arr.",
                                               autocompletion=complete.kpi_keys)] = None,
-    to: Annotated[str | None, typer.Option("--to", metavar="HANDLE", help="Owner.",
+    to: Annotated[str | None, typer.Option("--to", metavar="HANDLE",
+                                           help="The owner (a reassignment if it changes).",
                                            autocompletion=complete.handles)] = None,
-    title: Annotated[str | None, typer.Option("--title", rich_help_panel=DEFINE)] = None,
-    target: Annotated[str | None, typer.Option("--target", metavar="N", rich_help_panel=DEFINE)]
-    = None,
-    baseline: Annotated[
-        str | None, typer.Option("--baseline", metavar="N", rich_help_panel=DEFINE,
-                                 help="Starting value (default 0 for increase/decrease).")
+    title: Annotated[str | None, typer.Option("--title", metavar="TEXT", rich_help_panel=WHAT,
+                                              help="A short name for tables.")] = None,
+    outcome: Annotated[
+        str | None, typer.Option("--outcome", metavar="TEXT", rich_help_panel=WHAT,
+                                 help="The desired outcome, in words.")
+    ] = None,
+    unit: Annotated[str | None, typer.Option("--unit", metavar="UNIT", rich_help_panel=WHAT,
+                                             help="e.g. EUR, %, tickets.")] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option("--tag", metavar="TAG", rich_help_panel=WHAT,
+                     help="Repeat; replaces the tag set.", autocompletion=complete.tags),
     ] = None,
     kind: Annotated[
         Kind | None,
-        typer.Option("--kind", case_sensitive=False, rich_help_panel=DEFINE,
+        typer.Option("--kind", metavar="KIND", case_sensitive=False, rich_help_panel=TARGET,
                      help="increase, decrease (lower is better), at-least, at-most, range. "
                      "Default: increase, or decrease if target < baseline."),
     ] = None,
-    low: Annotated[str | None, typer.Option("--low", metavar="N", rich_help_panel=DEFINE)] = None,
-    high: Annotated[str | None, typer.Option("--high", metavar="N", rich_help_panel=DEFINE)]
+    target: Annotated[str | None, typer.Option("--target", metavar="N", rich_help_panel=TARGET,
+                                               help="The value to reach by the due date.")]
     = None,
-    unit: Annotated[str | None, typer.Option("--unit", rich_help_panel=DEFINE)] = None,
-    start: Annotated[
-        str | None, typer.Option("--start", metavar="DATE", rich_help_panel=DEFINE,
-                                 help="Default: today.")
+    baseline: Annotated[
+        str | None, typer.Option("--baseline", metavar="N", rich_help_panel=TARGET,
+                                 help="Starting value (default 0 for increase/decrease).")
     ] = None,
-    due: Annotated[str | None, typer.Option("--due", metavar="DATE", rich_help_panel=DEFINE)]
-    = None,
-    cadence: Annotated[
-        str | None, typer.Option("--cadence", rich_help_panel=DEFINE, show_default="weekly",
-                                 help="daily, weekly, biweekly, monthly, quarterly, Nd, Nw.")
-    ] = None,
-    grace: Annotated[
-        str | None, typer.Option("--grace", rich_help_panel=DEFINE, show_default="2d",
-                                 help="Slack after a missed check-in before it is stale.")
-    ] = None,
-    tag: Annotated[
-        list[str] | None,
-        typer.Option("--tag", rich_help_panel=DEFINE, help="Repeat; replaces the tag set.",
-                     autocompletion=complete.tags),
-    ] = None,
+    low: Annotated[str | None, typer.Option("--low", metavar="N", rich_help_panel=TARGET,
+                                            help="Lower bound for --kind range.")] = None,
+    high: Annotated[str | None, typer.Option("--high", metavar="N", rich_help_panel=TARGET,
+                                             help="Upper bound for --kind range.")] = None,
     milestone: Annotated[
         list[str] | None,
-        typer.Option("--milestone", metavar="DATE=VALUE", rich_help_panel=DEFINE,
+        typer.Option("--milestone", metavar="DATE=VALUE", rich_help_panel=TARGET,
                      help="Benchmark on the way; repeat; replaces the set."),
     ] = None,
-    outcome: Annotated[
-        str | None, typer.Option("--outcome", metavar="TEXT", rich_help_panel=DEFINE,
-                                 help="The desired outcome, in words.")
+    start: Annotated[
+        str | None, typer.Option("--start", metavar="DATE", rich_help_panel=SCHEDULE,
+                                 help="Default: today.")
+    ] = None,
+    due: Annotated[str | None, typer.Option("--due", metavar="DATE", rich_help_panel=SCHEDULE,
+                                            help="Deadline: a date, eoq, +6w, friday, ….")]
+    = None,
+    cadence: Annotated[
+        str | None, typer.Option("--cadence", metavar="CADENCE", rich_help_panel=SCHEDULE,
+                                 show_default="weekly", autocompletion=complete.cadences,
+                                 help="Check-in rhythm: daily, weekly, biweekly, monthly, "
+                                 "quarterly, Nd, Nw.")
+    ] = None,
+    grace: Annotated[
+        str | None, typer.Option("--grace", metavar="Nd", rich_help_panel=SCHEDULE,
+                                 show_default="2d",
+                                 help="Slack after a missed check-in before it is stale.")
     ] = None,
     by: ByOption = None,
-    note: Annotated[str | None, typer.Option("--note", metavar="TEXT")] = None,
+    note: Annotated[str | None, typer.Option("--note", metavar="TEXT",
+                                             help="Why, logged with the change.")] = None,
     at: Annotated[
-        str | None, typer.Option("--at", metavar="DATE", help="When a reassignment took effect.")
+        str | None, typer.Option("--at", metavar="DATE",
+                                 help="When a reassignment took effect.")
     ] = None,
     file: Annotated[
-        str | None, typer.Option("--file", metavar="PATH|-", rich_help_panel="Bulk",
+        str | None, typer.Option("--file", metavar="PATH|-", rich_help_panel=BULK,
                                  help="Many KPIs from CSV or JSON Lines ('-' = stdin); columns "
                                  "key, to, title, target, baseline, kind, low, high, unit, "
                                  "start, due, cadence, grace, tags (a;b), outcome, by, note. "
                                  "{to} in key/title/outcome is the row's owner.")
     ] = None,
     input_format: Annotated[
-        str | None, typer.Option("--input-format", metavar="csv|jsonl", rich_help_panel="Bulk")
+        str | None, typer.Option("--input-format", metavar="csv|jsonl", rich_help_panel=BULK,
+                                 help="Default: from the extension, else the content.",
+                                 autocompletion=complete.input_formats)
     ] = None,
     skip_invalid: Annotated[
-        bool, typer.Option("--skip-invalid", rich_help_panel="Bulk",
+        bool, typer.Option("--skip-invalid", rich_help_panel=BULK,
                            help="Apply the valid rows and report the bad ones.")
     ] = False,
 ) -> None:
@@ -92,7 +109,9 @@ def assign(
     Every change to an existing KPI is logged; a reassignment closes the old owner's period
     and opens the new one.
 
-    Example: kpictl assign sales.new-arr --to ana --title "New ARR" --baseline 0 --target 120000 --unit EUR --due eoq
+    Example: kpictl assign sales.leads --to ana --target 500 --due eoq --tag sales
+
+    Example: kpictl assign sales.new-arr --to ben --note "Ana moves to enterprise"
     """
     from kpictl.errors import InvalidInput
     from kpictl.services.kpis import KpiSpec
@@ -157,7 +176,7 @@ def feedback(
     text: Annotated[str, typer.Argument(metavar="TEXT", help="Your note to the owner.")],
     by: ByOption = None,
 ) -> None:
-    """Leave a manager's feedback on a KPI.
+    """Leave a manager's feedback on a KPI; it shows in `kpictl report KEY`.
 
     Example: kpictl feedback sales.new-arr "Great pipeline work; focus on closing" --by maya
     """
@@ -172,10 +191,11 @@ def feedback(
 
 def close(
     ctx: typer.Context,
-    key: KeyArg,
+    key: ActiveKeyArg,
     outcome: Annotated[Outcome, typer.Option("--outcome", case_sensitive=False,
                                              help="achieved, missed or cancelled.")],
-    note: Annotated[str | None, typer.Option("--note", metavar="TEXT")] = None,
+    note: Annotated[str | None, typer.Option("--note", metavar="TEXT",
+                                             help="Why, in a sentence.")] = None,
     by: ByOption = None,
     at: Annotated[str | None, typer.Option("--at", metavar="DATE",
                                            help="When it closed (default: now).")] = None,
@@ -197,6 +217,6 @@ def close(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("assign")(assign)
-    app.command("feedback")(feedback)
-    app.command("close")(close)
+    app.command("assign", rich_help_panel="Delegate")(assign)
+    app.command("feedback", rich_help_panel="Delegate")(feedback)
+    app.command("close", rich_help_panel="Delegate")(close)

@@ -9,7 +9,13 @@ import typer
 from kpictl.cli import complete
 from kpictl.cli.common import FormatOption, JsonOption, choose_format, state
 
-app = typer.Typer(help="The people you can delegate KPIs to.", no_args_is_help=True)
+app = typer.Typer(
+    help="The people you can delegate KPIs to: add, list, show, edit, deactivate.\n\n"
+    "Example: kpictl people list",
+    no_args_is_help=True)
+WHO = "Who"
+LOAD = "Skills and load"
+OUTPUT = "Output"
 
 Handle = Annotated[str, typer.Argument(metavar="HANDLE", help="Lowercase handle, e.g. ana.",
                                        autocompletion=complete.handles)]
@@ -19,21 +25,27 @@ Handle = Annotated[str, typer.Argument(metavar="HANDLE", help="Lowercase handle,
 def add(
     ctx: typer.Context,
     handle: Handle,
-    name: Annotated[str, typer.Option("--name", help="Full name.")],
-    email: Annotated[str | None, typer.Option("--email", help="E-mail address.")] = None,
+    name: Annotated[str, typer.Option("--name", help="Full name.", rich_help_panel=WHO)],
+    email: Annotated[str | None, typer.Option("--email", help="E-mail address.",
+                                              rich_help_panel=WHO)] = None,
+    manager: Annotated[
+        str | None, typer.Option("--manager", metavar="HANDLE", rich_help_panel=WHO,
+                                 help="Their manager's handle.", autocompletion=complete.handles)
+    ] = None,
     skill: Annotated[
         list[str] | None,
-        typer.Option("--skill", metavar="SKILL[:LEVEL]", help="A skill tag, level 1-5; repeat."),
+        typer.Option("--skill", metavar="SKILL[:LEVEL]", rich_help_panel=LOAD,
+                     help="A skill tag with an optional level 1-5, e.g. sales:4; repeat.",
+                     autocompletion=complete.skills),
     ] = None,
     capacity: Annotated[
         int | None, typer.Option("--capacity", help="Most active KPIs they should own.",
-                                 show_default="5")
+                                 show_default="5", rich_help_panel=LOAD)
     ] = None,
-    manager: Annotated[str | None, typer.Option("--manager", metavar="HANDLE")] = None,
 ) -> None:
-    """Add a person.
+    """Add a person you can delegate KPIs to.
 
-    Example: kpictl people add ana --name "Ana Lima" --skill sales:4 --capacity 4
+    Example: kpictl people add zoe --name "Zoe Park" --skill sales:4 --capacity 4
     """
     from kpictl.services.people import add_person
 
@@ -48,11 +60,14 @@ def add(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    all_: Annotated[bool, typer.Option("--all", help="Include inactive people.")] = False,
+    all_: Annotated[bool, typer.Option("--all", help="Include inactive people.",
+                                       rich_help_panel="Filters")] = False,
     fmt: FormatOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """List people with their skills and load (active KPIs / capacity).
+
+    Example: kpictl people list --all
 
     Example: kpictl people list --json
     """
@@ -74,7 +89,7 @@ def show(
     fmt: FormatOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show one person and the KPIs they own now.
+    """Show one person, how well calibrated their confidence is, and the KPIs they own now.
 
     Example: kpictl people show ana
     """
@@ -94,24 +109,31 @@ def show(
 def edit(
     ctx: typer.Context,
     handle: Handle,
-    name: Annotated[str | None, typer.Option("--name")] = None,
-    email: Annotated[str | None, typer.Option("--email", help="New address; '' clears it.")] = None,
-    skill: Annotated[
-        list[str] | None,
-        typer.Option("--skill", metavar="SKILL[:LEVEL]", help="Add or re-level a skill; repeat."),
-    ] = None,
-    remove_skill: Annotated[
-        list[str] | None, typer.Option("--remove-skill", metavar="SKILL", help="Drop a skill.")
-    ] = None,
-    capacity: Annotated[int | None, typer.Option("--capacity")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="New full name.",
+                                             rich_help_panel=WHO)] = None,
+    email: Annotated[str | None, typer.Option("--email", help="New address; '' clears it.",
+                                              rich_help_panel=WHO)] = None,
     manager: Annotated[
-        str | None, typer.Option("--manager", metavar="HANDLE", help="'' clears it.")
+        str | None, typer.Option("--manager", metavar="HANDLE", help="New manager; '' clears it.",
+                                 rich_help_panel=WHO, autocompletion=complete.handles)
     ] = None,
     active: Annotated[
-        bool | None, typer.Option("--active/--inactive", help="Reactivate or deactivate.")
+        bool | None, typer.Option("--active/--inactive", help="Reactivate or deactivate.",
+                                  rich_help_panel=WHO)
     ] = None,
+    skill: Annotated[
+        list[str] | None,
+        typer.Option("--skill", metavar="SKILL[:LEVEL]", rich_help_panel=LOAD,
+                     help="Add or re-level a skill; repeat.", autocompletion=complete.skills),
+    ] = None,
+    remove_skill: Annotated[
+        list[str] | None, typer.Option("--remove-skill", metavar="SKILL", help="Drop a skill.",
+                                       rich_help_panel=LOAD, autocompletion=complete.skills)
+    ] = None,
+    capacity: Annotated[int | None, typer.Option("--capacity", help="New capacity.",
+                                                 rich_help_panel=LOAD)] = None,
 ) -> None:
-    """Change a person's details.
+    """Change a person's details, skills or capacity.
 
     Example: kpictl people edit ana --skill finance:3 --capacity 6
     """
@@ -130,7 +152,7 @@ def edit(
 def deactivate(ctx: typer.Context, handle: Handle) -> None:
     """Mark a person inactive (history is kept; they get no new KPIs).
 
-    Example: kpictl people deactivate bob
+    Example: kpictl people deactivate gus
     """
     from kpictl.services.people import deactivate_person
 

@@ -19,6 +19,10 @@ from kpictl.cli.common import (
 from kpictl.domain import Status
 
 
+FILTERS = "Filters"
+VIEWS = "Views"
+
+
 class Week(StrEnum):
     THIS = "this"
     LAST = "last"
@@ -34,34 +38,38 @@ def report(
         str | None, typer.Argument(metavar="KEY", help="Show one KPI in detail.",
                                     autocompletion=complete.kpi_keys)
     ] = None,
-    owner: Annotated[str | None, typer.Option("--owner", metavar="HANDLE",
+    owner: Annotated[str | None, typer.Option("--owner", metavar="HANDLE", rich_help_panel=FILTERS,
+                                              help="Only the KPIs this person owns.",
                                               autocompletion=complete.handles)] = None,
-    tag: Annotated[str | None, typer.Option("--tag", metavar="TAG",
+    tag: Annotated[str | None, typer.Option("--tag", metavar="TAG", rich_help_panel=FILTERS,
+                                            help="Only the KPIs with this tag.",
                                             autocompletion=complete.tags)] = None,
     status: Annotated[
         list[str] | None,
-        typer.Option("--status", metavar="STATUS",
+        typer.Option("--status", metavar="STATUS", rich_help_panel=FILTERS,
                      help="Only these statuses (on_track, at_risk, off_track, overdue, no_data, "
-                     "achieved, missed, cancelled); repeat or separate with commas."),
+                     "achieved, missed, cancelled); repeat or separate with commas.",
+                     autocompletion=complete.statuses),
     ] = None,
     as_of: AsOfOption = None,
     since: Annotated[
-        str | None, typer.Option("--since", metavar="DATE",
+        str | None, typer.Option("--since", metavar="DATE", rich_help_panel=VIEWS,
                                  help="Digest of what happened from DATE until --as-of/now.")
     ] = None,
     week: Annotated[
-        Week | None, typer.Option("--week", case_sensitive=False,
+        Week | None, typer.Option("--week", case_sensitive=False, rich_help_panel=VIEWS,
                                   help="Digest of this or last ISO week.")
     ] = None,
     by: Annotated[
-        GroupBy | None, typer.Option("--by", case_sensitive=False,
+        GroupBy | None, typer.Option("--by", case_sensitive=False, rich_help_panel=VIEWS,
                                      help="Accountability per owner.")
     ] = None,
     fail_on: Annotated[
         str | None,
-        typer.Option("--fail-on", metavar="LIST",
+        typer.Option("--fail-on", metavar="LIST", rich_help_panel="Alerts",
                      help="Exit 5 if any KPI has one of these statuses or flags "
-                     "(comma-separated, e.g. overdue,stale)."),
+                     "(comma-separated, e.g. overdue,stale).",
+                     autocompletion=complete.statuses_and_flags),
     ] = None,
     fmt: FormatOption = None,
     as_json: JsonOption = False,
@@ -71,7 +79,13 @@ def report(
     Views: the portfolio (default), one KPI in detail (KEY), accountability per owner
     (--by owner), and a digest of a window (--since DATE or --week this|last).
 
+    Example: kpictl report sales.new-arr
+
+    Example: kpictl report --owner ana --status at_risk,off_track --as-of -2w
+
     Example: kpictl report --week last --format md
+
+    Example: kpictl report --by owner --fail-on overdue,stale || echo "needs attention"
     """
     from kpictl.domain import Flag, Format
     from kpictl.errors import InvalidInput
@@ -185,4 +199,4 @@ def _fail_on(fail_set: set[str], rows) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("report")(report)
+    app.command("report", rich_help_panel="Track")(report)

@@ -7,14 +7,19 @@ from typing import Annotated
 
 import typer
 
+from kpictl.cli import complete
+
 
 def schema(
     name: Annotated[
         str | None,
-        typer.Argument(metavar="NAME", help="Document name, e.g. report; omit to list them."),
+        typer.Argument(metavar="NAME", help="Document name, e.g. report; omit to list them.",
+                       autocompletion=complete.schema_names),
     ] = None,
 ) -> None:
     """Print the JSON Schema (draft 2020-12) that a --json document follows.
+
+    Example: kpictl schema
 
     Example: kpictl schema report > kpictl.report.schema.json
     """
@@ -30,4 +35,4 @@ def schema(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("schema")(schema)
+    app.command("schema", rich_help_panel="Data")(schema)

@@ -6,28 +6,38 @@ from typing import Annotated
 
 import typer
 
+from kpictl.cli import complete
 from kpictl.cli.common import FormatOption, JsonOption, choose_format, state
+
+NEW = "A KPI not created yet"
+RANKING = "Ranking"
 
 
 def suggest(
     ctx: typer.Context,
-    key: Annotated[str | None, typer.Argument(metavar="KEY", help="An existing KPI.")] = None,
+    key: Annotated[str | None, typer.Argument(metavar="KEY", help="An existing KPI.",
+                                              autocompletion=complete.kpi_keys)] = None,
     tag: Annotated[
         list[str] | None,
-        typer.Option("--tag", metavar="TAG", help="Describe a KPI not created yet; repeat."),
+        typer.Option("--tag", metavar="TAG", rich_help_panel=NEW,
+                     help="Describe a KPI not created yet by its tags; repeat.",
+                     autocompletion=complete.tags),
     ] = None,
-    unit: Annotated[str | None, typer.Option("--unit", help="Unit of that new KPI.")] = None,
-    top: Annotated[int | None, typer.Option("--top", metavar="N", help="Only the best N.")]
-    = None,
-    explain: Annotated[bool, typer.Option("--explain", help="The evidence, in words.")] = False,
+    unit: Annotated[str | None, typer.Option("--unit", metavar="UNIT", rich_help_panel=NEW,
+                                             help="Unit of that new KPI.")] = None,
+    top: Annotated[int | None, typer.Option("--top", metavar="N", rich_help_panel=RANKING,
+                                            help="Only the best N.")] = None,
+    explain: Annotated[bool, typer.Option("--explain", rich_help_panel=RANKING,
+                                          help="The evidence, in words.")] = False,
     weight: Annotated[
         list[str] | None,
-        typer.Option("--weight", metavar="NAME=W",
-                     help="Change a weight: track, skill, capacity, reliability; repeat."),
+        typer.Option("--weight", metavar="NAME=W", rich_help_panel=RANKING,
+                     help="Change a weight: track, skill, capacity, reliability; repeat.",
+                     autocompletion=complete.weights),
     ] = None,
     rebalance_: Annotated[
         bool, typer.Option("--rebalance", help="Propose moves for overloaded people and "
-                                               "KPIs at risk.")
+                                               "KPIs at risk, across the whole team.")
     ] = False,
     fmt: FormatOption = None,
     as_json: JsonOption = False,
@@ -35,6 +45,10 @@ def suggest(
     """Rank people for a KPI by track record, skills, spare capacity and reliability.
 
     Example: kpictl suggest sales.new-arr --explain
+
+    Example: kpictl suggest --tag sales --unit EUR --top 3 --weight skill=2
+
+    Example: kpictl suggest --rebalance
     """
     from kpictl.errors import InvalidInput
     from kpictl.render.suggestions import render_rebalance, render_suggestion
@@ -60,4 +74,4 @@ def suggest(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("suggest")(suggest)
+    app.command("suggest", rich_help_panel="Delegate")(suggest)

@@ -15,7 +15,7 @@ def export(
     ctx: typer.Context,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", metavar="FILE",
+        typer.Option("--output", "-o", metavar="FILE", rich_help_panel="Output",
                      help="Write to FILE (created private, 0600) instead of stdout."),
     ] = None,
 ) -> None:
@@ -57,7 +57,7 @@ def import_(
     that already has data is left alone: if it holds exactly the file's records there is
     nothing to do, otherwise the import is refused (exit 4).
 
-    Example: kpictl --db new.db import backup.jsonl
+    Example: kpictl export | kpictl --db copy.db import -
     """
     from contextlib import nullcontext
 
@@ -136,5 +136,5 @@ def _write_file(records, output: Path, counts) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("export")(export)
-    app.command("import")(import_)
+    app.command("export", rich_help_panel="Data")(export)
+    app.command("import", rich_help_panel="Data")(import_)

@@ -69,11 +69,11 @@ def render_owners(report: OwnersReport, fmt: Format, *, tz, no_color: bool = Fal
                 if h == "On time":
                     cells.append(t.bar(value))
                     continue
-                style = "bold" if h == "Owner" and o.active else ("dim" if h == "Owner" else "")
+                style = "bold" if h == "Owner" and o.active else ""  # inactive: not bold
                 if h in ("Overdue", "Off track", "Missed") and value:
                     style = "red"
                 elif h == "At risk" and value:
-                    style = "yellow"
+                    style = "bold yellow"
                 cells.append(t.text(value, style))
             grid.add_row(*cells)
         left = [h for h in droppable if h in shown]

@@ -29,7 +29,9 @@ def trajectory(detail: KpiDetail, *, tz, width: int = 80, height: int = 16,
     x_end = max(x_due, points[-1][0])
     plt.clear_figure()
     plt.plotsize(width, height)
-    plt.theme("pro" if color else "clear")
+    # No theme colours (axes in the terminal's own foreground) and palette colours for the
+    # series: readable on dark and light terminals alike (no grey, blue or orange literals).
+    plt.theme("clear")
     # Colour tells the series apart on a terminal; off it (pipes, mail) the markers do.
     marker = {"actual": "braille", "pace": "braille", "forecast": "braille", "range": "braille"}
     if not color:
@@ -41,16 +43,16 @@ def trajectory(detail: KpiDetail, *, tz, width: int = 80, height: int = 16,
         pace += [(_days(m.at, row.start), m.value) for m in detail.milestones]
         pace.append((x_due, row.target))
         plt.plot([x for x, _ in pace], [y for _, y in pace], label="expected pace",
-                 marker=marker["pace"], color="gray")
+                 marker=marker["pace"], color="magenta")
     else:
         for level in (row.target, row.low, row.high):
             if level is not None:
-                plt.plot([0.0, x_end], [level, level], marker=marker["pace"], color="gray")
+                plt.plot([0.0, x_end], [level, level], marker=marker["pace"], color="magenta")
     f = row.forecast
     if f is not None:
         x0, y0 = points[-1]
         plt.plot([x0, x_due], [y0, f.value_at_due], label="forecast",
-                 marker=marker["forecast"], color="orange")
+                 marker=marker["forecast"], color="green")
         plt.plot([x0, x_due], [y0, f.low], label="80% range", marker=marker["range"],
                  color="yellow")
         plt.plot([x0, x_due], [y0, f.high], marker=marker["range"], color="yellow")

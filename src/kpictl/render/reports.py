@@ -123,10 +123,10 @@ def _report_table(report: Report, tz, no_color: bool,
             title = title[:limit - 1] + "…"
         kpi_cell = t.text(r.key, "bold")
         kpi_cell.append("\n")
-        kpi_cell.append(t.text(title, "dim"))
+        kpi_cell.append(t.text(title))
         due = t.text(t.local_date(r.due, tz))
         due.append(" ")
-        due.append(t.days_text(r.days_left, r.status))
+        due.append(t.due_text(r.due, report.as_of, r.status))
         trend = {}
         if trends is not None:
             trend["Trend"] = t.text(t.sparkline(trends.get(r.key, []), width=TREND_POINTS)
@@ -138,7 +138,7 @@ def _report_table(report: Report, tz, no_color: bool,
                            else f"{r.expected_progress * 100:.0f}%"),
             "Current": t.text(t.number(r.current, r.unit)), "Target": t.text(_target_text(r)),
             "Due": due, "Forecast": _forecast_cell(r),
-            "Last check-in": t.text(t.local_date(r.last_checkin_at, tz)),
+            "Last check-in": t.ago(r.last_checkin_at, report.as_of),
             "Flags": t.flags_text(r.flags),
         }
 
@@ -163,6 +163,18 @@ def _report_table(report: Report, tz, no_color: bool,
         if droppable[0] == "Owner":  # the owner matters too much to lose: it joins the title
             rows = [cells(r, owner_inline=True) for r in report.kpis]
     console.print(grid)
+
+
+def _cadence_text(r, as_of, tz):
+    from kpictl.render import table as t
+
+    line = t.text(f"{r.cadence} (grace {r.grace}), next check-in due "
+                  f"{t.local_date(r.next_checkin_due, tz)}")
+    if r.next_checkin_due is not None and r.status not in ("achieved", "missed", "cancelled"):
+        line.append(" (")
+        line.append_text(t.ago(r.next_checkin_due, as_of))
+        line.append(")")
+    return line
 
 
 def _forecast_cell(row):
@@ -226,14 +238,14 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
         ("Kind", t.text(f"{r.kind}, target {_target_text(r)}"
                         + (f" from baseline {t.number(r.baseline)}" if r.baseline is not None
                            else "") + (f" {r.unit}" if r.unit else ""))),
-        ("Window", t.text(f"{t.local_date(r.start, tz)} → {t.local_date(r.due, tz)}")),
+        ("Window", t.text(f"{t.local_date(r.start, tz)} → {t.local_date(r.due, tz)} (")
+         .append_text(t.due_text(r.due, detail.as_of, r.status, prefix="due ")).append(")")),
         ("Progress", t.bar(r.progress)),
         ("Trend", t.text(t.sparkline([c.value for c in detail.checkins]) or None, "cyan")),
         ("Expected", t.text("—" if r.expected_progress is None
                             else f"{r.expected_progress * 100:.0f}%")),
         ("Current", t.text(t.number(r.current, r.unit))),
-        ("Cadence", t.text(f"{r.cadence} (grace {r.grace}), next check-in due "
-                           f"{t.local_date(r.next_checkin_due, tz)}")),
+        ("Cadence", _cadence_text(r, detail.as_of, tz)),
         ("Forecast", t.text(forecast_text(r, compact=False) if r.forecast else
                             "— (needs 3 check-ins at different times)")),
         ("Flags", t.flags_text(r.flags) if r.flags else t.text(None)),
@@ -257,13 +269,14 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
         console.print(RichText.from_ansi(chart) if color else RichText(chart))
 
     checkins = t.new_table(title="Check-ins")
-    for name in ("Measured", "Value", "By", "Conf.", "Note"):
+    for name in ("Measured", "", "Value", "By", "Conf.", "Note"):
         checkins.add_column(name, justify="right" if name in ("Value", "Conf.") else "left")
     for c in detail.checkins[-20:]:
         note = c.note or ""
         if c.blocker:
             note = f"{note} [blocker: {c.blocker}]".strip()
         checkins.add_row(t.text(c.measured_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")),
+                         t.ago(c.measured_at, detail.as_of),
                          t.text(t.number(c.value)), t.text(c.by),
                          t.text(c.confidence), t.text(note or None))
     if len(detail.checkins) > 20:
@@ -280,10 +293,11 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
     console.print(log)
     if detail.feedback:
         fb = t.new_table(title="Feedback")
-        for name in ("When", "By", "Feedback"):
+        for name in ("When", "", "By", "Feedback"):
             fb.add_column(name)
         for f in detail.feedback:
-            fb.add_row(t.text(t.local_date(f.at, tz)), t.text(f.by), t.text(f.text))
+            fb.add_row(t.text(t.local_date(f.at, tz)), t.ago(f.at, detail.as_of), t.text(f.by),
+                       t.text(f.text))
         console.print(fb)
 
 

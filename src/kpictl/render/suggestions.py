@@ -75,9 +75,9 @@ def render_suggestion(result: Suggestion, fmt: Format, *, explain: bool,
         cells = [t.text(row[0]), t.text(c.handle, "bold"), t.text(row[2], "bold cyan")]
         cells += [t.text(v) for v in row[3:7]]
         cells += [t.text(row[7], "red" if c.overloaded else ""),
-                  t.text(row[8] or None, "yellow" if c.overloaded else "dim")]
+                  t.text(row[8] or None, "bold yellow" if c.overloaded else "")]
         if explain:
-            cells.append(t.text("; ".join(c.reasons), "dim"))
+            cells.append(t.text("; ".join(c.reasons)))
         grid.add_row(*cells)
     if not result.candidates:
         console.print(t.text("No active people. Add one with `kpictl people add`."))

@@ -18,15 +18,18 @@ from rich.text import Text
 
 from kpictl.render.text import number, sanitize  # noqa: F401 - number is re-exported
 
+#: Only the terminal's own palette colours (which dark and light themes each tune to be
+#: readable), bold where it matters; never blue (dark on black), white/black literals, or
+#: "dim" for data a reader needs. Dim is kept for decoration: empty bar cells, "—".
 STATUS_STYLE = {
     "on_track": "green",
     "achieved": "bold green",
-    "at_risk": "yellow",
+    "at_risk": "bold yellow",
     "off_track": "red",
     "overdue": "bold red",
-    "no_data": "magenta",
+    "no_data": "bold magenta",
     "missed": "red",
-    "cancelled": "dim",
+    "cancelled": "magenta",
 }
 STATUS_LABEL = {
     "on_track": "on track",
@@ -34,8 +37,8 @@ STATUS_LABEL = {
     "off_track": "off track",
     "no_data": "no data",
 }
-FLAG_STYLE = {"overdue": "bold red", "stale": "yellow", "blocked": "red",
-              "low_confidence": "yellow", "forecast_miss": "yellow"}
+FLAG_STYLE = {"overdue": "bold red", "stale": "bold yellow", "blocked": "red",
+              "low_confidence": "bold yellow", "forecast_miss": "bold yellow"}
 
 
 class _TrimmedLines:
@@ -123,13 +126,28 @@ def flags_text(flags: list[str]) -> Text:
     return result
 
 
-def days_text(days_left: float, status: str) -> Text:
+def span(value: datetime, now: datetime) -> str:
+    """How far apart two instants are, in words ("3 days", "2 weeks"): pendulum's humanizer."""
+    import pendulum
+
+    return pendulum.instance(value).diff_for_humans(pendulum.instance(now), absolute=True)
+
+
+def ago(value: datetime | None, now: datetime) -> Text:
+    """ "3 days ago" / "in 2 days" relative to the report's instant (JSON keeps exact times)."""
+    if value is None:
+        return text(None)
+    return Text(f"{span(value, now)} ago" if value <= now else f"in {span(value, now)}")
+
+
+def due_text(due: datetime, now: datetime, status: str, *, prefix: str = "") -> Text:
+    """ "in 2 weeks" (yellow within a week), "2 weeks late" in red; closed KPIs say so."""
     if status in ("achieved", "missed", "cancelled"):
-        return Text("closed" if status != "achieved" or days_left < 0 else "done", style="dim")
-    d = round(days_left)
-    if days_left < 0:
-        return Text(f"{-d}d late" if d else "due today", style="bold red")
-    return Text("due today" if d == 0 else f"in {d}d", style="yellow" if d <= 7 else "")
+        return Text("closed" if status != "achieved" or due < now else "done")
+    if due <= now:
+        return Text(f"{span(due, now)} late", style="bold red")
+    soon = (due - now).total_seconds() <= 7 * 86400
+    return Text(f"{prefix}in {span(due, now)}", style="bold yellow" if soon else "")
 
 
 def local_date(value: datetime | None, tz) -> str:
