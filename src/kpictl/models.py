@@ -11,6 +11,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
+from sqlmodel.main import SQLModelConfig
 
 from kpictl.db import UTCDateTime
 
@@ -25,11 +26,15 @@ SQLModel.metadata.naming_convention = {
 metadata = SQLModel.metadata
 
 
+class _Table(SQLModel):
+    model_config = SQLModelConfig(defer_build=True)
+
+
 def _time(*, nullable: bool = False, index: bool = False) -> sa.Column:
     return sa.Column(UTCDateTime(), nullable=nullable, index=index)
 
 
-class Person(SQLModel, table=True):
+class Person(_Table, table=True):
     __tablename__ = "person"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -42,7 +47,7 @@ class Person(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_time())
 
 
-class PersonSkill(SQLModel, table=True):
+class PersonSkill(_Table, table=True):
     __tablename__ = "person_skill"
 
     person_id: int = Field(foreign_key="person.id", primary_key=True, ondelete="CASCADE")
@@ -50,7 +55,7 @@ class PersonSkill(SQLModel, table=True):
     level: int | None = Field(default=None)
 
 
-class Kpi(SQLModel, table=True):
+class Kpi(_Table, table=True):
     __tablename__ = "kpi"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -76,14 +81,14 @@ class Kpi(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=_time())
 
 
-class KpiTag(SQLModel, table=True):
+class KpiTag(_Table, table=True):
     __tablename__ = "kpi_tag"
 
     kpi_id: int = Field(foreign_key="kpi.id", primary_key=True, ondelete="CASCADE")
     tag: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True, index=True))
 
 
-class Milestone(SQLModel, table=True):
+class Milestone(_Table, table=True):
     __tablename__ = "milestone"
 
     kpi_id: int = Field(foreign_key="kpi.id", primary_key=True, ondelete="CASCADE")
@@ -91,7 +96,7 @@ class Milestone(SQLModel, table=True):
     value: float = Field(sa_column=sa.Column(sa.Float, nullable=False))
 
 
-class Assignment(SQLModel, table=True):
+class Assignment(_Table, table=True):
     """The delegation log: one row per period a person owned a KPI."""
 
     __tablename__ = "assignment"
@@ -106,7 +111,7 @@ class Assignment(SQLModel, table=True):
     recorded_at: datetime = Field(sa_column=_time())
 
 
-class KpiChange(SQLModel, table=True):
+class KpiChange(_Table, table=True):
     """Field changes made to a KPI after it was created (old and new value as text)."""
 
     __tablename__ = "kpi_change"
@@ -120,7 +125,7 @@ class KpiChange(SQLModel, table=True):
     new_value: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
 
 
-class Checkin(SQLModel, table=True):
+class Checkin(_Table, table=True):
     __tablename__ = "checkin"
     __table_args__ = (
         sa.UniqueConstraint("kpi_id", "idem_key"),
@@ -140,7 +145,7 @@ class Checkin(SQLModel, table=True):
     idem_key: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
 
 
-class CheckinStats(SQLModel, table=True):
+class CheckinStats(_Table, table=True):
     """Per-KPI aggregates of its check-ins, kept by every writer in the writer's transaction.
 
     Derived data (never exported): :mod:`kpictl.services.stats` explains when the report may
@@ -167,7 +172,7 @@ class CheckinStats(SQLModel, table=True):
     covered_id: int = Field(default=0)  # every check-in of this KPI up to this id is counted
 
 
-class Feedback(SQLModel, table=True):
+class Feedback(_Table, table=True):
     __tablename__ = "feedback"
 
     id: int | None = Field(default=None, primary_key=True)

@@ -36,11 +36,15 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from typing import Literal
-
-import pendulum
+from typing import TYPE_CHECKING, Literal
 
 from kpictl.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import pendulum
+
+# pendulum (~40 ms to import) is imported inside the functions that use it: a plain
+# `kpictl checkin KEY VALUE` parses a number and no date, and should not pay for it.
 
 UTC = timezone.utc
 _UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/Universal", "Universal", "Zulu", "Etc/Zulu"})
@@ -84,6 +88,8 @@ def _show(text: str, limit: int = 60) -> str:
 
 def resolve_zone(name: str | None) -> pendulum.Timezone:
     """An IANA zone by name (case-insensitive fallback); None or "" means the system zone."""
+    import pendulum
+
     if name is None or not name.strip():
         return pendulum.local_timezone()
     key = name.strip()
@@ -204,6 +210,8 @@ def _anchor_day(word: str, today: date) -> date:
     start = date(today.year, start_month, 1)
     if first:
         return start
+    import pendulum
+
     end = pendulum.Date(start.year, start.month, 1).add(months=months).subtract(days=1)
     return date(end.year, end.month, end.day)
 
@@ -227,6 +235,8 @@ def _parse_iso(m: re.Match[str], raw: str, zone: tzinfo, bound: Bound) -> dateti
     try:
         calendar_day = date(year, month, day)
     except ValueError:
+        import pendulum
+
         last = pendulum.Date(year, month, 1).days_in_month
         name = _MONTHS[month - 1]
         raise InvalidInput(
@@ -286,6 +296,8 @@ def _parse_relative(
             _check_year(result.year, raw)
             return result
         key = {"d": "days", "w": "weeks", "m": "months", "y": "years"}[unit]
+        import pendulum
+
         target = pendulum.Date(today.year, today.month, today.day).add(**{key: n})
     except (OverflowError, ValueError):
         raise _out_of_range(raw) from None
@@ -329,6 +341,8 @@ class Period:
             return _utc(instant) + timedelta(days=days)
         wall = _local(instant, zone)
         if months:
+            import pendulum
+
             p = pendulum.naive(wall.year, wall.month, wall.day, wall.hour, wall.minute,
                                wall.second, wall.microsecond).add(months=months, days=days)
             naive = datetime(p.year, p.month, p.day, p.hour, p.minute, p.second, p.microsecond)

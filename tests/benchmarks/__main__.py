@@ -37,6 +37,7 @@ from tests.benchmarks.measure import (
 HERE = Path(__file__).resolve().parent
 FLOORS = HERE / "floors.py"
 SQLMODEL_FLOOR = HERE / "sqlmodel_floor.py"
+TYPER_FLOOR = HERE / "typer_floor.py"
 
 BARS = {
     "startup": 1.5,  # --help/--version ≤ 1.5 × python -c "import typer"
@@ -99,6 +100,7 @@ class Bench:
             "typer": self.py_cmd("-c", "import typer"),
             "version": self.k("--version"),
             "help": self.k("--help"),
+            "typer_help": self.py_cmd(str(TYPER_FLOOR), "--help"),
         }, runs=self.args.runs, warmup=2)
         floor = s["typer"].median()
         for name in ("version", "help"):
@@ -112,6 +114,16 @@ class Bench:
             self.results["figures"][f"startup_{name}"] = {
                 "measured": s[name].as_dict(), "floor": s["typer"].as_dict(),
                 "ratio": ratio, "cpu_ratio": cpu, "bar": BARS["startup"], "met": ok}
+        # What Typer's Rich help costs by itself (a one-command app): the floor of --help
+        # on this stack, beside the bar's floor.
+        ref = s["typer_help"].median()
+        self.row("  one-command Typer app --help (stack floor)", fmt_series(s["typer_help"]),
+                 f"{fmt_series(s['typer'])} import typer",
+                 f"is {ref / floor:.2f}× import typer; kpictl --help is "
+                 f"{s['help'].median() / ref:.2f}× this", None)
+        self.results["figures"]["startup_typer_help_floor"] = {
+            "measured": s["typer_help"].as_dict(), "ratio_to_import_typer": ref / floor,
+            "kpictl_help_ratio": s["help"].median() / ref}
 
     def build(self) -> None:
         a = self.args
@@ -196,9 +208,15 @@ class Bench:
         plan = self.plans[len(self.plans) // 2]
         kpi_id, owner = sqlite3.connect(self.db).execute(
             "SELECT id, owner_id FROM kpi WHERE key = ?", (plan.key,)).fetchone()
+        # The floors write into the floor copy (the same kind of file, as many check-ins): a
+        # row inserted around kpictl into bench.db would (rightly) make its reports read
+        # history instead of the per-KPI aggregates (services/stats.py).
         s = interleaved({
-            "floor": self.py_cmd(str(SQLMODEL_FLOOR), str(self.db), str(kpi_id), str(owner)),
+            "floor": self.py_cmd(str(SQLMODEL_FLOOR), str(self.floor_db), str(kpi_id),
+                                 str(owner)),
             "checkin": self.k("-q", "checkin", plan.key, "42", "--confidence", "6"),
+            "typer_floor": self.py_cmd(str(TYPER_FLOOR), "checkin", str(self.floor_db),
+                                       str(kpi_id), str(owner)),
         }, runs=self.args.runs, warmup=1)
         ratio = s["checkin"].median() / s["floor"].median()
         cpu = s["checkin"].median("cpu") / s["floor"].median("cpu")
@@ -211,6 +229,15 @@ class Bench:
             "measured": s["checkin"].as_dict(), "floor": s["floor"].as_dict(), "ratio": ratio,
             "cpu_ratio": cpu,
             "bar": BARS["checkin"], "met": ok, "key": plan.key}
+        ref = s["typer_floor"].median()
+        self.row("  the same insert in a Typer command (stack floor)",
+                 fmt_series(s["typer_floor"]), f"{fmt_series(s['floor'])} SQLModel",
+                 f"is {ref / s['floor'].median():.2f}× the SQLModel floor; kpictl checkin is "
+                 f"{s['checkin'].median() / ref:.2f}× this", None)
+        self.results["figures"]["checkin_typer_floor"] = {
+            "measured": s["typer_floor"].as_dict(),
+            "ratio_to_sqlmodel_floor": ref / s["floor"].median(),
+            "kpictl_ratio": s["checkin"].median() / ref}
 
     def report(self, label: str) -> dict:
         """``report --format json`` interleaved with its two floors: the SQLModel one-row
@@ -230,7 +257,7 @@ class Bench:
                 if len(doc["kpis"]) != self.args.kpis:
                     raise BenchError(f"report has {len(doc['kpis'])} KPIs, "
                                      f"expected {self.args.kpis}")
-            floor.add(run(**self.py_cmd(str(SQLMODEL_FLOOR), str(self.db), str(kpi_id),
+            floor.add(run(**self.py_cmd(str(SQLMODEL_FLOOR), str(self.floor_db), str(kpi_id),
                                         str(owner))))
             run(**self.py_cmd(str(FLOORS), "report-sql", str(self.db), dataset.NOW_TEXT, "1",
                               stdout=sql_out))

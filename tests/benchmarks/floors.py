@@ -9,12 +9,13 @@
     the times), ``insert_s`` (BEGIN IMMEDIATE … executemany … COMMIT: the floor) and ``rows``.
 
 ``python floors.py report-sql DB AS_OF RUNS``
-    The SQL that ``report --format json`` runs (services/reports.py ``_rows``/``_counts`` and
-    services/history.py ``changes_after``), written out by hand: definition changes after the
-    instant, KPIs with their owner at the instant and their latest check-in (correlated
-    subqueries), their tags, their milestones, and per-KPI counts and forecast sums in one
-    grouped query. Each run opens a fresh connection and fetches every row. Prints JSON with
-    the per-query and total seconds (and CPU seconds) of every run.
+    The SQL that ``report --format json`` runs (services/reports.py ``_rows``,
+    services/stats.py ``covered`` and services/history.py ``changes_after``), written out by
+    hand: definition changes after the instant, KPIs with their owner at the instant, their
+    latest check-in (correlated subqueries) and their per-KPI aggregates (``checkin_stats``),
+    their tags, their milestones, and the aggregates' guard. Each run opens a fresh connection
+    and fetches every row. Prints JSON with the per-query and total seconds (and CPU seconds)
+    of every run.
 """
 
 from __future__ import annotations
@@ -87,48 +88,26 @@ ORDER BY kpi_change.at DESC, kpi_change.id DESC
 
 MAIN = """
 SELECT kpi.id, kpi."key", kpi.title, kpi.outcome, kpi.unit, kpi.kind, kpi.baseline, kpi.target,
-       kpi.low, kpi.high, kpi.start, kpi.due, kpi.cadence, kpi.grace, kpi.owner_id,
-       kpi.delegated_by_id, kpi.state, kpi.closed_at, kpi.close_note, kpi.created_at,
-       kpi.updated_at,
+       kpi.low, kpi.high, kpi.start, kpi.due, kpi.cadence, kpi.grace, kpi.state, kpi.closed_at,
        (SELECT person.handle FROM person JOIN assignment ON assignment.person_id = person.id
         WHERE assignment.kpi_id = kpi.id AND assignment.valid_from <= :as_of
           AND (assignment.valid_until IS NULL OR assignment.valid_until > :as_of)
         ORDER BY assignment.valid_from DESC LIMIT 1) AS owner,
-       c.id, c.kpi_id, c.value, c.measured_at, c.recorded_at, c.author_id, c.confidence,
-       c.note, c.blocker, c.source, c.idem_key
+       c.value, c.measured_at, c.confidence, c.blocker,
+       s.n, s.last_at, s.in_window, s.met, s.fit_n, s.fit_distinct, s.sx, s.sy, s.sxx, s.sxy,
+       s.syy
 FROM kpi LEFT OUTER JOIN checkin AS c ON c.id = (
         SELECT checkin.id FROM checkin
         WHERE checkin.kpi_id = kpi.id AND checkin.measured_at <= :as_of
         ORDER BY checkin.measured_at DESC, checkin.id DESC LIMIT 1)
+LEFT OUTER JOIN checkin_stats AS s ON s.kpi_id = kpi.id
 WHERE kpi.start <= :as_of
 """
 
 TAGS = "SELECT kpi_id, tag FROM kpi_tag WHERE kpi_id IN ({ids}) ORDER BY tag"
 MILESTONES = "SELECT kpi_id, at, value FROM milestone WHERE kpi_id IN ({ids})"
-
-_X = ("(round((julianday(checkin.measured_at) - julianday(kpi.start)) * 86400.0) / 86400.0)")
-_Y = "(checkin.value - coalesce(kpi.baseline, 0.0))"
-_FIT = "checkin.measured_at >= kpi.start"
-_WIN = "checkin.measured_at >= kpi.start AND checkin.measured_at <= kpi.due"
-_MET = ("CASE WHEN kpi.kind = 'at-least' THEN checkin.value >= kpi.target "
-        "WHEN kpi.kind = 'at-most' THEN checkin.value <= kpi.target "
-        "WHEN kpi.kind = 'range' THEN checkin.value >= kpi.low AND checkin.value <= kpi.high "
-        "ELSE 0 END = 1")
-COUNTS = f"""
-SELECT checkin.kpi_id, count(*),
-       sum(CASE WHEN ({_WIN}) THEN 1 ELSE 0 END),
-       sum(CASE WHEN ({_WIN} AND {_MET}) THEN 1 ELSE 0 END),
-       sum(CASE WHEN ({_FIT}) THEN 1 ELSE 0 END),
-       count(distinct(CASE WHEN ({_FIT}) THEN checkin.measured_at END)),
-       sum(CASE WHEN ({_FIT}) THEN {_X} ELSE 0.0 END),
-       sum(CASE WHEN ({_FIT}) THEN {_Y} ELSE 0.0 END),
-       sum(CASE WHEN ({_FIT}) THEN {_X} * {_X} ELSE 0.0 END),
-       sum(CASE WHEN ({_FIT}) THEN {_X} * {_Y} ELSE 0.0 END),
-       sum(CASE WHEN ({_FIT}) THEN {_Y} * {_Y} ELSE 0.0 END)
-FROM checkin JOIN kpi ON kpi.id = checkin.kpi_id
-WHERE checkin.kpi_id IN ({{ids}}) AND checkin.measured_at <= ?
-GROUP BY checkin.kpi_id
-"""
+#: The guard of services/stats.py: every check-in is counted in checkin_stats.
+GUARD = ("SELECT (SELECT max(id) FROM checkin), (SELECT max(covered_id) FROM checkin_stats)")
 
 
 def report_sql(db: str, as_of_text: str) -> dict:
@@ -160,11 +139,13 @@ def report_sql(db: str, as_of_text: str) -> dict:
     times["milestones"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    counted = conn.execute(COUNTS.format(ids=marks), [*ids, as_of]).fetchall()
-    times["counts"] = time.perf_counter() - t
+    newest, covered = conn.execute(GUARD).fetchone()
+    times["guard"] = time.perf_counter() - t
     conn.execute("COMMIT")
     conn.close()
-    return {"kpis": len(rows), "with_checkins": len(counted), "changes": len(changes),
+    return {"kpis": len(rows), "with_checkins": sum(1 for r in rows if r[21] is not None),
+            "aggregates_cover_all": covered is not None and covered >= newest,
+            "changes": len(changes),
             "seconds": times, "total_s": sum(times.values()),
             "cpu_s": time.process_time() - cpu}
 

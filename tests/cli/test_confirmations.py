@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from kpictl.db import SCHEMA_REVISION
+
 from .conftest import dump_db, ok
 
 # (command, confirmation); {tmp} is this test's directory, {db} its database.
@@ -28,7 +30,7 @@ WRITES = [
     (["--db", "{tmp}/new.db", "import", "{tmp}/export.jsonl"],
      "imported 3 people, 1 KPI, 1 assignment, 0 changes, 0 check-ins and 0 feedback notes "
      "from {tmp}/export.jsonl"),
-    (["db", "upgrade"], "already at schema 0001: {db}"),
+    (["db", "upgrade"], f"already at schema {SCHEMA_REVISION}: {{db}}"),
     (["db", "backup", "{tmp}/backup.db"], "backed up {db} to {tmp}/backup.db"),
     (["demo", "--path", "{tmp}/demo.db"],
      "Demo database: {tmp}/demo.db (8 people, 22 KPIs, 133 check-ins). Explore it:"),

@@ -2,23 +2,89 @@
 
 Command modules import only Typer and the domain enums at module level; each command body
 imports the services and renderers it needs, so `--help`, `--version` and completion stay as
-cheap as `import typer`.
+cheap as `import typer`. Commands are also *built* lazily (Click's "lazily loading
+subcommands" pattern): the root group knows every command's name, but a command's module is
+imported and turned into a Click command only when it is run, listed in help or completed —
+`kpictl checkin …` does not pay for building `report`, `assign` and the rest.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
 
 from kpictl import __version__
-from kpictl.cli import checkins, db, demo, kpis, people, reports, schema, suggest, transfer
 from kpictl.cli.common import State
+
+#: Every command, in help order, with the module that defines it. A module's ``register(app)``
+#: adds its commands; ``people`` and ``db`` are groups (the module's ``app``).
+COMMANDS = {
+    "people": "people", "assign": "kpis", "feedback": "kpis", "close": "kpis",
+    "suggest": "suggest", "checkin": "checkins", "report": "reports", "db": "db",
+    "demo": "demo", "schema": "schema", "export": "transfer", "import": "transfer",
+}
+_GROUP_PANELS = {"people": "Delegate", "db": "Data"}
+
+
+def _build(module_name: str) -> dict:
+    """The Click commands that one command module defines, by name."""
+    module = importlib.import_module(f"kpictl.cli.{module_name}")
+    holder = typer.Typer(rich_markup_mode="rich")
+    holder.callback()(lambda: None)  # a callback makes it a group even with one command
+    if module_name in _GROUP_PANELS:
+        holder.add_typer(module.app, name=module_name,
+                         rich_help_panel=_GROUP_PANELS[module_name])
+    else:
+        module.register(holder)
+    return dict(typer.main.get_command(holder).commands)
+
+
+class _LazyCommands(MutableMapping):
+    """``TyperGroup.commands`` whose values are built on first access (see the module doc)."""
+
+    def __init__(self, loaders: dict[str, str], build: Callable[[str], dict]) -> None:
+        self.loaders, self.build, self.built = dict(loaders), build, {}
+
+    def __getitem__(self, name: str):
+        if name not in self.built:
+            if name not in self.loaders:
+                raise KeyError(name)
+            self.built.update(self.build(self.loaders[name]))
+        return self.built[name]
+
+    def __setitem__(self, name: str, command) -> None:
+        self.built[name] = command
+        self.loaders.setdefault(name, "")
+
+    def __delitem__(self, name: str) -> None:
+        self.loaders.pop(name)
+        self.built.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.loaders)
+
+    def __len__(self) -> int:
+        return len(self.loaders)
+
+
+class _KpictlGroup(TyperGroup):
+    def __init__(self, **attrs) -> None:
+        super().__init__(**attrs)
+        lazy = _LazyCommands(COMMANDS, _build)
+        for name, command in self.commands.items():
+            lazy[name] = command
+        self.commands = lazy
+
 
 app = typer.Typer(
     name="kpictl",
+    cls=_KpictlGroup,
     # Help text is Rich markup, chosen deliberately (help panels need it): a literal bracket
     # in any docstring or help= is written \[like this] (tests/cli/test_help.py checks).
     rich_markup_mode="rich",
@@ -70,15 +136,6 @@ def root(
                     no_color=no_color or bool(os.environ.get("NO_COLOR")))
 
 
-app.add_typer(people.app, name="people", rich_help_panel="Delegate")
-app.add_typer(db.app, name="db", rich_help_panel="Data")
-kpis.register(app)
-checkins.register(app)
-reports.register(app)
-demo.register(app)
-suggest.register(app)
-schema.register(app)
-transfer.register(app)
 
 
 def _shorten(text: str, limit: int = 500) -> str:

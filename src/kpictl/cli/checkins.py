@@ -91,7 +91,8 @@ def _checkin_file(st, now, path, input_format, skip_invalid, by) -> None:
 
     db = st.open_db()
     with open_bulk(path) as (stream, name):
-        rows = iter_rows(stream, name=name, fmt=input_format, columns=CHECKIN_COLUMNS)
+        rows = iter_rows(stream, name=name, fmt=input_format, columns=CHECKIN_COLUMNS,
+                         keep_blank=True)
         if by is not None:  # --by (or KPICTL_USER) fills rows that name nobody
             rows = (r if not isinstance(r, Row) or r.fields.get("by") else
                     Row(r.line, {**r.fields, "by": by}) for r in rows)

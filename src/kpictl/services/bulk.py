@@ -79,22 +79,24 @@ class RowError:
     message: str
 
 
-def iter_rows(stream: TextIO, *, name: str, fmt: str | None,
-              columns: tuple[str, ...]) -> Iterator[Row | RowError]:
+def iter_rows(stream: TextIO, *, name: str, fmt: str | None, columns: tuple[str, ...],
+              keep_blank: bool = False) -> Iterator[Row | RowError]:
     """Records with their line numbers, read as the file streams in (a million-row file is
-    never held in memory); unknown columns are refused (a typo must not vanish)."""
+    never held in memory); unknown columns are refused (a typo must not vanish). An empty CSV
+    cell is None, or stays "" with ``keep_blank`` (for a reader that treats both alike)."""
     head = stream.read(1000)
     kind = detect_format(name, head, fmt)
     # The head may end mid-line; finish it, then go on line by line with the file itself.
     start = io.StringIO(head + (stream.readline() if head else ""), newline="")
     lines = itertools.chain(start, stream)
     if kind == "csv":
-        yield from _csv_rows(lines, name, columns)
+        yield from _csv_rows(lines, name, columns, keep_blank)
     else:
         yield from _jsonl_rows(lines, columns)
 
 
-def _csv_rows(lines, name: str, columns: tuple[str, ...]) -> Iterator[Row | RowError]:
+def _csv_rows(lines, name: str, columns: tuple[str, ...],
+              keep_blank: bool) -> Iterator[Row | RowError]:
     reader = csv.reader(lines)
     try:
         header = next(reader, None)
@@ -114,8 +116,11 @@ def _csv_rows(lines, name: str, columns: tuple[str, ...]) -> Iterator[Row | RowE
             if len(record) > width:
                 yield RowError(reader.line_num, "more cells than columns")
                 continue
-            yield Row(reader.line_num, {k: (v if v != "" else None)
-                                        for k, v in zip(header, record)})
+            if keep_blank:
+                yield Row(reader.line_num, dict(zip(header, record)))
+            else:
+                yield Row(reader.line_num, {k: (v if v != "" else None)
+                                            for k, v in zip(header, record)})
     except csv.Error as exc:  # e.g. a field beyond the CSV module's size limit
         raise InvalidInput(f"{name}: line {reader.line_num}: unreadable CSV ({exc})") from None
 
@@ -237,12 +242,14 @@ class _Target:
 
 
 class _Targets:
-    """KPIs by key, loaded a chunk of keys at a time."""
+    """KPIs by key, loaded a chunk of keys at a time; also by the key as the file spells it,
+    so each spelling is normalised once, not once per row."""
 
     def __init__(self, session: Session) -> None:
-        self.session, self.by_key = session, {}
+        self.session, self.by_key, self.by_raw = session, {}, {}
 
-    def load(self, keys: set[str]) -> None:
+    def load(self, raw_keys: set) -> None:
+        keys = {str(k).strip().lower() for k in raw_keys if k not in self.by_raw}
         wanted = [k for k in keys if k not in self.by_key]
         for start in range(0, len(wanted), 10_000):
             chunk = wanted[start:start + 10_000]
@@ -252,8 +259,14 @@ class _Targets:
             for key in chunk:
                 self.by_key.setdefault(key, None)
 
-    def get(self, key: str) -> _Target | None:
-        return self.by_key.get(key)
+    def get(self, raw) -> _Target | None:
+        try:
+            return self.by_raw[raw]
+        except KeyError:
+            hit = self.by_raw[raw] = self.by_key.get(str(raw).strip().lower())
+            return hit
+        except TypeError:  # an unhashable JSON value: no such KPI
+            return None
 
 
 _INSERT_SQLITE = ("INSERT INTO checkin (kpi_id, value, measured_at, recorded_at, author_id, "
@@ -333,8 +346,8 @@ def import_checkins(*, session: Session, now: datetime, tz, rows: Iterable[Row |
     done = 0
     for chunk in _chunks(rows, CHUNK):
         fields = [r.fields for r in chunk if isinstance(r, Row)]
-        targets.load({str(f["kpi"]).strip().lower() for f in fields
-                      if f.get("kpi") is not None})
+        targets.load({k for f in fields if (k := f.get("kpi")) not in (None, "")
+                      and isinstance(k, (str, int, float))})
         _load_keys(session, targets, fields, seen)
         for row in chunk:
             done += 1
@@ -397,7 +410,7 @@ def _load_keys(session: Session, targets: _Targets, fields: list[dict], seen: di
         key = f.get("key")
         if key in (None, "") or f.get("kpi") is None:
             continue
-        target = targets.get(str(f["kpi"]).strip().lower())
+        target = targets.get(f["kpi"])
         if target is not None and (target.id, str(key)) not in seen:
             wanted.add((target.id, str(key)))
     if not wanted:
@@ -413,29 +426,30 @@ def _load_keys(session: Session, targets: _Targets, fields: list[dict], seen: di
 
 
 def _checkin_row(f: dict, targets: _Targets, people: dict, when, now, latest_allowed):
-    """One row's values, or :class:`KpictlError` saying what is wrong with it."""
-    key = f.get("kpi")
-    if key is None:
+    """One row's values, or :class:`KpictlError` saying what is wrong with it. An empty
+    value ("", as an empty CSV cell) is the same as a missing one."""
+    key, value, at, by, confidence, note, blocker, idem_key = map(f.get, CHECKIN_COLUMNS)
+    if key is None or key == "":
         raise InvalidInput("kpi is required")
-    kpi = targets.get(str(key).strip().lower())
+    kpi = targets.get(key)
     if kpi is None:
         raise InvalidInput(f"no KPI {str(key)!r}")
     if kpi.state != "active":
         raise InvalidInput(f"KPI '{kpi.key}' is closed ({kpi.state})")
-    value = _value(f.get("value"), "value")
+    value = _value(value, "value") if value != "" else None
     if value is None:
         raise InvalidInput("value is required")
-    measured = when(f.get("at"), "at") or now
+    measured = when(at, "at") if at is not None and at != "" else now
     if measured > latest_allowed:
         raise InvalidInput(f"at {measured:%Y-%m-%d %H:%M} UTC is in the future")
-    by = f.get("by")
     author = kpi.owner_id
-    if by is not None:
+    if by is not None and by != "":
         author = people.get(str(by).strip().lower())
         if author is None:
             raise InvalidInput(f"no person {str(by)!r}")
-    confidence = f.get("confidence")
-    if type(confidence) is str and len(confidence) <= 2 and confidence.isdigit() \
+    if confidence == "":
+        confidence = None
+    elif type(confidence) is str and len(confidence) <= 2 and confidence.isdigit() \
             and confidence.isascii():
         confidence = int(confidence)
         if confidence > 10:
@@ -445,13 +459,11 @@ def _checkin_row(f: dict, targets: _Targets, people: dict, when, now, latest_all
         if number is None or number != int(number) or not 0 <= number <= 10:
             raise InvalidInput(f"confidence {confidence!r} must be a whole number 0-10")
         confidence = int(number)
-    note, blocker, idem_key = f.get("note"), f.get("blocker"), f.get("key")
-    if note is not None:
-        note = clean_text(_text(note), what="note")
-    if blocker is not None:
-        blocker = clean_text(_text(blocker), what="blocker")
-    if idem_key is not None:
-        idem_key = clean_text(_text(idem_key), what="key", limit=200)
+    note = clean_text(_text(note), what="note") if note is not None and note != "" else None
+    blocker = clean_text(_text(blocker), what="blocker") \
+        if blocker is not None and blocker != "" else None
+    idem_key = clean_text(_text(idem_key), what="key", limit=200) \
+        if idem_key is not None and idem_key != "" else None
     return kpi, value, measured, author, confidence, note, blocker, idem_key
 
 
