@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from kpictl.results import WriteResult  # noqa: F401 - re-exported: one home for read models
+
 
 @dataclass
 class SkillView:
@@ -165,15 +167,6 @@ class KpiDetail:
     assignments: list[AssignmentView]
     changes: list[ChangeView]
     feedback: list[FeedbackView]
-
-
-@dataclass
-class WriteResult:
-    """What a write command did, for its confirmation line (stderr) and `--json` (stdout)."""
-
-    action: str
-    message: str
-    data: dict = field(default_factory=dict)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from kpictl.errors import Conflict, InvalidInput
 from kpictl.models import Checkin
-from kpictl.schemas import WriteResult
+from kpictl.results import WriteResult
 from kpictl.services import stats
 from kpictl.services.lookups import clean_text, get_kpi, get_person
 
