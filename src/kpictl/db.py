@@ -337,17 +337,21 @@ class days_between(sa.sql.expression.FunctionElement):  # noqa: N801 - a SQL fun
     name = "days_between"
 
 
-# Both backends count whole seconds, so both give the same forecast to the last digit shown
-# (julianday() alone is only exact to ~50 µs).
+# Both backends — and Python, in services/stats.py — count whole seconds since the epoch,
+# each instant cut down to its second, so all three give the same days to the last digit
+# (julianday() and strftime('%s') round to milliseconds first, so they are not used as is).
 @compiles(days_between, "sqlite")
 def _days_between_sqlite(element, compiler, **kw):
     later, earlier = list(element.clauses)
-    return (f"(round((julianday({compiler.process(later, **kw)}) - "
-            f"julianday({compiler.process(earlier, **kw)})) * 86400.0) / 86400.0)")
+
+    def seconds(column) -> str:  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff': drop the fraction
+        return f"CAST(strftime('%s', substr({compiler.process(column, **kw)}, 1, 19)) AS INTEGER)"
+
+    return f"(({seconds(later)} - {seconds(earlier)}) / 86400.0)"
 
 
 @compiles(days_between, "postgresql")
 def _days_between_pg(element, compiler, **kw):
     later, earlier = list(element.clauses)
-    return (f"(round(EXTRACT(EPOCH FROM ({compiler.process(later, **kw)} - "
-            f"{compiler.process(earlier, **kw)}))) / 86400.0)")
+    return (f"((floor(EXTRACT(EPOCH FROM {compiler.process(later, **kw)})) - "
+            f"floor(EXTRACT(EPOCH FROM {compiler.process(earlier, **kw)}))) / 86400.0)")

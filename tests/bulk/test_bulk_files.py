@@ -131,6 +131,18 @@ def test_a_large_file_streams_with_bounded_memory_and_every_row_counts(team, tmp
     assert (report["k.a"]["checkins"], report["k.b"]["checkins"]) == (8230, 4115)
 
 
+@pytest.mark.parametrize("count", [3, 600])  # few keys are looked up as pairs, many by KPI
+def test_a_resend_with_padded_keys_is_skipped_not_a_conflict(team, count):
+    lines = [json.dumps({"kpi": "k.a", "value": i, "key": f"  pad-{i} ",
+                         "at": f"2026-11-{1 + i % 20:02d}T{i % 24:02d}:00:00Z"})
+             for i in range(count)] + [json.dumps({"kpi": "k.b", "value": 1, "key": True})]
+    text = "\n".join(lines) + "\n"
+    assert team("-q", "checkin", "--file", "-", input=text).exit_code == 0
+    again = team("checkin", "--file", "-", input=text)
+    assert (again.exit_code, again.stderr) == (
+        0, f"stdin: 0 check-ins written, {count + 1} skipped (already recorded), 0 invalid\n")
+
+
 def test_checkin_file_usage_errors(team):
     missing = team("checkin", "--file", "/nonexistent/x.csv")
     assert (missing.exit_code, missing.stderr) == (

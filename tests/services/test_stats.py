@@ -60,6 +60,9 @@ def test_aggregates_give_the_report_that_history_gives(kpis, monkeypatch, now, s
     keys = ["up", "down", "floor", "band"]
     times = [START - timedelta(days=3) + timedelta(hours=rng.randrange(0, 26 * 24))
              for _ in range(12)]  # some before the start, repeated times on purpose
+    # Sub-second times, some a hair below a whole second: Python and SQL must count the same.
+    times += [t + timedelta(microseconds=us) for t, us in
+              zip(times[:4], (999_999, 999_500, 500_000, 1))]
     for step in range(30):
         key = rng.choice(keys)
         at = rng.choice(times)
@@ -149,3 +152,16 @@ def test_the_migration_fills_the_aggregates_of_existing_history(kpis, monkeypatc
 
         rebuild(s.connection())
     _assert_same_stats(before, _stats_rows(kpis))
+
+
+def test_redefining_one_kpi_does_not_hide_rows_written_around_kpictl_on_another(kpis, monkeypatch):
+    kpis.call(record_checkin, key="up", value=20.0, at=utc(2026, 11, 10))
+    with kpis.db.session(write=True) as s:
+        kpi_id = s.execute(text("SELECT id FROM kpi WHERE key = 'up'")).scalar()
+        s.execute(text("INSERT INTO checkin (kpi_id, value, measured_at, recorded_at, source) "
+                       "SELECT :k, 70.0, measured_at, recorded_at, 'sql' FROM checkin "
+                       "WHERE kpi_id = :k"), {"k": kpi_id})
+    kpis.update("down", target=90.0)  # rebuilds the aggregates of "down" only
+    assert kpis.row("up").checkins == 2
+    assert _report(kpis, monkeypatch, from_history=False) == \
+        _report(kpis, monkeypatch, from_history=True)

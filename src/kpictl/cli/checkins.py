@@ -89,8 +89,8 @@ def _checkin_file(st, now, path, input_format, skip_invalid, by) -> None:
     from kpictl.cli.files import finish, open_bulk, progress_bar
     from kpictl.services.bulk import CHECKIN_COLUMNS, Row, import_checkins, iter_rows
 
-    db = st.open_db()
     with open_bulk(path) as (stream, name):
+        db = st.open_db()  # after the file: a mistyped path touches no database
         rows = iter_rows(stream, name=name, fmt=input_format, columns=CHECKIN_COLUMNS,
                          keep_blank=True)
         if by is not None:  # --by (or KPICTL_USER) fills rows that name nobody

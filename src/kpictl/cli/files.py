@@ -25,7 +25,10 @@ def open_bulk(path: str):
 
     name = "stdin" if path == "-" else path
     try:
-        stream = sys.stdin if path == "-" else Path(path).open(encoding="utf-8", newline="")
+        stream = _spooled_stdin() if path == "-" else Path(path).open(encoding="utf-8",
+                                                                       newline="")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"--file: {name} is not UTF-8 text") from None
     except FileNotFoundError:
         raise InvalidInput(f"--file: cannot read {path}: no such file") from None
     except IsADirectoryError:
@@ -41,8 +44,21 @@ def open_bulk(path: str):
     except IsADirectoryError:  # a directory opens on some systems and fails when read
         raise InvalidInput(f"--file: {path} is a directory") from None
     finally:
-        if stream is not sys.stdin:
-            stream.close()
+        stream.close()
+
+
+def _spooled_stdin():
+    """Standard input read to its end first (in memory, on disk past 16 MB): a slow producer
+    (`slow-export | kpictl checkin --file -`) must not hold the database's write lock while
+    it takes its time, as streaming rows straight into the transaction would."""
+    import shutil
+    import tempfile
+
+    spool = tempfile.SpooledTemporaryFile(max_size=16 * 2**20, mode="w+", encoding="utf-8",
+                                          newline="")
+    shutil.copyfileobj(sys.stdin, spool)
+    spool.seek(0)
+    return spool
 
 
 @contextmanager

@@ -254,7 +254,11 @@ class _Targets:
         wanted = [k for k in keys if k not in self.by_key]
         for start in range(0, len(wanted), 10_000):
             chunk = wanted[start:start + 10_000]
-            for kpi in self.session.execute(select(Kpi).where(Kpi.key.in_(chunk))).scalars():
+            # Locked (PostgreSQL; SQLite's writer already holds the database) so that no
+            # redefinition can commit between reading the definition and adding the rows'
+            # aggregates under it; in id order, as every locking writer takes them.
+            stmt = select(Kpi).where(Kpi.key.in_(chunk)).order_by(Kpi.id).with_for_update()
+            for kpi in self.session.execute(stmt).scalars():
                 self.by_key[kpi.key] = _Target(kpi.id, kpi.key, kpi.state, kpi.owner_id,
                                                stats.KpiDef.of(kpi))
             for key in chunk:
@@ -423,11 +427,15 @@ def _load_keys(session: Session, targets: _Targets, fields: list[dict], seen: di
     wanted = set()
     for f in fields:
         key = f.get("key")
-        if key in (None, "") or f.get("kpi") is None:
+        if key is None or key == "" or f.get("kpi") is None:
             continue
         target = targets.get(f["kpi"])
-        if target is not None and (target.id, str(key)) not in seen:
-            wanted.add((target.id, str(key)))
+        try:  # the key as the row will be checked and stored (see _checkin_row)
+            key = clean_text(_text(key), what="key", limit=200)
+        except KpictlError:
+            continue  # the row itself reports it
+        if target is not None and key is not None and (target.id, key) not in seen:
+            wanted.add((target.id, key))
     if not wanted:
         return
     stmt = select(Checkin.kpi_id, Checkin.idem_key, Checkin.value)

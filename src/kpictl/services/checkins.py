@@ -31,7 +31,7 @@ def record_checkin(
     idem_key: str | None = None,
     source: str = "cli",
 ) -> WriteResult:
-    kpi = get_kpi(session, key)
+    kpi = get_kpi(session, key, for_update=True)  # its definition feeds the aggregates
     note = clean_text(note, what="--note")
     blocker = clean_text(blocker, what="--blocker")
     idem_key = clean_text(idem_key, what="--key", limit=200)

@@ -166,7 +166,7 @@ def assign(
     if owner is not None and not owner.active:
         raise Conflict(f"person '{owner.handle}' is inactive; reactivate with `kpictl people edit "
                        f"{owner.handle} --active`")
-    kpi = find_kpi(session, key)
+    kpi = find_kpi(session, key, for_update=True)  # see services/stats.py: one writer at a time
     if kpi is None:
         return _create(session, now, key, spec, tags, owner, by_person, note, default_start)
     return _update(session, now, when, kpi, spec, tags, owner, by_person, note)
@@ -262,6 +262,7 @@ def _update(session, now, when, kpi, spec, tags, owner, by_person, note) -> Writ
         from kpictl.services import stats
 
         session.flush()
+        stats.prepare(session)  # rows written around kpictl are not to be hidden by this
         stats.rebuild(session, [kpi.id])
     if tags is not None:
         old_tags = _tags_of(session, kpi.id)

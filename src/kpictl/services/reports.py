@@ -231,7 +231,7 @@ def _aggregates_of(session, kpi: KpiAt, as_of) -> _Aggregates:
     met = sum(meets_threshold(kind, v, target=kpi.target, low=kpi.low, high=kpi.high)
               for v in in_window) if kind.is_maintain else 0
     shift = kpi.baseline or 0.0
-    points = [(round((at - kpi.start).total_seconds()) / 86400, v - shift) for at, v in rows
+    points = [(kpi_stats.x_days(at, kpi.start), v - shift) for at, v in rows
               if at >= kpi.start]
     return _Aggregates(total=len(rows), window=len(in_window), met=met, fit=Sums.of(points))
 

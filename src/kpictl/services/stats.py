@@ -23,9 +23,9 @@ times, and only for a KPI that has fewer than three.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Integer, and_, case, delete, func, literal, select
+from sqlalchemy import Integer, and_, case, delete, func, literal, select, text
 from sqlalchemy.orm import Session
 
 from kpictl.db import days_between, greatest, least
@@ -35,15 +35,22 @@ from kpictl.models import Checkin, CheckinStats, Kpi
 #: ``fit_distinct`` never exceeds this: the forecast needs three distinct times, no more.
 DISTINCT_CAP = 3
 _SUMS = ("sx", "sy", "sxx", "sxy", "syy")
+_PG_REBUILD_LOCK = 0x6B7069637432  # "kpict2": the advisory lock of a rebuild
 _COUNTS = ("n", "in_window", "met", "fit_n")
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_SECOND = timedelta(seconds=1)
+
+
+def epoch_second(value: datetime) -> int:
+    """The instant cut down to its whole second, as ``db.days_between`` counts in SQL."""
+    return (value - _EPOCH) // _SECOND
+
+
 def x_days(measured: datetime, start: datetime) -> float:
-    """Days from start, to the whole second, as the report's SQL counts them (half away from
-    zero, like SQLite's ``round``)."""
-    seconds = (measured - start).total_seconds()
-    whole = int(abs(seconds) + 0.5)
-    return (whole if seconds >= 0 else -whole) / 86400.0
+    """Days from start to the check-in, in whole seconds (see ``db.days_between``)."""
+    return (epoch_second(measured) - epoch_second(start)) / 86400.0
 
 
 @dataclass
@@ -81,6 +88,7 @@ class Delta:
         self._lo, self._hi = {Kind.AT_LEAST: (kpi.target, inf), Kind.AT_MOST: (-inf, kpi.target),
                               Kind.RANGE: (kpi.low, kpi.high)}.get(kind, (inf, -inf))
         self._shift = kpi.baseline or 0.0
+        self._start_second = epoch_second(kpi.start)
 
     def add(self, measured: datetime, value: float) -> None:
         kpi = self.kpi
@@ -100,7 +108,7 @@ class Delta:
         self.fit_n += 1
         if len(self.times) < DISTINCT_CAP:
             self.times.add(measured)
-        x = int((measured - kpi.start).total_seconds() + 0.5) / 86400.0  # as x_days, x ≥ 0
+        x = ((measured - _EPOCH) // _SECOND - self._start_second) / 86400.0  # x_days
         y = value - self._shift
         self.sx += x
         self.sy += y
@@ -109,8 +117,13 @@ class Delta:
         self.syy += y * y
 
 
+def _dialect(session) -> str:
+    bind = session.get_bind() if hasattr(session, "get_bind") else session
+    return bind.dialect.name
+
+
 def _insert(session: Session):
-    if session.get_bind().dialect.name == "postgresql":  # ON CONFLICT is dialect-specific
+    if _dialect(session) == "postgresql":  # ON CONFLICT is dialect-specific
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
@@ -230,6 +243,8 @@ _COLUMNS = ("kpi_id", "n", "first_at", "last_at", "in_window", "met", "fit_n", "
 
 def rebuild(session: Session, kpi_ids=None) -> None:
     """Recompute rows from ``checkin``: all of them, or those of ``kpi_ids``."""
+    if _dialect(session) == "postgresql":  # two rebuilds at once must not collide
+        session.execute(text(f"SELECT pg_advisory_xact_lock({_PG_REBUILD_LOCK})"))
     newest = session.execute(select(func.max(Checkin.id))).scalar() or 0
     if kpi_ids is None:
         session.execute(delete(CheckinStats))
