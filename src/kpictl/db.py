@@ -296,37 +296,31 @@ def upgrade(db: Database) -> bool:
 
 
 class least(sa.sql.expression.FunctionElement):  # noqa: N801 - a SQL function
-    """The smaller of its arguments: SQLite's scalar ``min(a, b)``, PostgreSQL's ``LEAST``."""
+    """The smaller of its arguments: ``LEAST`` (PostgreSQL), scalar ``min(a, b)`` (SQLite)."""
 
     inherit_cache = True
     name = "least"
+    sqlite_name = "min"
 
 
 class greatest(sa.sql.expression.FunctionElement):  # noqa: N801 - a SQL function
-    """The larger of its arguments: SQLite's scalar ``max(a, b)``, PostgreSQL's ``GREATEST``."""
+    """The larger of its arguments: ``GREATEST`` (PostgreSQL), scalar ``max(a, b)`` (SQLite)."""
 
     inherit_cache = True
     name = "greatest"
+    sqlite_name = "max"
+
+
+@compiles(least)
+@compiles(greatest)
+def _extreme(element, compiler, **kw):
+    return f"{element.name.upper()}({compiler.process(element.clauses, **kw)})"
 
 
 @compiles(least, "sqlite")
-def _least_sqlite(element, compiler, **kw):
-    return f"min({compiler.process(element.clauses, **kw)})"
-
-
 @compiles(greatest, "sqlite")
-def _greatest_sqlite(element, compiler, **kw):
-    return f"max({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(least, "postgresql")
-def _least_pg(element, compiler, **kw):
-    return f"LEAST({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(greatest, "postgresql")
-def _greatest_pg(element, compiler, **kw):
-    return f"GREATEST({compiler.process(element.clauses, **kw)})"
+def _extreme_sqlite(element, compiler, **kw):
+    return f"{element.sqlite_name}({compiler.process(element.clauses, **kw)})"
 
 
 class days_between(sa.sql.expression.FunctionElement):  # noqa: N801 - a SQL function

@@ -239,7 +239,7 @@ class _Target:
     key: str
     state: str
     owner_id: int
-    definition: stats.KpiDef
+    definition: Kpi  # what its aggregates are counted by
 
 
 class _Targets:
@@ -259,8 +259,7 @@ class _Targets:
             # aggregates under it; in id order, as every locking writer takes them.
             stmt = select(Kpi).where(Kpi.key.in_(chunk)).order_by(Kpi.id).with_for_update()
             for kpi in self.session.execute(stmt).scalars():
-                self.by_key[kpi.key] = _Target(kpi.id, kpi.key, kpi.state, kpi.owner_id,
-                                               stats.KpiDef.of(kpi))
+                self.by_key[kpi.key] = _Target(kpi.id, kpi.key, kpi.state, kpi.owner_id, kpi)
             for key in chunk:
                 self.by_key.setdefault(key, None)
 

@@ -73,7 +73,7 @@ def record_checkin(
         )
     )
     session.flush()
-    delta = stats.Delta(stats.KpiDef.of(kpi))
+    delta = stats.Delta(kpi)
     delta.add(measured_at, value)
     stats.add(session, {kpi.id: delta})
     unit = f" {kpi.unit}" if kpi.unit else ""

@@ -47,10 +47,8 @@ from kpictl.services import stats as kpi_stats
 from kpictl.services.cadence import next_checkin_due
 from kpictl.services.forecast import Sums, forecast
 from kpictl.services.history import KpiAt, changes_after, rewind
-from kpictl.services.status import KpiFacts, evaluate, meets_threshold
+from kpictl.services.status import KpiFacts, evaluate
 from kpictl.timeparse import parse_cadence, parse_grace
-
-_MAINTAIN = [str(Kind.AT_LEAST), str(Kind.AT_MOST), str(Kind.RANGE)]
 
 
 def _owner_as_of(as_of: datetime):
@@ -115,9 +113,9 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
     latest = aliased(Checkin)
     # Plain columns, not ORM entities: a portfolio of 10,000 KPIs must not build 30,000
     # tracked objects it only reads.
-    # Whether the aggregates hold no check-in measured after the instant, decided in SQL.
-    stats_columns = (_STATS_COLUMNS[0], (CheckinStats.last_at <= as_of).label("st_exact"),
-                     *_STATS_COLUMNS[2:])
+    # With whether the aggregates hold no check-in measured after the instant, decided in SQL.
+    stats_columns = (CheckinStats.n, (CheckinStats.last_at <= as_of).label("st_exact"),
+                     *_STATS_COLUMNS)
     stmt = (select(*_KPI_COLUMNS, owner_col, *_latest_columns(latest), *stats_columns)
             .select_from(Kpi)
             .outerjoin(latest, latest.id == latest_id)
@@ -182,8 +180,8 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
 _KPI_COLUMNS = (Kpi.id, Kpi.key, Kpi.title, Kpi.outcome, Kpi.unit, Kpi.kind, Kpi.baseline,
                 Kpi.target, Kpi.low, Kpi.high, Kpi.start, Kpi.due, Kpi.cadence, Kpi.grace,
                 Kpi.state, Kpi.closed_at)
-_STATS_COLUMNS = tuple(getattr(CheckinStats, name).label(f"st_{name}") for name in (
-    "n", "last_at", "in_window", "met", "fit_n", "fit_distinct", "sx", "sy", "sxx", "sxy", "syy"))
+_STATS_COLUMNS = tuple(getattr(CheckinStats, name) for name in (
+    "in_window", "met", "fit_n", "fit_distinct", "sx", "sy", "sxx", "sxy", "syy"))
 
 
 def _latest_columns(latest):
@@ -223,17 +221,12 @@ def _counts(session, ids, as_of) -> dict[int, _Aggregates]:
 
 
 def _aggregates_of(session, kpi: KpiAt, as_of) -> _Aggregates:
-    """The aggregates of :func:`_counts` for one rewound KPI, computed from its check-ins."""
-    kind = Kind(kpi.kind)
-    rows = session.execute(select(Checkin.measured_at, Checkin.value).where(
-        Checkin.kpi_id == kpi.id, Checkin.measured_at <= as_of)).all()
-    in_window = [v for at, v in rows if kpi.start <= at <= kpi.due]
-    met = sum(meets_threshold(kind, v, target=kpi.target, low=kpi.low, high=kpi.high)
-              for v in in_window) if kind.is_maintain else 0
-    shift = kpi.baseline or 0.0
-    points = [(kpi_stats.x_days(at, kpi.start), v - shift) for at, v in rows
-              if at >= kpi.start]
-    return _Aggregates(total=len(rows), window=len(in_window), met=met, fit=Sums.of(points))
+    """The aggregates of one rewound KPI, counted from its check-ins as writers count them."""
+    delta = kpi_stats.Delta(kpi)
+    for at, value in session.execute(select(Checkin.measured_at, Checkin.value).where(
+            Checkin.kpi_id == kpi.id, Checkin.measured_at <= as_of)):
+        delta.add(at, value)
+    return _Aggregates(delta.n, delta.in_window, delta.met, delta.sums())
 
 
 def _forecast(kpi: KpiAt, agg: _Aggregates, last: _Latest | None, as_of, cadence) -> Forecast | None:

@@ -22,7 +22,6 @@ times, and only for a KPI that has fewer than three.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Integer, and_, case, delete, func, literal, select, text
@@ -31,12 +30,13 @@ from sqlalchemy.orm import Session
 from kpictl.db import days_between, greatest, least
 from kpictl.domain import Kind
 from kpictl.models import Checkin, CheckinStats, Kpi
+from kpictl.services.forecast import Sums
 
 #: ``fit_distinct`` never exceeds this: the forecast needs three distinct times, no more.
 DISTINCT_CAP = 3
 _SUMS = ("sx", "sy", "sxx", "sxy", "syy")
-_PG_REBUILD_LOCK = 0x6B7069637432  # "kpict2": the advisory lock of a rebuild
 _COUNTS = ("n", "in_window", "met", "fit_n")
+_PG_REBUILD_LOCK = 0x6B7069637432  # "kpict2": the advisory lock of a rebuild
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -53,45 +53,25 @@ def x_days(measured: datetime, start: datetime) -> float:
     return (epoch_second(measured) - epoch_second(start)) / 86400.0
 
 
-@dataclass
-class KpiDef:
-    """What a KPI's aggregates depend on."""
-
-    id: int
-    kind: str
-    baseline: float | None
-    target: float | None
-    low: float | None
-    high: float | None
-    start: datetime
-    due: datetime
-
-    @classmethod
-    def of(cls, kpi: Kpi) -> KpiDef:
-        return cls(kpi.id, kpi.kind, kpi.baseline, kpi.target, kpi.low, kpi.high, kpi.start,
-                   kpi.due)
-
-
 class Delta:
-    """What new check-ins add to one KPI's row (called once per row of a bulk file: lean)."""
+    """What check-ins add to one KPI's row, for the KPI's definition (a ``Kpi`` row, or a
+    ``KpiAt`` as it stood at some instant). Called once per row of a bulk file: lean."""
 
-    def __init__(self, kpi: KpiDef) -> None:
-        self.kpi = kpi
+    def __init__(self, kpi) -> None:
+        self.start, self.due = kpi.start, kpi.due
         self.n = self.in_window = self.met = self.fit_n = 0
         self.first_at: datetime | None = None
         self.last_at: datetime | None = None
         self.times: set = set()  # distinct fit times, at most DISTINCT_CAP kept
         self.sx = self.sy = self.sxx = self.sxy = self.syy = 0.0
-        kind = Kind(kpi.kind)
         inf = float("inf")
         # The threshold as a closed interval [lo, hi]; empty for kinds without one.
         self._lo, self._hi = {Kind.AT_LEAST: (kpi.target, inf), Kind.AT_MOST: (-inf, kpi.target),
-                              Kind.RANGE: (kpi.low, kpi.high)}.get(kind, (inf, -inf))
+                              Kind.RANGE: (kpi.low, kpi.high)}.get(Kind(kpi.kind), (inf, -inf))
         self._shift = kpi.baseline or 0.0
         self._start_second = epoch_second(kpi.start)
 
     def add(self, measured: datetime, value: float) -> None:
-        kpi = self.kpi
         self.n += 1
         if self.first_at is None:
             self.first_at = self.last_at = measured
@@ -99,9 +79,9 @@ class Delta:
             self.first_at = measured
         elif measured > self.last_at:
             self.last_at = measured
-        if measured < kpi.start:
+        if measured < self.start:
             return
-        if measured <= kpi.due:
+        if measured <= self.due:
             self.in_window += 1
             if self._lo <= value <= self._hi:
                 self.met += 1
@@ -115,6 +95,10 @@ class Delta:
         self.sxx += x * x
         self.sxy += x * y
         self.syy += y * y
+
+    def sums(self) -> Sums:
+        return Sums(n=self.fit_n, distinct_x=len(self.times), sx=self.sx, sy=self.sy,
+                    sxx=self.sxx, sxy=self.sxy, syy=self.syy)
 
 
 def _dialect(session) -> str:
@@ -144,7 +128,7 @@ def prepare(session: Session) -> None:
         rebuild(session)
 
 
-def existing_distinct(session: Session, kpi_ids) -> dict[int, int]:
+def _existing_distinct(session: Session, kpi_ids) -> dict[int, int]:
     """``fit_distinct`` of the KPIs that have a row."""
     ids = list(kpi_ids)
     result: dict[int, int] = {}
@@ -155,15 +139,12 @@ def existing_distinct(session: Session, kpi_ids) -> dict[int, int]:
     return result
 
 
-def add(session: Session, deltas: dict[int, Delta], known: dict[int, int] | None = None) -> None:
-    """Add ``deltas`` (check-ins inserted in this transaction, before this call) to their rows.
-
-    ``known`` maps KPI ids to their ``fit_distinct`` before the insert (from
-    :func:`existing_distinct`); KPIs missing from it had no row.
-    """
+def add(session: Session, deltas: dict[int, Delta]) -> None:
+    """Add ``deltas`` (check-ins inserted in this transaction, before this call) to their
+    KPIs' rows, by id."""
     if not deltas:
         return
-    known = existing_distinct(session, deltas) if known is None else known
+    known = _existing_distinct(session, deltas)  # rows as they were: the upsert comes below
     newest = session.execute(select(func.max(Checkin.id))).scalar() or 0
     rows = []
     for kpi_id, d in deltas.items():
@@ -175,7 +156,7 @@ def add(session: Session, deltas: dict[int, Delta], known: dict[int, int] | None
         else:  # few distinct times so far: count them, new ones included (≤ 3 rows read)
             distinct = len(session.execute(
                 select(Checkin.measured_at).distinct()
-                .where(Checkin.kpi_id == kpi_id, Checkin.measured_at >= d.kpi.start)
+                .where(Checkin.kpi_id == kpi_id, Checkin.measured_at >= d.start)
                 .order_by(Checkin.measured_at).limit(DISTINCT_CAP)).all())
         rows.append({"kpi_id": kpi_id, "n": d.n, "first_at": d.first_at, "last_at": d.last_at,
                      "in_window": d.in_window, "met": d.met, "fit_n": d.fit_n,
