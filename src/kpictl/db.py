@@ -143,6 +143,26 @@ def _prepare_sqlite_file(path: Path) -> None:
     os.close(fd)
 
 
+def _use_wal(cursor) -> None:
+    """Put the database in WAL mode. Switching needs an exclusive lock that SQLite takes
+    without consulting the busy handler (pager.c, pagerExclusiveLock), so processes opening a
+    brand-new file together get "database is locked" at once instead of waiting: the one that
+    wins switches the file, and the others wait, within the busy timeout, until it has."""
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
 def _install_sqlite_events(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -150,7 +170,7 @@ def _install_sqlite_events(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _use_wal(cursor)
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
