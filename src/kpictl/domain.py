@@ -40,6 +40,7 @@ class Flag(StrEnum):
     BLOCKED = "blocked"
     LOW_CONFIDENCE = "low_confidence"
     FORECAST_MISS = "forecast_miss"
+    UNRESPONSIVE = "unresponsive"  # `give_up` reminders sent with no check-in since
 
 
 class Outcome(StrEnum):
@@ -71,6 +72,33 @@ class Thresholds:
 
 
 DEFAULTS = Thresholds()
+
+
+class NudgeType(StrEnum):
+    """What a nudge asks of its recipient (`kpictl nudge`)."""
+
+    CHECKIN_DUE = "checkin_due"
+    CHECKIN_LATE = "checkin_late"
+    ESCALATION = "escalation"
+    FEEDBACK_DUE = "feedback_due"
+    CLOSE_DUE = "close_due"
+    UNRESPONSIVE = "unresponsive"
+
+
+#: The nudges that count as reminders to the owner towards `give_up`.
+REMINDER_TYPES = (NudgeType.CHECKIN_DUE, NudgeType.CHECKIN_LATE)
+
+
+@dataclass(frozen=True)
+class NudgeSettings:
+    """Defaults of `kpictl nudge` (PRODUCT §6), named in one place like the thresholds."""
+
+    ahead: str = "1d"  # remind this long before a check-in's deadline
+    escalate_after: str = "2d"  # late this long → the manager; twice as long → the skip-level
+    give_up: int = 3  # reminders sent with no check-in since → the KPI is `unresponsive`
+
+
+NUDGE_DEFAULTS = NudgeSettings()
 
 HANDLE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")

@@ -180,3 +180,33 @@ class Feedback(_Table, table=True):
     author_id: int | None = Field(default=None, foreign_key="person.id")
     at: datetime = Field(sa_column=_time())
     text: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+
+
+class Away(_Table, table=True):
+    """A person's away window (`people away`): no nudges to them, their slots not charged,
+    their nudges to ``cover`` (else their manager). ``ends`` is inclusive."""
+
+    __tablename__ = "away"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    starts: datetime = Field(sa_column=_time())
+    ends: datetime = Field(sa_column=_time())
+    cover_id: int | None = Field(default=None, foreign_key="person.id")
+    by_id: int | None = Field(default=None, foreign_key="person.id")
+    recorded_at: datetime = Field(sa_column=_time())
+
+
+class NudgeSent(_Table, table=True):
+    """One nudge that reached its recipient (`nudge --send`): each is sent once."""
+
+    __tablename__ = "nudge_sent"
+    __table_args__ = (sa.UniqueConstraint("recipient_id", "type", "kpi_id", "slot", "level"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    recipient_id: int = Field(foreign_key="person.id")
+    type: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
+    kpi_id: int = Field(foreign_key="kpi.id", index=True, ondelete="CASCADE")
+    slot: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    level: int = Field(default=0)
+    sent_at: datetime = Field(sa_column=_time())

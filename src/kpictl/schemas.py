@@ -46,6 +46,7 @@ class PersonDetail:
     person: PersonView
     calibration: CalibrationView
     kpis: list[KpiRow]
+    away: list = field(default_factory=list)  # AwayView windows (`people away`), oldest first
 
 
 @dataclass
@@ -311,3 +312,35 @@ class Rebalance:
     weights: dict[str, float]
     overloaded: list[str]
     moves: list[Move]
+
+
+@dataclass
+class NudgeItem:
+    """One thing a recipient should do now (`kpictl nudge`, `kpictl.nudge/1`)."""
+
+    type: str  # checkin_due | checkin_late | escalation | feedback_due | close_due | unresponsive
+    kpi: str
+    title: str
+    owner: str | None
+    level: int  # 0 the owner's own; 1 their manager; 2 the skip-level; …
+    deadline: datetime | None
+    late_by_s: int | None  # seconds past the deadline (null when not late)
+    status: str
+    covering: str | None  # the person away whose nudge this is, when it was passed on
+    sent_at: datetime | None  # when this very nudge was sent (null: not yet)
+    slot: str = field(default="", repr=False)  # what makes it new: the slot, the level
+
+
+@dataclass
+class NudgeRecipient:
+    handle: str
+    name: str
+    email: str | None
+    items: list[NudgeItem]
+
+
+@dataclass
+class NudgeReport:
+    as_of: datetime
+    generated_at: datetime
+    recipients: list[NudgeRecipient]

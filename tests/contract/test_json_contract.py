@@ -22,11 +22,13 @@ from kpictl.schemas import (
     Forecast,
     KpiRow,
     MilestoneView,
+    NudgeItem,
     PersonView,
     SkillView,
 )
 
-SCHEMA_NAMES = ["digest", "kpi", "owners", "people", "person", "rebalance", "report", "suggest"]
+SCHEMA_NAMES = ["digest", "kpi", "nudge", "owners", "people", "person", "rebalance", "report",
+                "suggest"]
 KEYS = ["sales.arr", "support.backlog", "ops.uptime", "ops.incidents", "eng.latency",
         "ops.legacy"]
 
@@ -147,15 +149,15 @@ def test_schema_unknown_name_is_not_found(run):
     result = run("schema", "reprot")
     assert (result.exit_code, result.stdout) == (3, "")
     assert result.stderr == ("kpictl: error: no schema 'reprot'; did you mean 'report'? "
-                             "Choose one of digest, kpi, owners, people, person, rebalance, report, "
-                             "suggest\n")
+                             "Choose one of digest, kpi, nudge, owners, people, person, rebalance, "
+                             "report, suggest\n")
 
 
 def test_schema_unknown_name_without_a_close_match(run):
     result = run("schema", "zzz")
     assert (result.exit_code, result.stdout) == (3, "")
     assert result.stderr == ("kpictl: error: no schema 'zzz'; choose one of digest, kpi, "
-                             "owners, people, person, rebalance, report, suggest\n")
+                             "nudge, owners, people, person, rebalance, report, suggest\n")
 
 
 def test_schema_does_not_import_the_database_layer():
@@ -182,6 +184,7 @@ def test_schema_does_not_import_the_database_layer():
     ("kpi", ["properties", "changes", "items"], ChangeView),
     ("kpi", ["properties", "feedback", "items"], FeedbackView),
     ("kpi", ["properties", "milestones", "items"], MilestoneView),
+    ("nudge", ["$defs", "nudge_item"], NudgeItem),
 ])
 def test_schema_objects_require_every_read_model_field(name, path, model):
     node = jsonschemas.load(name)

@@ -26,7 +26,8 @@ from kpictl.cli.common import State
 #: adds its commands; ``people`` and ``db`` are groups (the module's ``app``).
 COMMANDS = {
     "people": "people", "assign": "kpis", "feedback": "kpis", "close": "kpis",
-    "suggest": "suggest", "checkin": "checkins", "report": "reports", "db": "db",
+    "suggest": "suggest", "checkin": "checkins", "report": "reports", "nudge": "nudge",
+    "db": "db",
     "demo": "demo", "schema": "schema", "export": "transfer", "import": "transfer",
 }
 _GROUP_PANELS = {"people": "Delegate", "db": "Data"}

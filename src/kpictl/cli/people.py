@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from kpictl.cli import complete
-from kpictl.cli.common import FormatOption, JsonOption, choose_format, state
+from kpictl.cli.common import ByOption, FormatOption, JsonOption, choose_format, state
 
 app = typer.Typer(
     help="The people you can delegate KPIs to: add, list, show, edit, deactivate.\n\n"
@@ -160,4 +160,54 @@ def deactivate(ctx: typer.Context, handle: Handle) -> None:
     db = st.open_db()
     with db.session(write=True) as session:
         result = deactivate_person(session=session, handle=handle)
+    st.say(result.message)
+
+
+@app.command("away")
+def away(
+    ctx: typer.Context,
+    handle: Handle,
+    from_: Annotated[str | None, typer.Option("--from", metavar="DATE", rich_help_panel=WHO,
+                                              help="First day away (start of day; date "
+                                              "grammar).", show_default="now")] = None,
+    until: Annotated[str | None, typer.Option("--until", metavar="DATE", rich_help_panel=WHO,
+                                              help="Last day away, inclusive (to the end of "
+                                              "that day).")] = None,
+    cover: Annotated[
+        str | None, typer.Option("--cover", metavar="HANDLE", rich_help_panel=WHO,
+                                 help="Who gets their nudges meanwhile (default: their "
+                                 "manager).", autocompletion=complete.handles)
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", rich_help_panel=WHO,
+                                        help="They are back: end the current away window "
+                                        "now and drop future ones.")] = False,
+    by: ByOption = None,
+) -> None:
+    """Mark someone away: no nudges to them, their missed slots are not charged, and their
+    nudges go to the cover (else their manager).
+
+    Example: kpictl people away ana --from 2027-02-01 --until 2027-02-12 --cover ben
+    """
+    from kpictl.errors import InvalidInput
+
+    st = state(ctx)
+    now = st.now()
+    if clear:
+        if from_ or until or cover:
+            raise InvalidInput("--clear takes no --from, --until or --cover")
+        from kpictl.services.away import clear_away
+
+        with st.open_db().session(write=True) as session:
+            result = clear_away(session=session, now=now, handle=handle)
+        st.say(result.message)
+        return
+    if until is None:
+        raise InvalidInput("--until DATE is required (the last day away; or --clear)")
+    starts = st.when(from_, option="--from", bound="start", now=now) or now
+    ends = st.when(until, option="--until", bound="end", now=now)
+    from kpictl.services.away import set_away
+
+    with st.open_db().session(write=True) as session:
+        result = set_away(session=session, now=now, handle=handle, starts=starts, ends=ends,
+                          cover=cover, by=by)
     st.say(result.message)

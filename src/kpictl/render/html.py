@@ -176,3 +176,10 @@ def kpi_page(detail: KpiDetail, *, tz) -> str:
                    kpi=kpi_cells(r, tz=tz), facts=facts,
                    chart=_safe(svg.trajectory(detail, tz=tz)), checkins=checkins,
                    assignments=assignments, feedback=feedback)
+
+
+def render_nudge_page(*, recipient, as_of, tz, items) -> str:
+    """The HTML part of one recipient's nudge mail, in the look of the report pages."""
+    count = f"{len(items)} thing{'s' if len(items) != 1 else ''} to do"
+    return _render("nudge.html.j2", name=recipient.name, count=count, items=items,
+                   as_of=f"{as_of.astimezone(tz):%Y-%m-%d %H:%M}", tz=getattr(tz, "name", tz))

@@ -347,11 +347,13 @@ def render_people(people: list[PersonView], fmt: Format, *, now, no_color: bool 
 def render_person(detail: PersonDetail, fmt: Format, *, now, tz, no_color: bool = False) -> None:
     if fmt is Format.JSON:
         machine.write_json(machine.envelope("person", now, as_of=now, person=detail.person,
-                                            calibration=detail.calibration, kpis=detail.kpis))
+                                            calibration=detail.calibration, away=detail.away,
+                                            kpis=detail.kpis))
         return
     if fmt is Format.JSONL:
         machine.write_jsonl(machine.envelope("person", now, as_of=now, person=detail.person,
-                                             calibration=detail.calibration),
+                                             calibration=detail.calibration,
+                                             away=detail.away),
                             [machine.plain(r) for r in detail.kpis])
         return
     if fmt is Format.CSV:
@@ -363,6 +365,8 @@ def render_person(detail: PersonDetail, fmt: Format, *, now, tz, no_color: bool 
     if fmt is Format.MD:
         sys.stdout.write(f"# {machine.md_cell(p.handle)} — {machine.md_cell(p.name)}\n\n")
         sys.stdout.write(f"Confidence: {calibration_text(detail.calibration)}\n\n")
+        for line in _away_lines(detail.away, now, tz):
+            sys.stdout.write(f"{machine.md_cell(line)}\n\n")
     else:
         console = t.make_console(no_color=no_color)
         head = t.text(p.handle, "bold")
@@ -374,9 +378,24 @@ def render_person(detail: PersonDetail, fmt: Format, *, now, tz, no_color: bool 
                              f"load {p.active_kpis}/{p.capacity}; manager {p.manager or '—'}; "
                              f"{'active' if p.active else 'inactive'}"))
         console.print(t.text(f"confidence: {calibration_text(detail.calibration)}"))
+        for line in _away_lines(detail.away, now, tz):
+            console.print(t.text(line))
     report = Report(as_of=now, generated_at=now, kpis=detail.kpis,
                     summary=_summary(detail.kpis))
     render_report(report, fmt, tz=tz, no_color=no_color)
+
+
+def _away_lines(windows, now, tz) -> list[str]:
+    """The current and coming away windows ("away Mon 1 Feb → Fri 12 Feb, covered by ben")."""
+    from kpictl.render.text import local_day
+
+    lines = []
+    for w in windows:
+        if w.ends < now:
+            continue
+        cover = f", covered by {w.cover}" if w.cover else ", their manager covers"
+        lines.append(f"away {local_day(w.starts, tz)} → {local_day(w.ends, tz)}{cover}")
+    return lines
 
 
 def calibration_text(cal) -> str:

@@ -44,3 +44,15 @@ def number(value: float | None, unit: str | None = None) -> str:
     else:
         s = f"{value:,.{2 if abs(value) < 100 else 1}f}".rstrip("0").rstrip(".")
     return f"{s} {unit}" if unit else s
+
+
+def local_day(value, tz) -> str:
+    """A day as people write it, in ``tz``: "Mon 1 Feb 2027"."""
+    local = value.astimezone(tz)
+    return f"{local:%a} {local.day} {local:%b %Y}"
+
+
+def local_time(value, tz) -> str:
+    """"Mon 1 Feb 2027 09:00" in ``tz``."""
+    local = value.astimezone(tz)
+    return f"{local:%a} {local.day} {local:%b %Y %H:%M}"

@@ -24,6 +24,7 @@ from kpictl.schemas import (
     OwnersReport,
     StatusChange,
 )
+from kpictl.services.away import AwayCalendar
 from kpictl.services.cadence import judge_slots, owner_at
 from kpictl.services.calibration import calibration_by_person, calibration_of
 from kpictl.services.reports import build_report
@@ -69,15 +70,19 @@ def _slots(kpi: Kpi, as_of: datetime, tz, times) -> list:
 
 
 def punctuality_by_person(*, session: Session, as_of: datetime, tz) -> dict[str, dict[str, int]]:
-    """Per handle: cadence slots on time, late and missed, credited to the owner when due."""
+    """Per handle: cadence slots on time, late and missed, credited to the owner when due;
+    a slot missed while its owner was away (`people away`) is not charged."""
     log = _assignment_log(session, as_of)
     times = _checkin_times(session, as_of)
     result: dict[str, dict[str, int]] = defaultdict(lambda: {"on_time": 0, "late": 0,
                                                              "missed": 0})
+    away = AwayCalendar(session)
     for kpi in session.execute(select(Kpi).where(Kpi.start <= as_of)).scalars():
         assignments = log.get(kpi.id, [])
         for slot in _slots(kpi, as_of, tz, times):
             handle = owner_at(assignments, min(slot.deadline, as_of))
+            if slot.outcome == "missed" and away.is_away(handle, slot.deadline):
+                continue  # a slot due while its owner was away is not charged to them
             if handle:
                 result[handle][slot.outcome] += 1
     return dict(result)

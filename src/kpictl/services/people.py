@@ -201,6 +201,7 @@ def list_people(*, session: Session, include_inactive: bool = False) -> list[Per
 
 
 def show_person(*, session: Session, handle: str, as_of: datetime, tz) -> PersonDetail:
+    from kpictl.services.away import away_of
     from kpictl.services.calibration import calibration_by_person, calibration_of
     from kpictl.services.reports import build_report
 
@@ -210,4 +211,4 @@ def show_person(*, session: Session, handle: str, as_of: datetime, tz) -> Person
     return PersonDetail(person=_views(session, [person])[0],
                         calibration=CalibrationView(cal.predictions, cal.brier, cal.bias,
                                                     cal.label),
-                        kpis=report.kpis)
+                        kpis=report.kpis, away=away_of(session, person.id))

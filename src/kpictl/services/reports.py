@@ -47,6 +47,7 @@ from kpictl.services import stats as kpi_stats
 from kpictl.services.cadence import next_checkin_due
 from kpictl.services.forecast import Sums, forecast
 from kpictl.services.history import KpiAt, changes_after, rewind
+from kpictl.services.nudges import flag_unresponsive
 from kpictl.services.status import KpiFacts, evaluate
 from kpictl.timeparse import parse_cadence, parse_grace
 
@@ -84,6 +85,7 @@ def build_report(
         owner = get_person(session, owner).handle  # a typo must not read as "all is well"
     rows = _rows(session, as_of=as_of, tz=tz, owner=owner, tag=tag, keys=keys,
                  thresholds=thresholds)
+    flag_unresponsive(session, rows, as_of)
     if status:
         wanted = {str(s) for s in status}
         rows = [r for r in rows if r.status in wanted]
@@ -319,6 +321,7 @@ def build_kpi_detail(*, session: Session, key: str, as_of: datetime, now: dateti
                  thresholds=thresholds, include_future=True)
     if not rows:  # pragma: no cover - the KPI exists, so it has a row
         raise InvalidInput(f"KPI '{kpi.key}' has no data")
+    flag_unresponsive(session, rows, as_of)
     handles = handles_by_id(session)
     checkins = [
         CheckinView(value=c.value, measured_at=c.measured_at, recorded_at=c.recorded_at,
