@@ -42,11 +42,12 @@ def nudge(
     as_json: JsonOption = False,
 ) -> None:
     """Who should do what now: check-ins due or late, escalations up the reporting line,
-    feedback and closes due. Run it from cron; with --send each nudge is mailed once.
+    feedback and closes due. Run it from cron: with --send each new nudge is mailed once,
+    over KPICTL_SMTP_URL (smtp://host:port or smtps://…).
 
     Example: kpictl nudge --to ana
 
-    Example: KPICTL_SMTP_URL=smtp://localhost:25 kpictl -q nudge --send
+    Example: kpictl nudge --send --dry-run
     """
     from dataclasses import replace
 
@@ -114,7 +115,7 @@ def _send(st, db, smtp, pending, *, now, tz, as_of) -> None:
         print(sanitize(f"kpictl: {r.handle} has no e-mail address, not sent "
                        f"(`kpictl people edit {r.handle} --email ADDRESS`)"), file=sys.stderr)
     sendable = [r for r in pending if r.email]
-    if not sendable:
+    if not sendable:  # no connection at all when there is nothing to send
         st.say("nothing new to send" if not skipped else "sent nothing")
         return
     failed = sent = nudges = 0
