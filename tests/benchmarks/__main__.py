@@ -46,6 +46,7 @@ BARS = {
     "report": 2.0,  # report ≤ 2 × (SQLModel floor + raw SQL)
     "report_mb": 200.0,  # peak memory of the report < 200 MB
     "growth": 0.15,  # doubling the check-ins adds < 15 % to report time
+    "nudge": 2.0,  # nudge over the portfolio ≤ 2 × report --format json at the same size
 }
 
 
@@ -295,6 +296,45 @@ class Bench:
             "peak_mb": mb, "peak_mb_bar": BARS["report_mb"], "peak_mb_met": ok_mb,
             "statuses": r["statuses"], "json_bytes": r["bytes"]}
 
+    def nudge(self) -> None:
+        """``nudge --format json`` beside ``report --format json``, interleaved, with the
+        reporting line grown to ``--nudge-people`` people (a tree three levels deep above the
+        owners, written straight into the person table: people carry no derived data)."""
+        total = self.args.nudge_people
+        self.say(f"nudge --format json beside report --format json ({total:,} people)")
+        with sqlite3.connect(self.db) as conn:
+            created = conn.execute("SELECT created_at FROM person LIMIT 1").fetchone()[0]
+            have = conn.execute("SELECT count(*) FROM person").fetchone()[0]
+            extra = max(total - have, 0)
+            first = conn.execute("SELECT max(id) FROM person").fetchone()[0] + 1
+            conn.executemany(
+                "INSERT INTO person (id, handle, name, email, capacity, manager_id, active, "
+                "created_at) VALUES (?, ?, ?, ?, 5, ?, 1, ?)",
+                [(first + i, f"m{i:04d}", f"Manager {i}", f"m{i:04d}@example.com",
+                  # m0000 is the top; each further person reports to one a level above
+                  None if i == 0 else first + (i - 1) // 10, created) for i in range(extra)])
+            if extra:  # the owners report into the tree's lowest level
+                conn.execute("UPDATE person SET manager_id = ? + (id % ?) WHERE id < ?",
+                             (first + extra // 2, max(extra // 2, 1), first))
+        out = self.root / "nudge.json"
+        nudge, rep = Series(), Series()
+        for _ in range(self.args.report_runs):
+            nudge.add(run(**self.k("nudge", "--format", "json", stdout=out)))
+            rep.add(run(**self.k("report", "--format", "json", stdout=self.root / "r.json")))
+        doc = json.loads(out.read_text())
+        items = sum(len(r["items"]) for r in doc["recipients"])
+        ratio = nudge.median() / rep.median()
+        ok = ratio <= BARS["nudge"]
+        self.say(f"  nudge {nudge.median():.2f} s ({items:,} items for "
+                 f"{len(doc['recipients']):,} people); report {rep.median():.2f} s")
+        self.row(f"nudge --format json ({self.args.kpis:,} KPIs, {total:,} people, "
+                 f"{items:,} items)", fmt_series(nudge), f"{fmt_series(rep)} report",
+                 f"≤ 2× = {fmt_time(rep.median() * BARS['nudge'])}; is {ratio:.2f}×", ok)
+        self.results["figures"]["nudge"] = {
+            "measured": nudge.as_dict(), "report": rep.as_dict(), "ratio": ratio,
+            "bar": BARS["nudge"], "met": ok, "items": items,
+            "recipients": len(doc["recipients"]), "people": total}
+
     def growth(self, r1: dict, r2: dict) -> None:
         t1, t2 = r1["report"].median(), r2["report"].median()
         g = t2 / t1 - 1
@@ -382,6 +422,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--people", type=int, help="owners (default 20; quick 2)")
     p.add_argument("--runs", type=int, help="runs per short figure (default 5; quick 3)")
     p.add_argument("--report-runs", type=int, help="runs per report figure (3; quick 2)")
+    p.add_argument("--nudge-people", type=int,
+                   help="people in the reporting line for the nudge figure (1,000; quick 100)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--dir", type=Path, help="bench directory (default: a new temp dir, removed "
                    "afterwards unless --keep)")
@@ -393,8 +435,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="run children with the environment's byte-code settings as they are "
                    "(default: a byte-code cache in the bench dir, as an installed kpictl has)")
     args = p.parse_args(argv)
-    full = {"kpis": 10_000, "checkins": 1_000_000, "people": 20, "runs": 5, "report_runs": 3}
-    quick = {"kpis": 1_000, "checkins": 100_000, "people": 2, "runs": 3, "report_runs": 2}
+    full = {"kpis": 10_000, "checkins": 1_000_000, "people": 20, "runs": 5, "report_runs": 3,
+            "nudge_people": 1_000}
+    quick = {"kpis": 1_000, "checkins": 100_000, "people": 2, "runs": 3, "report_runs": 2,
+             "nudge_people": 100}
     for name, value in (quick if args.quick else full).items():
         if getattr(args, name) is None:
             setattr(args, name, value)
@@ -430,6 +474,7 @@ def main(argv: list[str] | None = None) -> int:
         r2 = bench.report(f"{2 * args.checkins:,}")
         bench.report_figures("report_2x", f"{2 * args.checkins:,} check-ins; info", r2, False)
         bench.growth(r1, r2)
+        bench.nudge()
         load_after = load_average()
         info = bench.results["info"]
         bench.results["config"] = {

@@ -366,7 +366,7 @@ BAD = {
                  "not valid JSON (Expecting value at column 30)"),
     "unknown_type": (_set_line("feedback", lambda _: '{"type": "goal", "kpi": "sales.arr"}'),
                      ('unknown type "goal"; use one of person, kpi, assignment, change, '
-                      "checkin, feedback")),
+                      "checkin, feedback, away, nudge")),
     "missing_field": (_edit("kpi", lambda r: r.pop("title")), 'kpi record without "title"'),
     "dangling_kpi": (_edit("checkin", lambda r: r.update(kpi="nope.kpi")),
                      '"kpi" "nope.kpi" is not a KPI of this file'),
@@ -384,7 +384,7 @@ BAD = {
     "duplicate_key": (_reuse_checkin_key, 'check-in key "k-2" is used twice on KPI sales.arr'),
     "out_of_order": (_change_after_checkins,
                      ("a change record after checkin records; records follow the export "
-                      "order person, kpi, assignment, change, checkin, feedback")),
+                      "order person, kpi, assignment, change, checkin, feedback, away, nudge")),
 }
 
 
@@ -502,3 +502,38 @@ def test_import_chain_keeps_every_record(rich, tmp_path, new_db):
     last = new_db()
     ok(rich, "--db", last, "import", write(tmp_path, export_text(rich, middle), "again.jsonl"))
     assert export_text(rich, last) == first
+
+
+def test_away_windows_and_sent_nudges_round_trip(run, tmp_path, new_db, monkeypatch):
+    """An imported database knows who is away and which nudges went out: it sends none
+    again."""
+    from tests.smtp import smtp_server
+
+    ok(run, "people", "add", "maya", "--name", "Maya", "--email", "maya@example.com")
+    ok(run, "people", "add", "ana", "--name", "Ana", "--manager", "maya",
+       "--email", "ana@example.com")
+    ok(run, "people", "add", "ben", "--name", "Ben", "--email", "ben@example.com")
+    ok(run, "assign", "sales.arr", "--to", "ana", "--target", "100", "--start", "2027-01-04",
+       "--due", "2027-01-31", "--cadence", "weekly")
+    ok(run, "people", "away", "ana", "--from", "2027-01-20", "--until", "2027-01-22",
+       "--cover", "ben", "--by", "maya")
+    monkeypatch.setenv("KPICTL_NOW", "2027-01-15T09:00:00+00:00")
+    with smtp_server() as (url, box):
+        monkeypatch.setenv("KPICTL_SMTP_URL", url)
+        ok(run, "nudge", "--send")
+        sent = len(box.messages)
+        assert sent == 2  # ana's late notice, maya's escalation
+        first = export_text(run)
+        docs = records(first)
+        away = next(d for d in docs if d.get("type") == "away")
+        assert (away["person"], away["cover"], away["by"], away["starts"]) == (
+            "ana", "ben", "maya", "2027-01-20T00:00:00Z")
+        assert sorted((d["to"], d["nudge"], d["level"]) for d in docs
+                      if d.get("type") == "nudge") == [("ana", "checkin_late", 0),
+                                                       ("maya", "escalation", 1)]
+        target = new_db()
+        result = ok(run, "--db", target, "import", write(tmp_path, first))
+        assert "1 away window and 2 nudges sent" in result.stderr
+        assert first.splitlines()[1:] == export_text(run, target).splitlines()[1:]
+        ok(run, "--db", target, "nudge", "--send")
+        assert len(box.messages) == sent  # nothing twice

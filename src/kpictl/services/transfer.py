@@ -4,7 +4,7 @@ Design decisions:
 
 * One header line, then one record per line in a fixed order of types: people, KPIs,
   assignments, field changes (the ``kpi_change`` log that ``--as-of`` rewinds through),
-  check-ins, feedback. People and KPIs are sorted by handle and key; history records by their
+  check-ins, feedback, away windows, and the log of nudges sent. People and KPIs are sorted by handle and key; history records by their
   own time and then by database id. An import inserts in file order, so new ids keep that
   order: every tie that a report breaks "by time, then id" comes back the same way, and a
   second export is byte-identical after the header.
@@ -33,16 +33,18 @@ from sqlalchemy.orm import Session
 
 from kpictl import __version__
 from kpictl.db import SCHEMA_REVISION
-from kpictl.domain import HANDLE_RE, KEY_RE, TAG_RE, Kind, Outcome
+from kpictl.domain import HANDLE_RE, KEY_RE, TAG_RE, Kind, NudgeType, Outcome
 from kpictl.errors import Conflict, InvalidInput
 from kpictl.models import (
     Assignment,
+    Away,
     Checkin,
     Feedback,
     Kpi,
     KpiChange,
     KpiTag,
     Milestone,
+    NudgeSent,
     Person,
     PersonSkill,
 )
@@ -50,7 +52,7 @@ from kpictl.render.machine import iso
 from kpictl.schemas import WriteResult
 
 SCHEMA = "kpictl.export/1"
-TYPES = ("person", "kpi", "assignment", "change", "checkin", "feedback")
+TYPES = ("person", "kpi", "assignment", "change", "checkin", "feedback", "away", "nudge")
 STATES = ("active", *(o.value for o in Outcome))
 BATCH = 5_000  # rows per INSERT … executemany while streaming an import
 MAX_LISTED = 20  # invalid lines named in the one-line error
@@ -140,12 +142,28 @@ FIELDS: dict[str, tuple[F, ...]] = {
         F("at", "at", "time"),
         F("text", "text", "text"),
     ),
+    "away": (
+        F("person", "person_id", "person"),
+        F("starts", "starts", "time"),
+        F("ends", "ends", "time"),
+        F("cover", "cover_id", "person", False),
+        F("by", "by_id", "person", False),
+        F("recorded_at", "recorded_at", "time"),
+    ),
+    "nudge": (  # the log of nudges sent, so an imported database does not send them again
+        F("to", "recipient_id", "person"),
+        F("nudge", "type", "choice", choices=tuple(t.value for t in NudgeType)),
+        F("kpi", "kpi_id", "kpi"),
+        F("slot", "slot", "text", limit=64),
+        F("level", "level", "int", lo=0, hi=1000),
+        F("sent_at", "sent_at", "time"),
+    ),
 }
 TABLES = {"person": Person, "kpi": Kpi, "assignment": Assignment, "change": KpiChange,
-          "checkin": Checkin, "feedback": Feedback}
+          "checkin": Checkin, "feedback": Feedback, "away": Away, "nudge": NudgeSent}
 #: History tables in file order: by their own time, then by id (see the module docstring).
 HISTORY_ORDER = {"assignment": "valid_from", "change": "at", "checkin": "measured_at",
-                 "feedback": "at"}
+                 "feedback": "at", "away": "starts", "nudge": "sent_at"}
 
 
 # --------------------------------------------------------------------------- export
@@ -253,12 +271,17 @@ def record(type_: str, values: dict) -> dict:
     return out
 
 
+_ONLY_IF_ANY = ("away", "nudge")  # named in the summary only when the file has some
+
+
 def describe_counts(counts: Counter) -> str:
     """``8 people, 20 KPIs, 23 assignments, … and 5 feedback notes``."""
     words = {"person": ("person", "people"), "kpi": ("KPI", "KPIs"),
              "assignment": ("assignment", "assignments"), "change": ("change", "changes"),
-             "checkin": ("check-in", "check-ins"), "feedback": ("feedback note", "feedback notes")}
-    parts = [f"{counts[t]} {words[t][counts[t] != 1]}" for t in TYPES]
+             "checkin": ("check-in", "check-ins"), "feedback": ("feedback note", "feedback notes"),
+             "away": ("away window", "away windows"), "nudge": ("nudge sent", "nudges sent")}
+    parts = [f"{counts[t]} {words[t][counts[t] != 1]}" for t in TYPES
+             if counts[t] or t not in _ONLY_IF_ANY]
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
@@ -362,6 +385,7 @@ class _Checker:
         self.keys: set[str] = set()
         self.open_assignment: set[str] = set()
         self.idem_keys: dict[str, set[str]] = defaultdict(set)
+        self.nudges: set[tuple] = set()  # (to, nudge, kpi, slot, level): each sent once
 
     def check(self, n: int, line: str) -> tuple[str, dict] | None:
         try:
@@ -473,6 +497,19 @@ class _Checker:
     def _feedback(self, v: dict, n: int) -> None:
         self._kpi_ref(v)
         self._people(v, "by")
+
+    def _away(self, v: dict, n: int) -> None:
+        self._people(v, "person", "cover", "by")
+        if v["ends"] < v["starts"]:
+            raise _Bad("\"ends\" is before \"starts\"")
+
+    def _nudge(self, v: dict, n: int) -> None:
+        self._kpi_ref(v)
+        self._people(v, "to")
+        identity = (v["to"], v["nudge"], v["kpi"], v["slot"], v["level"])
+        if identity in self.nudges:
+            raise _Bad("the same nudge is recorded twice")
+        self.nudges.add(identity)
 
     def _kpi_ref(self, v: dict) -> None:
         if v["kpi"] not in self.keys:
