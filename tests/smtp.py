@@ -32,15 +32,26 @@ class Mailbox:
 
 
 @contextmanager
-def smtp_server():
-    """Yields (url, mailbox); the server stops when the block ends."""
+def smtp_server(login: tuple[str, str] | None = None):
+    """Yields (url, mailbox); the server stops when the block ends. With ``login`` the server
+    requires AUTH with that user and password (over plain loopback, for the test)."""
     from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
 
     box = Mailbox()
     with socket.socket() as probe:  # a free port (aiosmtpd cannot be given port 0)
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    controller = Controller(box, hostname="127.0.0.1", port=port)
+    extra = {}
+    if login is not None:
+        def authenticator(server, session, envelope, mechanism, data):
+            ok = isinstance(data, LoginPassword) and (
+                data.login.decode(), data.password.decode()) == login
+            return AuthResult(success=ok)
+
+        extra = {"authenticator": authenticator, "auth_required": True,
+                 "auth_require_tls": False}
+    controller = Controller(box, hostname="127.0.0.1", port=port, **extra)
     controller.start()
     try:
         yield f"smtp://127.0.0.1:{controller.port}", box

@@ -112,17 +112,19 @@ class Mailer:
                 if self.smtp.has_extn("starttls"):
                     self.smtp.starttls(context=context)
                     self.smtp.ehlo()
-            if s.user is not None or s.password is not None:
-                self.smtp.login(s.user or "", s.password or "")
-        except smtplib.SMTPAuthenticationError:
-            self._close()
-            raise RuntimeFailure(f"the mail server {s.shown} refused the login of "
-                                 f"{s.user!r}: check KPICTL_SMTP_USER/KPICTL_SMTP_PASSWORD "
-                                 "or ~/.netrc") from None
         except (OSError, smtplib.SMTPException) as exc:
             self._close()
             reason = getattr(exc, "strerror", None) or exc.__class__.__name__
             raise RuntimeFailure(f"cannot reach the mail server {s.shown}: {reason}") from None
+        if s.user is not None or s.password is not None:
+            try:
+                self.smtp.login(s.user or "", s.password or "")
+            except (OSError, smtplib.SMTPException):
+                # 535, or a server that hangs up on a failed AUTH: the same advice
+                self._close()
+                raise RuntimeFailure(f"the mail server {s.shown} refused the login of "
+                                     f"{s.user!r}: check KPICTL_SMTP_USER/KPICTL_SMTP_PASSWORD "
+                                     "or ~/.netrc") from None
         return self
 
     def send(self, message: EmailMessage) -> None:

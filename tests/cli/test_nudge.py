@@ -190,3 +190,25 @@ def test_nudge_unreachable_server_is_one_line_without_the_password(run, monkeypa
     result = run("nudge", "--send")
     assert_error(result, 1)
     assert "s3cret" not in result.stderr and "smtp://127.0.0.1:1" in result.stderr
+
+
+def test_nudge_logs_in_from_the_environment_or_netrc(run, monkeypatch, tmp_path):
+    _team(run)
+    _at(monkeypatch, "2027-01-10T09:00:00+00:00")
+    with smtp_server(login=("kpictl", "pa:ss@word")) as (url, box):
+        monkeypatch.setenv("KPICTL_SMTP_URL", url)
+        refused = run("nudge", "--send")  # no credentials: the server refuses the mail
+        assert refused.exit_code == 1 and box.messages == []
+        netrc = tmp_path / "home" / ".netrc"
+        netrc.write_text('machine 127.0.0.1 login kpictl password "pa:ss@word"\n')
+        netrc.chmod(0o600)
+        ok(run, "nudge", "--send")
+        assert len(box.messages) == 1
+        monkeypatch.setenv("KPICTL_SMTP_USER", "kpictl")
+        monkeypatch.setenv("KPICTL_SMTP_PASSWORD", "wrong-s3cret")
+        _at(monkeypatch, "2027-01-13T09:00:00+00:00")  # something new: the late notice
+        result = run("nudge", "--send")
+        assert_error(result, 1)
+        assert "refused the login of 'kpictl'" in result.stderr
+        assert "s3cret" not in result.stderr and "pa:ss" not in result.stderr
+        assert len(box.messages) == 1
