@@ -93,6 +93,8 @@ class KpiRow:
     blocker: str | None
     forecast: Forecast | None
     days_left: float
+    #: PRODUCT §3 *Due passed*: what `close KEY` applies; null while not due or closed.
+    suggested_outcome: str | None = None
 
 
 @dataclass

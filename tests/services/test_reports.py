@@ -41,7 +41,9 @@ def test_report_row_for_increase_kpi(team, now):
     assert row.next_checkin_due == utc(2026, 12, 6)
     assert (row.progress, row.progress_raw) == (0.4, 0.4)
     # 26.5 days of 60.99999 elapsed
-    assert row.expected_progress == round(26.5 * 86400 / (DUE - START).total_seconds(), 4)
+    # Full precision (PRODUCT §4): JSON never rounds.
+    assert row.expected_progress == pytest.approx(26.5 * 86400 / (DUE - START).total_seconds(),
+                                                  rel=1e-12)
     assert row.status == "on_track"
     assert row.flags == []
     assert row.forecast is None
@@ -79,7 +81,8 @@ def test_report_overdue_kpi(team):
     team.kpi("k.one", start=utc(2026, 10, 1), due=utc(2026, 11, 20, 23, 59, 59))
     checkin(team, "k.one", 70.0, utc(2026, 11, 26))
     row = team.row("k.one")
-    assert (row.status, row.flags, row.expected_progress) == ("overdue", ["overdue"], 1.0)
+    assert (row.status, row.flags, row.expected_progress) == ("overdue", ["overdue", "needs_close"], 1.0)
+    assert row.suggested_outcome == "missed"
     assert row.days_left == -6.5
 
 

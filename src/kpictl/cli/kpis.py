@@ -192,8 +192,10 @@ def feedback(
 def close(
     ctx: typer.Context,
     key: ActiveKeyArg,
-    outcome: Annotated[Outcome, typer.Option("--outcome", case_sensitive=False,
-                                             help="achieved, missed or cancelled.")],
+    outcome: Annotated[Outcome | None, typer.Option(
+        "--outcome", case_sensitive=False,
+        help="achieved, missed or cancelled (default: the report's suggested outcome, once "
+             "the KPI is past due).")] = None,
     note: Annotated[str | None, typer.Option("--note", metavar="TEXT",
                                              help="Why, in a sentence.")] = None,
     by: ByOption = None,
@@ -201,6 +203,9 @@ def close(
                                            help="When it closed (default: now).")] = None,
 ) -> None:
     """Close a KPI with its outcome; it takes no more check-ins.
+
+    Without --outcome, a KPI past its due date closes with the outcome the report suggests
+    (achieved when its target was reached or its threshold held, else missed).
 
     Example: kpictl close sales.new-arr --outcome achieved --note "Closed the Q4 deals"
     """
@@ -212,7 +217,7 @@ def close(
     db = st.open_db()
     with db.session(write=True) as session:
         result = close_kpi(session=session, now=now, key=key, outcome=outcome, note=note, by=by,
-                           at=when)
+                           at=when, tz=st.zone())
     st.say(result.message)
 
 

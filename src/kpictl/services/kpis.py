@@ -322,9 +322,11 @@ def _reassign(session, now, when, kpi, owner: Person, by_id, note) -> None:
 
 
 def close_kpi(
-    *, session: Session, now: datetime, key: str, outcome: Outcome, note: str | None = None,
-    by: str | None = None, at: datetime | None = None,
+    *, session: Session, now: datetime, key: str, outcome: Outcome | None,
+    note: str | None = None, by: str | None = None, at: datetime | None = None, tz=None,
 ) -> WriteResult:
+    """Close ``key``; without ``outcome``, with the report's ``suggested_outcome`` at the
+    closing instant (PRODUCT §3 *Due passed*), which exists only once the KPI is past due."""
     kpi = get_kpi(session, key)
     note = clean_text(note, what="--note")
     by_person = get_person(session, by) if by else None
@@ -335,6 +337,14 @@ def close_kpi(
     when = at or now
     if when < kpi.start:
         raise InvalidInput("--at is before the KPI's start")
+    if outcome is None:
+        from kpictl.services.reports import build_report
+
+        [row] = build_report(session=session, as_of=when, now=now, tz=tz, keys=[kpi.key]).kpis
+        if row.suggested_outcome is None:
+            raise InvalidInput(f"KPI '{kpi.key}' is not past due yet, so there is no suggested "
+                               "outcome: give --outcome achieved, missed or cancelled")
+        outcome = Outcome(row.suggested_outcome)
     session.add(KpiChange(kpi_id=kpi.id, at=now, by_id=by_person.id if by_person else None,
                           field="state", old_value=kpi.state, new_value=str(outcome)))
     kpi.state = str(outcome)

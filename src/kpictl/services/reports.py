@@ -239,11 +239,12 @@ def _forecast(kpi: KpiAt, agg: _Aggregates, last: _Latest | None, as_of, cadence
     if result is None:
         return None
     shift = kpi.baseline
+    # Full precision (PRODUCT §4): tables round for people, JSON and CSV never do.
     return Forecast(method=result.method, points=result.points,
-                    value_at_due=_round(result.value_at_due + shift),
-                    low=_round(result.low + shift), high=_round(result.high + shift),
-                    probability=_round(result.probability), eta=result.eta,
-                    rate=_round(result.rate), required_rate=_round(result.required_rate))
+                    value_at_due=result.value_at_due + shift,
+                    low=result.low + shift, high=result.high + shift,
+                    probability=result.probability, eta=result.eta,
+                    rate=result.rate, required_rate=result.required_rate)
 
 
 def _row(kpi: KpiAt, owner, last: _Latest | None, agg: _Aggregates, as_of, tz,
@@ -251,8 +252,11 @@ def _row(kpi: KpiAt, owner, last: _Latest | None, agg: _Aggregates, as_of, tz,
     closed = kpi.state if kpi.state != "active" and kpi.closed_at <= as_of else None
     cadence = parse_cadence(kpi.cadence)
     next_due = stale_after = projection = None
+    reached = (last is not None and not Kind(kpi.kind).is_maintain
+               and (last.value - kpi.baseline) / (kpi.target - kpi.baseline) >= 1.0)
     if closed is None:
-        projection = _forecast(kpi, agg, last, as_of, cadence)
+        # A target already reached is done work: nothing left to forecast.
+        projection = None if reached else _forecast(kpi, agg, last, as_of, cadence)
         next_due = next_checkin_due(kpi.start, last.measured_at if last else None, cadence, tz)
         stale_after = parse_grace(kpi.grace).add(next_due, tz=tz)
     facts = KpiFacts(
@@ -296,20 +300,17 @@ def _row(kpi: KpiAt, owner, last: _Latest | None, agg: _Aggregates, as_of, tz,
         last_checkin_at=last.measured_at if last else None,
         next_checkin_due=next_due,
         checkins=agg.total,
-        progress=_round(ev.progress),
-        progress_raw=_round(ev.progress_raw),
-        expected_progress=_round(ev.expected_progress),
+        progress=ev.progress,
+        progress_raw=ev.progress_raw,
+        expected_progress=ev.expected_progress,
         status=str(ev.status),
         flags=[str(f) for f in ev.flags],
+        suggested_outcome=ev.suggested_outcome,
         confidence=last.confidence if last else None,
         blocker=last.blocker if last else None,
         forecast=projection,
         days_left=round((kpi.due - as_of).total_seconds() / 86400, 1),
     )
-
-
-def _round(x: float | None, digits: int = 4) -> float | None:
-    return None if x is None else round(x, digits)
 
 
 def build_kpi_detail(*, session: Session, key: str, as_of: datetime, now: datetime, tz,
