@@ -34,6 +34,9 @@ class Slot:
     end: datetime
     deadline: datetime
     outcome: str  # "on_time" | "late" | "missed"
+    #: When the check-in that decided the outcome was recorded (None for a missed slot):
+    #: the owner at that instant gets the credit, the owner at the deadline a miss.
+    recorded_at: datetime | None = None
 
 
 def judge_slots(
@@ -61,13 +64,14 @@ def judge_slots(
             return
         lo = bisect_left(measured, slot_start)
         hi = bisect_left(measured, slot_end)
-        if lo == hi:
+        first = min(recorded[lo:hi], default=None)
+        if first is None:
             outcome = "missed"
-        elif any(recorded[i] <= deadline for i in range(lo, hi)):
+        elif first <= deadline:
             outcome = "on_time"
         else:
             outcome = "late"
-        yield Slot(slot_start, slot_end, deadline, outcome)
+        yield Slot(slot_start, slot_end, deadline, outcome, first)
         slot_start = slot_end
 
 
