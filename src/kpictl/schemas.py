@@ -95,6 +95,8 @@ class KpiRow:
     days_left: float
     #: PRODUCT §3 *Due passed*: what `close KEY` applies; null while not due or closed.
     suggested_outcome: str | None = None
+    #: The KPI's own time zone: its slots, dates and "end of day".
+    zone: str = "UTC"
 
 
 @dataclass

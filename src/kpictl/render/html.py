@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from kpictl import __version__
 from kpictl.render import svg
-from kpictl.render.text import number, sanitize
+from kpictl.render.text import due_by, number, sanitize
 from kpictl.schemas import Digest, KpiDetail, KpiRow, Report
 
 STATUS_LABEL = {"on_track": "on track", "at_risk": "at risk", "off_track": "off track",
@@ -161,8 +161,9 @@ def kpi_page(detail: KpiDetail, *, tz) -> str:
         ("Progress", _pct(r.progress) if r.expected_progress is None
          else f"{_pct(r.progress)} (expected {_pct(r.expected_progress)})"),
         ("Current", number(r.current, r.unit)),
-        ("Cadence", f"{r.cadence} (grace {r.grace}), next check-in due "
-                    f"{day(r.next_checkin_due) if r.next_checkin_due else '—'}"),
+        ("Cadence", f"{r.cadence} in {r.zone} (grace {r.grace}), next check-in "
+                    + (due_by(r.next_checkin_due, r.zone, detail.as_of) if r.next_checkin_due
+                       else "— (no slot left before due)")),
         ("Forecast", forecast_text(r, compact=False) if r.forecast
          else "— (needs 3 check-ins at different times)"),
         ("Flags", ", ".join(f.replace("_", " ") for f in r.flags) or "—"),

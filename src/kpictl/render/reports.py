@@ -168,8 +168,11 @@ def _report_table(report: Report, tz, no_color: bool,
 def _cadence_text(r, as_of, tz):
     from kpictl.render import table as t
 
-    line = t.text(f"{r.cadence} (grace {r.grace}), next check-in due "
-                  f"{t.local_date(r.next_checkin_due, tz)}")
+    from kpictl.render.text import due_by
+
+    line = t.text(f"{r.cadence} in {r.zone} (grace {r.grace}), next check-in "
+                  + (due_by(r.next_checkin_due, r.zone, as_of) if r.next_checkin_due
+                     else "— (no slot left before due)"))
     if r.next_checkin_due is not None and r.status not in ("achieved", "missed", "cancelled"):
         line.append(" (")
         line.append_text(t.ago(r.next_checkin_due, as_of))

@@ -44,3 +44,17 @@ def number(value: float | None, unit: str | None = None) -> str:
     else:
         s = f"{value:,.{2 if abs(value) < 100 else 1}f}".rstrip("0").rstrip(".")
     return f"{s} {unit}" if unit else s
+
+
+def due_by(instant, zone: str, as_of=None) -> str:
+    """ "by Sun 17 Jan": the last day a check-in is due, in the KPI's own zone (the JSON keeps
+    the last instant of that day); the year is added when it is not the report's."""
+    if instant is None:
+        return "—"
+    from kpictl.timeparse import resolve_zone
+
+    local = instant.astimezone(resolve_zone(zone))
+    text = f"by {local:%a} {local.day} {local:%b}"
+    if as_of is not None and as_of.astimezone(resolve_zone(zone)).year != local.year:
+        text += f" {local.year}"
+    return text

@@ -66,7 +66,7 @@ def _slots(kpi: Kpi, as_of: datetime, tz, times) -> list:
     measured, recorded = times.get(kpi.id, ([], []))
     return list(judge_slots(start=kpi.start, end=min(end, as_of), as_of=as_of,
                             cadence=parse_cadence(kpi.cadence), grace=parse_grace(kpi.grace),
-                            tz=tz, measured=measured, recorded=recorded))
+                            tz=kpi.zone, measured=measured, recorded=recorded, due=kpi.due))
 
 
 def punctuality_by_person(*, session: Session, as_of: datetime, tz) -> dict[str, dict[str, int]]:

@@ -210,7 +210,7 @@ def _fit_points(session, kpis: list[KpiAt], as_of) -> dict[int, list[tuple[float
 #: In the order of :class:`KpiAt`'s fields, so that a result row slices into one.
 _KPI_COLUMNS = (Kpi.id, Kpi.key, Kpi.title, Kpi.outcome, Kpi.unit, Kpi.kind, Kpi.baseline,
                 Kpi.target, Kpi.low, Kpi.high, Kpi.start, Kpi.due, Kpi.cadence, Kpi.grace,
-                Kpi.state, Kpi.closed_at)
+                Kpi.state, Kpi.closed_at, Kpi.zone)
 _STATS_COLUMNS = tuple(getattr(CheckinStats, name) for name in (
     "in_window", "met", "fit_n", "fit_distinct", "sx", "sy", "sxx", "sxy", "syy"))
 
@@ -311,8 +311,11 @@ def _row(kpi: KpiAt, owner, last: _Latest | None, agg: _Aggregates, as_of, tz,
     if closed is None:
         # A target already reached is done work: nothing left to forecast.
         projection = None if reached else _forecast(kpi, agg, last, as_of, cadence, points)
-        next_due = next_checkin_due(kpi.start, last.measured_at if last else None, cadence, tz)
-        stale_after = parse_grace(kpi.grace).add(next_due, tz=tz)
+        # Slots and "end of day" in the KPI's own zone: the same for every viewer.
+        next_due = next_checkin_due(kpi.start, kpi.due, last.measured_at if last else None,
+                                    cadence, kpi.zone)
+        if next_due is not None:
+            stale_after = parse_grace(kpi.grace).add(next_due, tz=kpi.zone)
     facts = KpiFacts(
         kind=Kind(kpi.kind),
         baseline=kpi.baseline,
@@ -360,6 +363,7 @@ def _row(kpi: KpiAt, owner, last: _Latest | None, agg: _Aggregates, as_of, tz,
         status=str(ev.status),
         flags=[str(f) for f in ev.flags],
         suggested_outcome=ev.suggested_outcome,
+        zone=kpi.zone,
         confidence=last.confidence if last else None,
         blocker=last.blocker if last else None,
         forecast=projection,
