@@ -40,6 +40,7 @@ class Flag(StrEnum):
     BLOCKED = "blocked"
     LOW_CONFIDENCE = "low_confidence"
     FORECAST_MISS = "forecast_miss"
+    NEEDS_CLOSE = "needs_close"
     UNRESPONSIVE = "unresponsive"  # `give_up` reminders sent with no check-in since
 
 
@@ -66,12 +67,19 @@ class Thresholds:
     at_risk_gap: float = 0.25  # … at or below this: at_risk; above: off_track
     low_confidence: int = 3  # latest confidence at or below this: low_confidence flag
     forecast_miss_probability: float = 0.5  # forecast probability below this: forecast_miss
+    hold_share: float = 0.8  # a maintain KPI past due "held" (achieved) at this share of check-ins
+    #: A zero-residual forecast meets its target when within this share of |target| (or of
+    #: the baseline-to-target distance, if larger): floating-point noise decides nothing.
+    exact_fit_tolerance: float = 1e-9
     default_grace: str = "2d"
     default_cadence: str = "weekly"
     default_capacity: int = 5
 
 
 DEFAULTS = Thresholds()
+#: PRODUCT §3 *Due passed*: the share of a maintain KPI's window check-ins that must have met
+#: its threshold for the suggested outcome to be ``achieved``.
+HOLD_SHARE = DEFAULTS.hold_share
 
 
 class NudgeType(StrEnum):

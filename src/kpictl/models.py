@@ -72,6 +72,9 @@ class Kpi(_Table, table=True):
     due: datetime = Field(sa_column=_time())
     cadence: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     grace: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    #: The KPI's own IANA zone: its slots, dates and "end of day" (migration 0003).
+    zone: str = Field(default="UTC", sa_column=sa.Column(sa.String(64), nullable=False,
+                                                         server_default="UTC"))
     owner_id: int = Field(foreign_key="person.id", index=True)
     delegated_by_id: int | None = Field(default=None, foreign_key="person.id")
     state: str = Field(default="active", sa_column=sa.Column(sa.String(16), nullable=False))

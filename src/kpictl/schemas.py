@@ -94,6 +94,10 @@ class KpiRow:
     blocker: str | None
     forecast: Forecast | None
     days_left: float
+    #: PRODUCT §3 *Due passed*: what `close KEY` applies; null while not due or closed.
+    suggested_outcome: str | None = None
+    #: The KPI's own time zone: its slots, dates and "end of day".
+    zone: str = "UTC"
 
 
 @dataclass
@@ -328,6 +332,7 @@ class NudgeItem:
     status: str
     covering: str | None  # the person away whose nudge this is, when it was passed on
     sent_at: datetime | None  # when this very nudge was sent (null: not yet)
+    zone: str = "UTC"  # the KPI's own zone: the day its deadline falls on
     slot: str = field(default="", repr=False)  # what makes it new: the slot, the level
 
 

@@ -108,6 +108,11 @@ def resolve_zone(name: str | None) -> pendulum.Timezone:
     )
 
 
+def zone_name(tz: str | tzinfo) -> str:
+    """The canonical IANA name of a zone given by (any-case) name or object."""
+    return _zone_name(_zone(tz))
+
+
 def _zone(tz: str | tzinfo | None) -> tzinfo:
     return tz if isinstance(tz, tzinfo) else resolve_zone(tz)
 

@@ -48,7 +48,8 @@ def test_close_twice_is_exit_4(seeded):
     [
         (["sales.arx", "--outcome", "missed"], 3, "no KPI 'sales.arx'; did you mean 'sales.arr'"),
         (["sales.arr", "--outcome", "won"], 2, "'--outcome'"),
-        (["sales.arr"], 2, "Missing option '--outcome'"),
+        (["sales.arr"], 2, "KPI 'sales.arr' is not past due yet, so there is no suggested "
+                           "outcome: give --outcome achieved, missed or cancelled"),
         (["sales.arr", "--outcome", "missed", "--at", "+2d"], 2, "--at is in the future"),
         (["sales.arr", "--outcome", "missed", "--at", "2026-10-01"], 2,
          "--at is before the KPI's start"),

@@ -45,7 +45,7 @@ def test_nudge_json_validates_and_names_each_item(run, monkeypatch):
     assert item == {"type": "checkin_due", "kpi": "sales.arr", "title": "New ARR",
                     "owner": "ana", "level": 0, "deadline": item["deadline"],
                     "late_by_s": None, "status": "no_data", "covering": None, "sent_at": None,
-                    "slot": item["deadline"]}
+                    "zone": "UTC", "slot": item["deadline"]}
     assert item["deadline"].startswith("2027-01-1")
 
 

@@ -58,7 +58,7 @@ def test_report_table_is_plain_and_complete_when_piped(portfolio):
         ["on", "track", "sales.arr"]]
     assert lines[-1] == "3 KPIs: 1 on track, 1 off track, 1 overdue"
     backlog = next(line for line in lines if "ops.backlog" in line)
-    assert backlog.endswith("overdue")
+    assert backlog.endswith("overdue needs close")
     assert "2026-11-20 6 days late" in backlog  # due at the end of that day
     assert " 2 days ago " in backlog  # the last check-in, relative to the report's instant
     uptime = next(line for line in lines if "eng.uptime" in line)
@@ -126,11 +126,13 @@ def test_report_json(portfolio):
         "owner": "ana", "kind": "increase", "unit": "EUR", "baseline": 0, "target": 100,
         "current": 40, "last_checkin_at": "2026-11-26T00:00:00Z",
         "next_checkin_due": "2026-12-06T00:00:00Z", "progress": 0.4, "progress_raw": 0.4,
-        "expected_progress": 0.4344, "status": "on_track", "flags": [], "confidence": 7,
+        "expected_progress": pytest.approx(0.4344, abs=5e-5), "status": "on_track", "flags": [],
+        "confidence": 7,
         "forecast": None, "days_left": 34.5}
     backlog, uptime = doc["kpis"][0], doc["kpis"][1]
     assert (backlog["kind"], backlog["status"], backlog["flags"], backlog["progress"]) == (
-        "decrease", "overdue", ["overdue"], 0.5455)
+        "decrease", "overdue", ["overdue", "needs_close"], pytest.approx(0.5455, abs=5e-5))
+    assert backlog["suggested_outcome"] == "missed"
     assert (uptime["kind"], uptime["low"], uptime["high"], uptime["status"], uptime["flags"],
             uptime["blocker"]) == ("range", 99.9, 100, "off_track", ["blocked"],
                                    "vendor outage")
@@ -189,7 +191,7 @@ def test_report_md(portfolio):
     assert ("| on track | sales.arr | New ARR | ana | 40% | 43% | 40 | 100 | 2026-12-31 |  |  |"
             in lines)
     assert ("| overdue | ops.backlog | Backlog | bob | 55% | 100% | 200 | 100 | 2026-11-20 |  | "
-            "overdue |") in lines
+            "overdue, needs\\_close |") in lines
 
 
 # --------------------------------------------------------------------------- one KPI

@@ -36,12 +36,14 @@ def test_report_row_for_increase_kpi(team, now):
     assert (row.start, row.due, row.state) == (START, DUE, "active")
     assert (row.current, row.checkins, row.confidence) == (40.0, 1, 7)
     assert row.last_checkin_at == utc(2026, 11, 25)
-    # Weekly slots from Nov 1: the check-in is in [Nov 22, Nov 29), the next is due in the
-    # slot after, by Dec 6.
-    assert row.next_checkin_due == utc(2026, 12, 6)
+    # Weekly slots are ISO weeks in the KPI's zone: the check-in is in the week of Mon Nov 23,
+    # the next is due in the week after, by the end of Sun Dec 6.
+    assert row.next_checkin_due == utc(2026, 12, 6, 23, 59, 59)
     assert (row.progress, row.progress_raw) == (0.4, 0.4)
     # 26.5 days of 60.99999 elapsed
-    assert row.expected_progress == round(26.5 * 86400 / (DUE - START).total_seconds(), 4)
+    # Full precision (PRODUCT §4): JSON never rounds.
+    assert row.expected_progress == pytest.approx(26.5 * 86400 / (DUE - START).total_seconds(),
+                                                  rel=1e-12)
     assert row.status == "on_track"
     assert row.flags == []
     assert row.forecast is None
@@ -49,22 +51,25 @@ def test_report_row_for_increase_kpi(team, now):
 
 
 def test_report_no_checkins_is_no_data_and_stale_after_first_slot_plus_grace(team):
-    team.kpi("k.one")  # weekly from Nov 1: first check-in due Nov 8, stale after Nov 10
+    # Weekly from Sun Nov 1: the first slot is the rest of that ISO week, that one day; its
+    # check-in is due by the end of Nov 1, stale after Nov 3 23:59:59.
+    team.kpi("k.one")
     row = team.row("k.one")
     assert (row.status, row.flags, row.current, row.progress) == ("no_data", ["stale"], None,
                                                                   None)
-    assert row.next_checkin_due == utc(2026, 11, 8)
-    assert team.row("k.one", as_of=utc(2026, 11, 10)).flags == []
-    assert team.row("k.one", as_of=utc(2026, 11, 10, 0, 0, 1)).flags == ["stale"]
+    assert row.next_checkin_due == utc(2026, 11, 1, 23, 59, 59)
+    assert team.row("k.one", as_of=utc(2026, 11, 3, 23, 59, 59)).flags == []
+    assert team.row("k.one", as_of=utc(2026, 11, 4)).flags == ["stale"]
 
 
 def test_report_stale_on_track_kpi_is_at_risk(team):
     team.kpi("k.one")
-    # In slot [Nov 8, Nov 15): the next check-in is due by Nov 22, stale after Nov 24.
+    # In the week of Mon Nov 9: the next check-in is due by the end of Sun Nov 22, stale
+    # after Nov 24 23:59:59.
     checkin(team, "k.one", 60.0, utc(2026, 11, 10))
     row = team.row("k.one")
     assert (row.status, row.flags) == ("at_risk", ["stale"])
-    assert row.next_checkin_due == utc(2026, 11, 22)
+    assert row.next_checkin_due == utc(2026, 11, 22, 23, 59, 59)
     assert team.row("k.one", as_of=utc(2026, 11, 24)).status == "on_track"
 
 
@@ -79,7 +84,8 @@ def test_report_overdue_kpi(team):
     team.kpi("k.one", start=utc(2026, 10, 1), due=utc(2026, 11, 20, 23, 59, 59))
     checkin(team, "k.one", 70.0, utc(2026, 11, 26))
     row = team.row("k.one")
-    assert (row.status, row.flags, row.expected_progress) == ("overdue", ["overdue"], 1.0)
+    assert (row.status, row.flags, row.expected_progress) == ("overdue", ["overdue", "needs_close"], 1.0)
+    assert row.suggested_outcome == "missed"
     assert row.days_left == -6.5
 
 
@@ -294,6 +300,7 @@ def test_report_as_of_instant_moves_expected_progress(team):
     assert team.row("k.one", as_of=utc(2026, 11, 4)).status == "on_track"
     assert team.row("k.one", as_of=utc(2026, 11, 16)).expected_progress == 0.5
     assert team.row("k.one", as_of=utc(2026, 11, 16)).status == "off_track"
-    # Checked in during slot [Nov 1, Nov 8): the next is due by Nov 15, stale after Nov 17.
-    assert team.row("k.one", as_of=utc(2026, 11, 17)).flags == []
-    assert team.row("k.one", as_of=utc(2026, 11, 17, 0, 0, 1)).flags == ["stale"]
+    # Checked in during the week of Mon Nov 2: the next is due by the end of Sun Nov 15,
+    # stale after Nov 17 23:59:59.
+    assert team.row("k.one", as_of=utc(2026, 11, 17, 23, 59, 59)).flags == []
+    assert team.row("k.one", as_of=utc(2026, 11, 18)).flags == ["stale"]

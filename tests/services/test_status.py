@@ -195,8 +195,14 @@ def test_expected_progress_ignores_milestones_outside_the_window():
     assert expected_progress(f, at(5)) == pytest.approx(0.5)
 
 
-def test_expected_progress_for_maintain_kind_is_elapsed_share():
-    assert expected_progress(facts(Kind.AT_LEAST, target=25.0), at(3)) == pytest.approx(0.3)
+@pytest.mark.parametrize("kind", [Kind.AT_LEAST, Kind.AT_MOST, Kind.RANGE])
+def test_expected_progress_is_none_for_maintain_kinds(kind):
+    # A share of time compared with a share of check-ins means nothing: no pace at all.
+    f = facts(kind, target=None if kind is Kind.RANGE else 25.0,
+              low=10.0 if kind is Kind.RANGE else None, high=20.0 if kind is Kind.RANGE else None,
+              latest_value=15.0, window_checkins=4, window_met=2)
+    assert expected_progress(f, at(3)) is None
+    assert evaluate(f, at(3)).expected_progress is None
 
 
 def test_milestone_changes_status_against_pace():
@@ -239,7 +245,7 @@ def test_evaluate_no_checkin_is_no_data():
 def test_evaluate_no_data_beats_overdue_but_keeps_flags():
     ev = evaluate(facts(stale_after=at(3)), at(11))
     assert ev.status is Status.NO_DATA
-    assert ev.flags == [Flag.STALE, Flag.OVERDUE]
+    assert ev.flags == [Flag.STALE, Flag.OVERDUE, Flag.NEEDS_CLOSE]
 
 
 def test_evaluate_increase_reaching_target_is_achieved():
@@ -307,7 +313,7 @@ def test_evaluate_maintain_kind_missed_after_due_is_overdue():
     ev = evaluate(facts(Kind.AT_MOST, target=4.0, latest_value=5.0, window_checkins=2,
                         window_met=1), at(12))
     assert ev.status is Status.OVERDUE
-    assert ev.flags == [Flag.OVERDUE]
+    assert ev.flags == [Flag.OVERDUE, Flag.NEEDS_CLOSE]
 
 
 def test_evaluate_maintain_progress_is_share_of_window_checkins_meeting_threshold():
@@ -327,7 +333,7 @@ def test_evaluate_maintain_progress_is_null_without_window_checkins():
 def test_evaluate_past_due_not_reached_is_overdue():
     ev = evaluate(facts(latest_value=99.0), at(10.01))
     assert ev.status is Status.OVERDUE
-    assert ev.flags == [Flag.OVERDUE]
+    assert ev.flags == [Flag.OVERDUE, Flag.NEEDS_CLOSE]
     assert ev.expected_progress == 1.0
 
 
@@ -435,7 +441,8 @@ def test_evaluate_all_flags_in_order():
     # Once the due date has passed, `overdue` says it all: the forecast no longer warns.
     after_due = evaluate(f, at(11))
     assert after_due.status is Status.OVERDUE
-    assert after_due.flags == [Flag.STALE, Flag.OVERDUE, Flag.BLOCKED, Flag.LOW_CONFIDENCE]
+    assert after_due.flags == [Flag.STALE, Flag.OVERDUE, Flag.BLOCKED, Flag.LOW_CONFIDENCE,
+                               Flag.NEEDS_CLOSE]
 
 
 def test_evaluate_forecast_miss_is_not_raised_once_the_target_is_met():

@@ -69,6 +69,11 @@ def assign(
     due: Annotated[str | None, typer.Option("--due", metavar="DATE", rich_help_panel=SCHEDULE,
                                             help="Deadline: a date, eoq, +6w, friday, ….")]
     = None,
+    zone: Annotated[
+        str | None, typer.Option("--zone", metavar="ZONE", rich_help_panel=SCHEDULE,
+                                 help="The KPI's own time zone for its check-in slots and "
+                                      "dates (default at creation: --tz / KPICTL_TZ).")
+    ] = None,
     cadence: Annotated[
         str | None, typer.Option("--cadence", metavar="CADENCE", rich_help_panel=SCHEDULE,
                                  show_default="weekly", autocompletion=complete.cadences,
@@ -122,7 +127,7 @@ def assign(
     if file is not None:
         given = [n for n, v in locals().items() if v not in (None, False) and n in (
             "key", "to", "title", "target", "baseline", "kind", "low", "high", "unit", "start",
-            "due", "cadence", "grace", "tag", "milestone", "outcome", "note", "at")]
+            "due", "cadence", "grace", "zone", "tag", "milestone", "outcome", "note", "at")]
         if given:
             raise InvalidInput("--file takes the KPIs from the file; drop "
                                + ", ".join(f"--{g}" if g != "key" else "KEY" for g in given))
@@ -146,14 +151,15 @@ def assign(
         low=number(low, option="--low"), high=number(high, option="--high"),
         start=st.when(start, option="--start", bound="start", now=now),
         due=st.when(due, option="--due", bound="end", now=now),
-        cadence=cadence, grace=grace, tags=tag, milestones=milestones,
+        cadence=cadence, grace=grace, zone=zone, tags=tag, milestones=milestones,
     )
     when = st.when(at, option="--at", now=now)
     default_start = st.when("today", option="--start", now=now)
     db = st.open_db()
     with db.session(write=True) as session:
         result = assign_kpi(session=session, now=now, key=key, spec=spec, to=to, by=by,
-                            note=note, at=when, default_start=default_start)
+                            note=note, at=when, default_start=default_start,
+                            default_zone=st.zone())
     st.say(result.message)
 
 
@@ -192,8 +198,10 @@ def feedback(
 def close(
     ctx: typer.Context,
     key: ActiveKeyArg,
-    outcome: Annotated[Outcome, typer.Option("--outcome", case_sensitive=False,
-                                             help="achieved, missed or cancelled.")],
+    outcome: Annotated[Outcome | None, typer.Option(
+        "--outcome", case_sensitive=False,
+        help="achieved, missed or cancelled (default: the report's suggested outcome, once "
+             "the KPI is past due).")] = None,
     note: Annotated[str | None, typer.Option("--note", metavar="TEXT",
                                              help="Why, in a sentence.")] = None,
     by: ByOption = None,
@@ -201,6 +209,9 @@ def close(
                                            help="When it closed (default: now).")] = None,
 ) -> None:
     """Close a KPI with its outcome; it takes no more check-ins.
+
+    Without --outcome, a KPI past its due date closes with the outcome the report suggests
+    (achieved when its target was reached or its threshold held, else missed).
 
     Example: kpictl close sales.new-arr --outcome achieved --note "Closed the Q4 deals"
     """
@@ -212,7 +223,7 @@ def close(
     db = st.open_db()
     with db.session(write=True) as session:
         result = close_kpi(session=session, now=now, key=key, outcome=outcome, note=note, by=by,
-                           at=when)
+                           at=when, tz=st.zone())
     st.say(result.message)
 
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from kpictl import __version__
 from kpictl.render import svg
-from kpictl.render.text import number, sanitize
+from kpictl.render.text import due_by, number, sanitize
 from kpictl.schemas import Digest, KpiDetail, KpiRow, Report
 
 STATUS_LABEL = {"on_track": "on track", "at_risk": "at risk", "off_track": "off track",
@@ -58,11 +58,13 @@ def _pct(x: float | None) -> str:
 
 
 def _days(row: KpiRow) -> tuple[str, bool]:
-    """("in 10d" | "3d late" | "due today" | "done" | "closed", late?)."""
-    if row.status in ("achieved", "missed", "cancelled"):
-        return ("closed" if row.status != "achieved" or row.days_left < 0 else "done"), False
+    """("in 10d" | "3d late" | "ended 3d ago" | "due today" | "closed", late?)."""
+    if row.state != "active":
+        return "closed", False
     d = round(row.days_left)
     if row.days_left < 0:
+        if row.status in ("achieved", "on_track"):  # reached or held: close it, not late
+            return (f"ended {-d}d ago" if d else "ended today"), False
         return (f"{-d}d late" if d else "due today"), True
     return ("due today" if d == 0 else f"in {d}d"), False
 
@@ -76,7 +78,9 @@ def kpi_cells(row: KpiRow, *, tz, trend: list[float] | None = None) -> dict:
         "key": row.key, "title": row.title, "owner": row.owner or "—",
         "status": row.status, "status_label": STATUS_LABEL.get(row.status, row.status),
         "progress": row.progress, "progress_text": _pct(row.progress),
-        "expected_text": _pct(row.expected_progress),
+        # Maintain kinds have no pace: no "expected" at all, not a dash.
+        "expected_text": (None if row.expected_progress is None
+                          else _pct(row.expected_progress)),
         "behind": (row.progress is not None and row.expected_progress is not None
                    and row.progress < row.expected_progress),
         "current": number(row.current, row.unit), "target": _target_text(row),
@@ -154,10 +158,12 @@ def kpi_page(detail: KpiDetail, *, tz) -> str:
     facts = [
         ("Owner", r.owner or "—"), ("Kind", kind + (f" {r.unit}" if r.unit else "")),
         ("Window", f"{day(r.start)} → {day(r.due)}"),
-        ("Progress", f"{_pct(r.progress)} (expected {_pct(r.expected_progress)})"),
+        ("Progress", _pct(r.progress) if r.expected_progress is None
+         else f"{_pct(r.progress)} (expected {_pct(r.expected_progress)})"),
         ("Current", number(r.current, r.unit)),
-        ("Cadence", f"{r.cadence} (grace {r.grace}), next check-in due "
-                    f"{day(r.next_checkin_due) if r.next_checkin_due else '—'}"),
+        ("Cadence", f"{r.cadence} in {r.zone} (grace {r.grace}), next check-in "
+                    + (due_by(r.next_checkin_due, r.zone, detail.as_of) if r.next_checkin_due
+                       else "— (no slot left before due)")),
         ("Forecast", forecast_text(r, compact=False) if r.forecast
          else "— (needs 3 check-ins at different times)"),
         ("Flags", ", ".join(f.replace("_", " ") for f in r.flags) or "—"),

@@ -12,10 +12,11 @@ import sys
 from kpictl.domain import Format
 from kpictl.render import machine
 from kpictl.render.text import local_day, sanitize
+from kpictl.timeparse import resolve_zone
 from kpictl.schemas import NudgeItem, NudgeRecipient, NudgeReport
 
 NUDGE_COLUMNS = ["recipient", "name", "email", "type", "kpi", "title", "owner", "level",
-                 "deadline", "late_by_s", "status", "covering", "sent_at"]
+                 "deadline", "late_by_s", "status", "covering", "sent_at", "zone", "slot"]
 STATUS_WORDS = {"on_track": "on track", "at_risk": "at risk", "off_track": "off track",
                 "no_data": "without data"}
 LEVEL_WORDS = {1: "your report", 2: "a skip-level report"}
@@ -39,7 +40,8 @@ def duration(seconds: int | None) -> str:
 def describe(item: NudgeItem, tz) -> str:
     """The item as one sentence for its recipient."""
     kpi = f"{item.kpi} ({item.title})"
-    due = local_day(item.deadline, tz) if item.deadline else "—"
+    # The day the deadline falls on in the KPI's own zone (as the report's "by Sun 17 Jan").
+    due = local_day(item.deadline, resolve_zone(item.zone)) if item.deadline else "—"
     whose = f"{item.owner}'s {kpi}"
     yours = whose if item.covering else kpi  # passed on: say whose it is
     if item.type == "checkin_due":

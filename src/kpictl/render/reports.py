@@ -13,7 +13,7 @@ REPORT_COLUMNS = [
     "cadence", "tags", "current", "last_checkin_at", "next_checkin_due", "checkins", "progress",
     "progress_raw", "expected_progress", "status", "flags", "confidence", "blocker", "days_left",
     "forecast_value_at_due", "forecast_low", "forecast_high", "forecast_probability",
-    "forecast_eta", "forecast_rate", "forecast_required_rate",
+    "forecast_eta", "forecast_rate", "forecast_required_rate", "suggested_outcome",
 ]
 
 
@@ -126,7 +126,7 @@ def _report_table(report: Report, tz, no_color: bool,
         kpi_cell.append(t.text(title))
         due = t.text(t.local_date(r.due, tz))
         due.append(" ")
-        due.append(t.due_text(r.due, report.as_of, r.status))
+        due.append(t.due_text(r.due, report.as_of, r.status, state=r.state))
         trend = {}
         if trends is not None:
             trend["Trend"] = t.text(t.sparkline(trends.get(r.key, []), width=TREND_POINTS)
@@ -134,7 +134,7 @@ def _report_table(report: Report, tz, no_color: bool,
         return {
             "Status": t.status_text(r.status), "KPI": kpi_cell, "Owner": t.text(r.owner),
             "Progress": t.bar(r.progress), **trend,
-            "Exp.": t.text("—" if r.expected_progress is None
+            "Exp.": t.text("" if r.expected_progress is None  # maintain kinds: no pace
                            else f"{r.expected_progress * 100:.0f}%"),
             "Current": t.text(t.number(r.current, r.unit)), "Target": t.text(_target_text(r)),
             "Due": due, "Forecast": _forecast_cell(r),
@@ -168,8 +168,11 @@ def _report_table(report: Report, tz, no_color: bool,
 def _cadence_text(r, as_of, tz):
     from kpictl.render import table as t
 
-    line = t.text(f"{r.cadence} (grace {r.grace}), next check-in due "
-                  f"{t.local_date(r.next_checkin_due, tz)}")
+    from kpictl.render.text import due_by
+
+    line = t.text(f"{r.cadence} in {r.zone} (grace {r.grace}), next check-in "
+                  + (due_by(r.next_checkin_due, r.zone, as_of) if r.next_checkin_due
+                     else "— (no slot left before due)"))
     if r.next_checkin_due is not None and r.status not in ("achieved", "missed", "cancelled"):
         line.append(" (")
         line.append_text(t.ago(r.next_checkin_due, as_of))
@@ -239,11 +242,11 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
                         + (f" from baseline {t.number(r.baseline)}" if r.baseline is not None
                            else "") + (f" {r.unit}" if r.unit else ""))),
         ("Window", t.text(f"{t.local_date(r.start, tz)} → {t.local_date(r.due, tz)} (")
-         .append_text(t.due_text(r.due, detail.as_of, r.status, prefix="due ")).append(")")),
+         .append_text(t.due_text(r.due, detail.as_of, r.status, state=r.state, prefix="due ")).append(")")),
         ("Progress", t.bar(r.progress)),
+        *([] if r.expected_progress is None else  # maintain kinds have no pace
+          [("Expected", t.text(f"{r.expected_progress * 100:.0f}%"))]),
         ("Trend", t.text(t.sparkline([c.value for c in detail.checkins]) or None, "cyan")),
-        ("Expected", t.text("—" if r.expected_progress is None
-                            else f"{r.expected_progress * 100:.0f}%")),
         ("Current", t.text(t.number(r.current, r.unit))),
         ("Cadence", _cadence_text(r, detail.as_of, tz)),
         ("Forecast", t.text(forecast_text(r, compact=False) if r.forecast else

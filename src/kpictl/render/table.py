@@ -38,7 +38,8 @@ STATUS_LABEL = {
     "no_data": "no data",
 }
 FLAG_STYLE = {"overdue": "bold red", "stale": "bold yellow", "blocked": "red",
-              "low_confidence": "bold yellow", "forecast_miss": "bold yellow"}
+              "low_confidence": "bold yellow", "forecast_miss": "bold yellow",
+              "needs_close": "bold cyan"}
 
 
 class _TrimmedLines:
@@ -140,11 +141,18 @@ def ago(value: datetime | None, now: datetime) -> Text:
     return Text(f"{span(value, now)} ago" if value <= now else f"in {span(value, now)}")
 
 
-def due_text(due: datetime, now: datetime, status: str, *, prefix: str = "") -> Text:
-    """ "in 2 weeks" (yellow within a week), "2 weeks late" in red; closed KPIs say so."""
-    if status in ("achieved", "missed", "cancelled"):
-        return Text("closed" if status != "achieved" or due < now else "done")
+def due_text(due: datetime, now: datetime, status: str, *, state: str = "active",
+             prefix: str = "") -> Text:
+    """ "in 2 weeks" (yellow within a week), "2 weeks late" in red; closed KPIs say so.
+
+    Only a *closed* KPI reads "closed": one whose target is reached but that nobody closed
+    yet keeps its deadline, and past it reads "ended … ago" (its flag says to close it).
+    """
+    if state != "active":
+        return Text("closed")
     if due <= now:
+        if status in ("achieved", "on_track"):  # target reached or threshold held: not late
+            return Text(f"ended {span(due, now)} ago", style="bold cyan")
         return Text(f"{span(due, now)} late", style="bold red")
     soon = (due - now).total_seconds() <= 7 * 86400
     return Text(f"{prefix}in {span(due, now)}", style="bold yellow" if soon else "")

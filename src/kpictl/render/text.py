@@ -56,3 +56,17 @@ def local_time(value, tz) -> str:
     """"Mon 1 Feb 2027 09:00" in ``tz``."""
     local = value.astimezone(tz)
     return f"{local:%a} {local.day} {local:%b %Y %H:%M}"
+
+
+def due_by(instant, zone: str, as_of=None) -> str:
+    """ "by Sun 17 Jan": the last day a check-in is due, in the KPI's own zone (the JSON keeps
+    the last instant of that day); the year is added when it is not the report's."""
+    if instant is None:
+        return "—"
+    from kpictl.timeparse import resolve_zone
+
+    local = instant.astimezone(resolve_zone(zone))
+    text = f"by {local:%a} {local.day} {local:%b}"
+    if as_of is not None and as_of.astimezone(resolve_zone(zone)).year != local.year:
+        text += f" {local.year}"
+    return text

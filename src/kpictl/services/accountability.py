@@ -1,8 +1,9 @@
 """Per-owner accountability (`report --by owner`) and the digest of a window (`--since`).
 
 Both are functions of (data, instant) like every report. Check-in punctuality is judged per
-cadence slot (:mod:`kpictl.services.cadence`) and credited to whoever owned the KPI when the
-slot's check-in was due; a closed KPI's outcome counts for whoever owned it when it closed.
+cadence slot (:mod:`kpictl.services.cadence`): a punctual or late check-in is credited to
+whoever owned the KPI when it was recorded, a missed slot is charged to whoever owned it at the
+slot's deadline; a closed KPI's outcome counts for whoever owned it when it closed.
 """
 
 from __future__ import annotations
@@ -66,12 +67,13 @@ def _slots(kpi: Kpi, as_of: datetime, tz, times) -> list:
     measured, recorded = times.get(kpi.id, ([], []))
     return list(judge_slots(start=kpi.start, end=min(end, as_of), as_of=as_of,
                             cadence=parse_cadence(kpi.cadence), grace=parse_grace(kpi.grace),
-                            tz=tz, measured=measured, recorded=recorded))
+                            tz=kpi.zone, measured=measured, recorded=recorded, due=kpi.due))
 
 
 def punctuality_by_person(*, session: Session, as_of: datetime, tz) -> dict[str, dict[str, int]]:
-    """Per handle: cadence slots on time, late and missed, credited to the owner when due;
-    a slot missed while its owner was away (`people away`) is not charged."""
+    """Per handle: cadence slots on time and late (credited to the owner when the check-in was
+    recorded) and missed (charged to the owner at the deadline, unless they were away when it
+    was due: `people away`)."""
     log = _assignment_log(session, as_of)
     times = _checkin_times(session, as_of)
     result: dict[str, dict[str, int]] = defaultdict(lambda: {"on_time": 0, "late": 0,
@@ -80,8 +82,9 @@ def punctuality_by_person(*, session: Session, as_of: datetime, tz) -> dict[str,
     for kpi in session.execute(select(Kpi).where(Kpi.start <= as_of)).scalars():
         assignments = log.get(kpi.id, [])
         for slot in _slots(kpi, as_of, tz, times):
-            handle = owner_at(assignments, min(slot.deadline, as_of))
-            if slot.outcome == "missed" and away.is_away(handle, slot.deadline):
+            when = slot.recorded_at if slot.recorded_at is not None else slot.deadline
+            handle = owner_at(assignments, min(when, as_of))
+            if slot.outcome == "missed" and away.is_away(handle, slot.end):
                 continue  # a slot due while its owner was away is not charged to them
             if handle:
                 result[handle][slot.outcome] += 1

@@ -1,15 +1,27 @@
 """The forecast of PRODUCT §3: ordinary least squares with an 80 % prediction interval.
 
-Pure math, no I/O: the report hands in per-KPI sums that the database computed (so history is
-never loaded row by row) and gets a :class:`~kpictl.schemas.Forecast` back, or None when an
-honest forecast is impossible (fewer than 3 distinct times, or no spread in time).
+Pure math, no I/O. With ``n`` points ``(x, y)``, ``x`` = days since the KPI's start and ``y`` =
+value: ``b = Sxy/Sxx``, ``a = ȳ − b·x̄``, ``s² = SSE/(n−2)``; at the due date ``x_d`` the value
+is ``a + b·x_d`` and its 80 % prediction interval is ``± t(0.90, n−2)·s·√(1 + 1/n +
+(x_d−x̄)²/Sxx)``. ``probability`` is P(value at due meets the target) under that Student-t. The
+t distribution is computed here (regularized incomplete beta) rather than pulling SciPy into
+every install; the tests compare every number with SciPy and statsmodels.
 
-With ``n`` points ``(x, y)``, ``x`` = days since the KPI's start and ``y`` = value:
-``b = Sxy/Sxx``, ``a = ȳ − b·x̄``, ``s² = SSE/(n−2)``; at the due date ``x_d`` the value is
-``a + b·x_d`` and its 80 % prediction interval is ``± t(0.90, n−2)·s·√(1 + 1/n + (x_d−x̄)²/Sxx)``.
-``probability`` is P(value at due meets the target) under that Student-t. The t distribution
-is computed here (regularized incomplete beta) rather than pulling SciPy into every install;
-the tests compare every number with SciPy.
+*Numbers that can be trusted.* The report hands in the per-KPI one-pass sums that the database
+keeps (so history is never loaded row by row). Centring them (``Sxx = Σx² − (Σx)²/n``…)
+cancels digits: values near 1e14 with small noise would leave nothing but rounding error in
+SSE. :func:`well_conditioned` bounds that rounding error; where it is not negligible next to
+the spread, the caller recomputes the KPI from its check-ins (:meth:`Fit.of_points`, two
+passes over centred values with exactly rounded sums) — never a made-up zero width.
+
+*Exact fits.* Where the residuals are pure rounding noise (a perfect line), Student's t over a
+zero standard error would turn that noise into a probability of 0, ½ or 1. Such a fit is
+decided exactly instead: the point forecast meets the target, within a relative tolerance, or
+it does not.
+
+*The plan.* With milestones the fit is made of the deviation from the plan, ``y − plan(x)``,
+and added back to the plan at due (``method: "ols-plan"``): an owner ahead of a back-loaded
+plan is forecast by how far ahead they are, not by a straight line through a curve.
 """
 
 from __future__ import annotations
@@ -22,8 +34,17 @@ from datetime import datetime, timedelta, timezone
 from kpictl.schemas import Forecast
 
 METHOD = "ols"
+METHOD_PLAN = "ols-plan"
 #: Central share of the prediction interval (80 %: t at 0.90).
 INTERVAL = 0.80
+#: Residual standard deviation at or below this share of the values' magnitude is rounding
+#: noise, not scatter: the fit is exact. 32 ulps: a double carries ~16 digits, and values
+#: near 1e14 that scatter by a few units (~200 ulps) are data, not noise.
+EXACT_FIT = 32 * 2.220446049250313e-16
+#: A sums-based fit is used only while its rounding error stays below this share of what it
+#: measures; past it the KPI is recomputed from its check-ins.
+_MAX_ROUNDING_SHARE = 1e-6
+_EPS = 2.220446049250313e-16
 _LATEST_ETA = datetime(2999, 12, 31, tzinfo=timezone.utc)
 
 
@@ -46,6 +67,78 @@ class Sums:
         return cls(n=len(points), distinct_x=len(set(xs)), sx=sum(xs), sy=sum(ys),
                    sxx=sum(x * x for x in xs), sxy=sum(x * y for x, y in points),
                    syy=sum(y * y for y in ys))
+
+
+@dataclass(frozen=True)
+class Fit:
+    """Centred moments of one KPI's points: means, co-moments, SSE, and whether it is exact."""
+
+    n: int
+    distinct_x: int
+    x_mean: float
+    y_mean: float
+    sxx: float
+    sxy: float
+    syy: float
+    sse: float
+    exact: bool
+
+    @property
+    def slope(self) -> float:
+        return self.sxy / self.sxx
+
+    @classmethod
+    def of_points(cls, points: list[tuple[float, float]], *, scale: float | None = None) -> Fit:
+        """Two passes over centred values with exactly rounded sums (``math.fsum``).
+
+        ``scale`` is the magnitude of the values as recorded (the points may be shifted by the
+        baseline); it decides what counts as rounding noise.
+        """
+        n = len(points)
+        x_mean = math.fsum(x for x, _ in points) / n
+        y_mean = math.fsum(y for _, y in points) / n
+        dx = [x - x_mean for x, _ in points]
+        dy = [y - y_mean for _, y in points]
+        sxx = math.fsum(d * d for d in dx)
+        sxy = math.fsum(a * b for a, b in zip(dx, dy))
+        syy = math.fsum(d * d for d in dy)
+        if sxx > 0:
+            slope = sxy / sxx
+            sse = math.fsum((b - slope * a) ** 2 for a, b in zip(dx, dy))
+        else:
+            sse = syy
+        if scale is None:
+            scale = max(abs(y) for _, y in points)
+        exact = n > 2 and math.sqrt(sse / (n - 2)) <= EXACT_FIT * max(scale, math.sqrt(syy / n))
+        return cls(n, len({x for x, _ in points}), x_mean, y_mean, sxx, sxy, syy, sse, exact)
+
+    @classmethod
+    def of_sums(cls, sums: Sums) -> Fit:
+        n = sums.n
+        x_mean, y_mean = sums.sx / n, sums.sy / n
+        sxx = sums.sxx - sums.sx * x_mean
+        sxy = sums.sxy - sums.sx * y_mean
+        syy = sums.syy - sums.sy * y_mean
+        sse = max(0.0, syy - (sxy / sxx) * sxy) if sxx > 0 else syy
+        return cls(n, sums.distinct_x, x_mean, y_mean, sxx, sxy, syy, sse, False)
+
+
+def well_conditioned(sums: Sums) -> bool:
+    """True when centring ``sums`` loses too few digits to matter (see the module doc).
+
+    The centred moments carry a rounding error of a few ulps of the raw sums they subtract;
+    the fit is trusted when that error is a negligible share of ``Sxx`` and of ``SSE``.
+    """
+    if sums.n < 3:
+        return True  # no forecast either way
+    fit = Fit.of_sums(sums)
+    err_x = 8 * sums.n * _EPS * abs(sums.sxx)
+    if fit.sxx <= err_x / _MAX_ROUNDING_SHARE:
+        return False
+    slope = fit.sxy / fit.sxx
+    err_y = 8 * sums.n * _EPS * (abs(sums.syy) + abs(slope * sums.sxy)
+                                 + slope * slope * abs(sums.sxx))
+    return fit.sse > err_y / _MAX_ROUNDING_SHARE
 
 
 # --- Student's t -------------------------------------------------------------------------
@@ -124,7 +217,7 @@ def t_ppf(p: float, df: float) -> float:
 
 
 def forecast(
-    sums: Sums,
+    sums: Sums | Fit,
     *,
     increase: bool,
     target: float,
@@ -133,41 +226,111 @@ def forecast(
     as_of: datetime,
     latest_value: float,
     period_days: float,
+    plan: tuple[tuple[float, float], ...] = (),
 ) -> Forecast | None:
-    """OLS forecast of the value at ``due``; None when it cannot be honest."""
-    n = sums.n
-    if n < 3 or sums.distinct_x < 3:
+    """OLS forecast of the value at ``due``; None when it cannot be honest.
+
+    ``sums`` are one-pass sums (refused, None, when too ill-conditioned to centre: recompute
+    them as a :class:`Fit` from the points) or a :class:`Fit`. With ``plan`` — the plan's
+    points ``(x, value)`` from the start through each milestone to due — the fit is of the
+    deviation from the plan (``method`` "ols-plan").
+    """
+    if isinstance(sums, Sums):
+        if sums.n < 3 or sums.distinct_x < 3 or not well_conditioned(sums):
+            return None
+        fit = Fit.of_sums(sums)
+    else:
+        fit = sums
+    n = fit.n
+    if n < 3 or fit.distinct_x < 3 or fit.sxx <= 0:
         return None
-    x_mean, y_mean = sums.sx / n, sums.sy / n
-    sxx = sums.sxx - sums.sx * x_mean
-    if sxx <= 1e-12 * max(1.0, sums.sxx):
-        return None
-    sxy = sums.sxy - sums.sx * y_mean
-    syy = sums.syy - sums.sy * y_mean
-    slope = sxy / sxx
-    intercept = y_mean - slope * x_mean
-    sse = max(0.0, syy - slope * sxy)
-    s = math.sqrt(sse / (n - 2))
+    slope = fit.sxy / fit.sxx
+    intercept = fit.y_mean - slope * fit.x_mean
     x_due = _days(due - start)
-    value = intercept + slope * x_due
-    se = s * math.sqrt(1.0 + 1.0 / n + (x_due - x_mean) ** 2 / sxx)
-    spread = t_ppf(0.5 + INTERVAL / 2.0, n - 2) * se
-    if se > 0:
+    x_now = _days(as_of - start)
+    plan_at_due = plan_value(plan, x_due) if plan else 0.0
+    value = plan_at_due + fit.y_mean + slope * (x_due - fit.x_mean)
+    tolerance = _tolerance(target, plan, latest_value)
+    if fit.exact:
+        spread = 0.0
+        meets = value >= target - tolerance if increase else value <= target + tolerance
+        probability = 1.0 if meets else 0.0
+    else:
+        s = math.sqrt(fit.sse / (n - 2))
+        se = s * math.sqrt(1.0 + 1.0 / n + (x_due - fit.x_mean) ** 2 / fit.sxx)
+        if not se > 0 or not math.isfinite(se):
+            return None  # no honest interval: never a made-up zero width
+        spread = t_ppf(0.5 + INTERVAL / 2.0, n - 2) * se
         z = (target - value) / se
         probability = 1.0 - t_cdf(z, n - 2) if increase else t_cdf(z, n - 2)
-    else:
-        probability = 1.0 if (value >= target if increase else value <= target) else 0.0
-    eta = None
-    if (slope > 0) if increase else (slope < 0):
-        x_eta = (target - intercept) / slope
-        if x_eta < (_LATEST_ETA - start).total_seconds() / 86400:
-            # To the minute: finer digits would only echo floating-point noise.
-            eta = start + timedelta(minutes=round(x_eta * 1440))
+    eta = _eta(plan, intercept, slope, target, increase, start)
     remaining_periods = _days(due - as_of) / period_days
     required = (target - latest_value) / remaining_periods if remaining_periods > 0 else None
-    return Forecast(method=METHOD, points=n, value_at_due=value, low=value - spread,
-                    high=value + spread, probability=probability, eta=eta,
-                    rate=slope * period_days, required_rate=required)
+    # The fitted change per period: the trend's slope, plus the plan's own where it has one.
+    rate = (slope + (_plan_slope(plan, x_now) if plan else 0.0)) * period_days
+    return Forecast(method=METHOD_PLAN if plan else METHOD, points=n, value_at_due=value,
+                    low=value - spread, high=value + spread, probability=probability, eta=eta,
+                    rate=rate, required_rate=required)
+
+
+def _tolerance(target: float, plan, latest_value: float) -> float:
+    """How close to the target a point forecast must be to meet it, for an exact fit."""
+    base = plan[0][1] if plan else 0.0
+    return 1e-9 * max(abs(target), abs(target - base), abs(latest_value), 1e-300)
+
+
+def plan_value(plan, x: float) -> float:
+    """The plan, piecewise-linear through its points and flat outside them."""
+    if x <= plan[0][0]:
+        return plan[0][1]
+    for (x0, y0), (x1, y1) in zip(plan, plan[1:]):
+        if x <= x1:
+            return y0 + (y1 - y0) * (x - x0) / (x1 - x0) if x1 > x0 else y1
+    return plan[-1][1]
+
+
+def _plan_slope(plan, x: float) -> float:
+    for (x0, y0), (x1, y1) in zip(plan, plan[1:]):
+        if x0 <= x < x1:
+            return (y1 - y0) / (x1 - x0)
+    return 0.0
+
+
+def _eta(plan, intercept: float, slope: float, target: float, increase: bool,
+         start: datetime) -> datetime | None:
+    """When ``plan(x) + intercept + slope·x`` first reaches the target (None if never)."""
+    limit = (_LATEST_ETA - start).total_seconds() / 86400
+    if not plan:
+        if not ((slope > 0) if increase else (slope < 0)):
+            return None
+        x_eta = (target - intercept) / slope
+        if x_eta < limit:
+            # To the minute: finer digits would only echo floating-point noise.
+            return start + timedelta(minutes=round(x_eta * 1440))
+        return None
+    # Segments of the plan (x0, x1, value at x0, slope); past its last point the plan is flat.
+    segments = []
+    for (x0, y0), (x1, y1) in zip(plan, plan[1:]):
+        if x1 > x0:
+            segments.append((x0, x1, y0, (y1 - y0) / (x1 - x0)))
+    segments.append((plan[-1][0], math.inf, plan[-1][1], 0.0))
+    sign = 1.0 if increase else -1.0
+    for x0, x1, p0, p_slope in segments:
+        level0 = p0 + intercept + slope * x0
+        total_slope = p_slope + slope
+        if sign * (level0 - target) >= 0:
+            x_eta = x0
+        elif sign * total_slope > 0:
+            x_eta = x0 + (target - level0) / total_slope
+            if x_eta > x1:
+                continue
+        else:
+            continue
+        if x_eta < limit:
+            # To the minute: finer digits would only echo floating-point noise.
+            return start + timedelta(minutes=round(x_eta * 1440))
+        return None
+    return None
 
 
 def _days(delta: timedelta) -> float:

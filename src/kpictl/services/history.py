@@ -20,7 +20,7 @@ from kpictl.models import Kpi, KpiChange
 
 FLOAT_FIELDS = ("baseline", "target", "low", "high")
 TIME_FIELDS = ("start", "due")
-TEXT_FIELDS = ("title", "outcome", "unit", "kind", "cadence", "grace")
+TEXT_FIELDS = ("title", "outcome", "unit", "kind", "cadence", "grace", "zone")
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class KpiAt:
     grace: str
     state: str
     closed_at: datetime | None
+    zone: str = "UTC"
     tags: tuple[str, ...] = ()
     milestones: tuple[tuple[datetime, float], ...] = ()
 
@@ -51,7 +52,8 @@ def snapshot(kpi: Kpi, tags=(), milestones=()) -> KpiAt:
     return KpiAt(id=kpi.id, key=kpi.key, title=kpi.title, outcome=kpi.outcome, unit=kpi.unit,
                  kind=kpi.kind, baseline=kpi.baseline, target=kpi.target, low=kpi.low,
                  high=kpi.high, start=kpi.start, due=kpi.due, cadence=kpi.cadence,
-                 grace=kpi.grace, state=kpi.state, closed_at=kpi.closed_at, tags=tuple(tags),
+                 grace=kpi.grace, state=kpi.state, closed_at=kpi.closed_at, zone=kpi.zone,
+                 tags=tuple(tags),
                  milestones=tuple(sorted(milestones)))
 
 

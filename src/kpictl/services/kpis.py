@@ -27,7 +27,7 @@ from kpictl.services.lookups import (
     normalize_key,
     normalize_tag,
 )
-from kpictl.timeparse import parse_cadence, parse_grace
+from kpictl.timeparse import parse_cadence, parse_grace, zone_name
 
 
 @dataclass
@@ -46,13 +46,14 @@ class KpiSpec:
     due: datetime | None = None
     cadence: str | None = None
     grace: str | None = None
+    zone: str | None = None
     tags: list[str] | None = None
     milestones: list[tuple[datetime, float]] | None = None
     extra: dict = field(default_factory=dict)
 
 
 _FIELDS = ("title", "outcome", "unit", "kind", "baseline", "target", "low", "high", "start", "due",
-           "cadence", "grace")
+           "cadence", "grace", "zone")
 _AGGREGATED = {"kind", "baseline", "target", "low", "high", "start", "due"}
 
 
@@ -150,9 +151,16 @@ def assign(
     note: str | None = None,
     at: datetime | None = None,
     default_start: datetime | None = None,
+    default_zone: str | None = None,
 ) -> WriteResult:
-    """Create a KPI and delegate it, or change/reassign an existing one (each change logged)."""
+    """Create a KPI and delegate it, or change/reassign an existing one (each change logged).
+
+    A new KPI takes ``spec.zone``, else ``default_zone`` (the creator's --tz), else UTC.
+    """
     key = normalize_key(key)
+    if spec.zone is not None:
+        spec.zone = zone_name(spec.zone)
+    default_zone = zone_name(default_zone) if default_zone else "UTC"
     note = clean_text(note, what="--note")
     spec.title = clean_text(spec.title, what="--title", limit=300)
     spec.outcome = clean_text(spec.outcome, what="--outcome")
@@ -168,11 +176,13 @@ def assign(
                        f"{owner.handle} --active`")
     kpi = find_kpi(session, key, for_update=True)  # see services/stats.py: one writer at a time
     if kpi is None:
-        return _create(session, now, key, spec, tags, owner, by_person, note, default_start)
+        return _create(session, now, key, spec, tags, owner, by_person, note, default_start,
+                       default_zone)
     return _update(session, now, when, kpi, spec, tags, owner, by_person, note)
 
 
-def _create(session, now, key, spec, tags, owner, by_person, note, default_start) -> WriteResult:
+def _create(session, now, key, spec, tags, owner, by_person, note, default_start,
+            default_zone="UTC") -> WriteResult:
     if owner is None:
         raise InvalidInput(f"--to is required to create KPI '{key}' (who will own it?)")
     if spec.due is None:
@@ -190,6 +200,7 @@ def _create(session, now, key, spec, tags, owner, by_person, note, default_start
         "due": spec.due,
         "cadence": parse_cadence(spec.cadence or DEFAULTS.default_cadence).label,
         "grace": parse_grace(spec.grace or DEFAULTS.default_grace).label,
+        "zone": spec.zone or default_zone,
     }
     if values["kind"] in (Kind.INCREASE, Kind.DECREASE) and values["baseline"] is None:
         values["baseline"] = 0.0
@@ -322,9 +333,11 @@ def _reassign(session, now, when, kpi, owner: Person, by_id, note) -> None:
 
 
 def close_kpi(
-    *, session: Session, now: datetime, key: str, outcome: Outcome, note: str | None = None,
-    by: str | None = None, at: datetime | None = None,
+    *, session: Session, now: datetime, key: str, outcome: Outcome | None,
+    note: str | None = None, by: str | None = None, at: datetime | None = None, tz=None,
 ) -> WriteResult:
+    """Close ``key``; without ``outcome``, with the report's ``suggested_outcome`` at the
+    closing instant (PRODUCT §3 *Due passed*), which exists only once the KPI is past due."""
     kpi = get_kpi(session, key)
     note = clean_text(note, what="--note")
     by_person = get_person(session, by) if by else None
@@ -335,6 +348,14 @@ def close_kpi(
     when = at or now
     if when < kpi.start:
         raise InvalidInput("--at is before the KPI's start")
+    if outcome is None:
+        from kpictl.services.reports import build_report
+
+        [row] = build_report(session=session, as_of=when, now=now, tz=tz, keys=[kpi.key]).kpis
+        if row.suggested_outcome is None:
+            raise InvalidInput(f"KPI '{kpi.key}' is not past due yet, so there is no suggested "
+                               "outcome: give --outcome achieved, missed or cancelled")
+        outcome = Outcome(row.suggested_outcome)
     session.add(KpiChange(kpi_id=kpi.id, at=now, by_id=by_person.id if by_person else None,
                           field="state", old_value=kpi.state, new_value=str(outcome)))
     kpi.state = str(outcome)

@@ -35,7 +35,7 @@ from kpictl.domain import NUDGE_DEFAULTS, REMINDER_TYPES, NudgeSettings, NudgeTy
 from kpictl.models import Checkin, Feedback, Kpi, NudgeSent, Person
 from kpictl.schemas import KpiRow, NudgeItem, NudgeRecipient, NudgeReport
 from kpictl.services.away import AwayCalendar
-from kpictl.services.cadence import slot_index
+from kpictl.services.cadence import Slots
 from kpictl.services.lookups import get_person
 from kpictl.timeparse import parse_cadence, parse_grace
 
@@ -106,10 +106,10 @@ def build_nudges(*, session: Session, as_of: datetime, now: datetime, tz,
     for row in rows:
         if row.state != "active" or row.owner is None or row.start > as_of:
             continue
-        zone = getattr(row, "zone", None) or tz
+        zone = row.zone  # slots and deadlines in the KPI's own zone
         base = NudgeItem(type="", kpi=row.key, title=row.title, owner=row.owner, level=0,
                          deadline=None, late_by_s=None, status=row.status, covering=None,
-                         sent_at=None)
+                         sent_at=None, zone=row.zone)
         manager = people.up(row.owner, 1)
         if row.due < as_of:  # due passed: close it, whatever the kind
             close = replace(base, type=NudgeType.CLOSE_DUE, deadline=row.due,
@@ -117,6 +117,8 @@ def build_nudges(*, session: Session, as_of: datetime, now: datetime, tz,
             give(row.owner, close)
             if manager:
                 give(manager, replace(close, level=1))
+            continue
+        if row.status == "achieved":  # target reached: done work, nothing to chase
             continue
         give_due = _checkin_due(row, as_of, zone, ahead)
         if give_due is not None:
@@ -187,32 +189,32 @@ def _route(handle: str | None, as_of: datetime, people: _People, away: AwayCalen
     return None, None
 
 
-def _slot_bounds(row: KpiRow, instant: datetime, zone) -> tuple[datetime, datetime]:
-    """``[start, end)`` of the cadence slot holding ``instant`` (the end capped at due)."""
-    cadence = parse_cadence(row.cadence)
-    k = max(slot_index(row.start, instant, cadence, zone), 0)
-    return cadence.add(row.start, k, tz=zone), min(cadence.add(row.start, k + 1, tz=zone),
-                                                   row.due)
+def _slots(row: KpiRow, zone) -> Slots:
+    return Slots(row.start, row.due, parse_cadence(row.cadence), zone)
 
 
 def _checkin_due(row: KpiRow, as_of: datetime, zone, ahead) -> datetime | None:
-    """The current slot's deadline when it is within ``ahead`` and the slot has no check-in."""
-    slot_start, deadline = _slot_bounds(row, as_of, zone)
-    if row.last_checkin_at is not None and row.last_checkin_at >= slot_start:
+    """The current slot's end (the last instant its check-in is due by) when that is within
+    ``ahead`` and the slot has no check-in yet."""
+    slots = _slots(row, zone)
+    k = slots.index(as_of)
+    if not slots.exists(k):
         return None
-    if ahead.add(as_of, tz=zone) < deadline:
+    end = slots.end(k)
+    if row.last_checkin_at is not None and row.last_checkin_at >= slots.begin(k):
         return None
-    return deadline
+    if ahead.add(as_of, tz=zone) < end:
+        return None
+    return end
 
 
 def _latest_passed_deadline(row: KpiRow, as_of: datetime, zone, grace) -> datetime | None:
-    """The newest slot deadline (a slot boundary after the start) whose grace has run out."""
-    cadence = parse_cadence(row.cadence)
-    k = slot_index(row.start, as_of, cadence, zone)
-    for j in range(k, max(k - 60, 0), -1):  # grace longer than a slot reaches back further
-        boundary = cadence.add(row.start, j, tz=zone)
-        if boundary <= as_of and grace.add(boundary, tz=zone) <= as_of:
-            return min(boundary, row.due)
+    """The end of the newest slot whose grace has run out at ``as_of``."""
+    slots = _slots(row, zone)
+    k = slots.index(as_of)
+    for j in range(k, max(k - 60, -1), -1):  # grace longer than a slot reaches back further
+        if slots.exists(j) and grace.add(slots.end(j), tz=zone) <= as_of:
+            return slots.end(j)
     return None
 
 

@@ -45,7 +45,7 @@ from kpictl.schemas import (
 from kpictl.services.lookups import get_kpi, get_person, handles_by_id, normalize_tag
 from kpictl.services import stats as kpi_stats
 from kpictl.services.cadence import next_checkin_due
-from kpictl.services.forecast import Sums, forecast
+from kpictl.services.forecast import Fit, Sums, forecast, plan_value, well_conditioned
 from kpictl.services.history import KpiAt, changes_after, rewind
 from kpictl.services.nudges import flag_unresponsive
 from kpictl.services.status import KpiFacts, evaluate
@@ -155,7 +155,7 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
     counts = _counts(session, from_history, as_of) if from_history else {}
     from_history = set(from_history)
 
-    rows = []
+    built = []
     for r in result:
         kpi_id = r[0]
         kpi = KpiAt(*r[:n_kpi], tags=tuple(tags.get(kpi_id, ())),
@@ -174,14 +174,45 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
             n, _exact, in_window, met, fit_n, distinct, sx, sy, sxx, sxy, syy = r[i_stats:]
             agg = _Aggregates(n, in_window, met, Sums(n=fit_n, distinct_x=distinct, sx=sx,
                                                       sy=sy, sxx=sxx, sxy=sxy, syy=syy))
-        rows.append(_row(kpi, r[n_kpi], last, agg, as_of, tz, thresholds))
-    return rows
+        built.append((kpi, r[n_kpi], last, agg))
+    points = _fit_points(session, [kpi for kpi, _o, last, agg in built
+                                   if _needs_points(kpi, last, agg)], as_of)
+    return [_row(kpi, owner, last, agg, as_of, tz, thresholds, points.get(kpi.id))
+            for kpi, owner, last, agg in built]
+
+
+def _needs_points(kpi: KpiAt, last, agg: _Aggregates) -> bool:
+    """A forecast that the aggregates cannot give exactly: a plan to fit the deviation from
+    (milestones), or sums too ill-conditioned to centre (see services/forecast.py)."""
+    fit = agg.fit
+    if Kind(kpi.kind).is_maintain or last is None or fit is None or fit.n < 3 \
+            or fit.distinct_x < 3:
+        return False
+    return bool(kpi.milestones) or not well_conditioned(fit)
+
+
+def _fit_points(session, kpis: list[KpiAt], as_of) -> dict[int, list[tuple[float, float]]]:
+    """The forecast's points ``(x, value)`` of ``kpis``, from their check-ins, in one query per
+    chunk: x counted as the aggregates count it (``stats.x_days``)."""
+    result: dict[int, list[tuple[float, float]]] = {}
+    by_id = {kpi.id: kpi for kpi in kpis}
+    ids = list(by_id)
+    for begin in range(0, len(ids), 10_000):
+        for kpi_id, measured, value in session.execute(
+                select(Checkin.kpi_id, Checkin.measured_at, Checkin.value)
+                .where(Checkin.kpi_id.in_(ids[begin:begin + 10_000]),
+                       Checkin.measured_at <= as_of)):
+            kpi = by_id[kpi_id]
+            if measured >= kpi.start:
+                result.setdefault(kpi_id, []).append((kpi_stats.x_days(measured, kpi.start),
+                                                      value))
+    return result
 
 
 #: In the order of :class:`KpiAt`'s fields, so that a result row slices into one.
 _KPI_COLUMNS = (Kpi.id, Kpi.key, Kpi.title, Kpi.outcome, Kpi.unit, Kpi.kind, Kpi.baseline,
                 Kpi.target, Kpi.low, Kpi.high, Kpi.start, Kpi.due, Kpi.cadence, Kpi.grace,
-                Kpi.state, Kpi.closed_at)
+                Kpi.state, Kpi.closed_at, Kpi.zone)
 _STATS_COLUMNS = tuple(getattr(CheckinStats, name) for name in (
     "in_window", "met", "fit_n", "fit_distinct", "sx", "sy", "sxx", "sxy", "syy"))
 
@@ -231,32 +262,62 @@ def _aggregates_of(session, kpi: KpiAt, as_of) -> _Aggregates:
     return _Aggregates(delta.n, delta.in_window, delta.met, delta.sums())
 
 
-def _forecast(kpi: KpiAt, agg: _Aggregates, last: _Latest | None, as_of, cadence) -> Forecast | None:
+def _forecast(kpi: KpiAt, agg: _Aggregates, last: _Latest | None, as_of, cadence,
+              points=None) -> Forecast | None:
     kind = Kind(kpi.kind)
     if kind.is_maintain or agg.fit is None or last is None:
         return None
-    result = forecast(agg.fit, increase=kind is Kind.INCREASE, target=kpi.target - kpi.baseline,
+    shift = kpi.baseline
+    fit, plan = agg.fit, ()
+    if points is not None:  # values relative to the baseline, like the aggregates' sums
+        if kpi.milestones:
+            plan = _plan(kpi)
+        fit = Fit.of_points([(x, v - shift - _plan_at(plan, x)) for x, v in points],
+                            scale=max(abs(v) for _, v in points))
+    result = forecast(fit, increase=kind is Kind.INCREASE, target=kpi.target - shift,
                       start=kpi.start, due=kpi.due, as_of=as_of,
-                      latest_value=last.value - kpi.baseline, period_days=cadence.approx_days())
+                      latest_value=last.value - shift, period_days=cadence.approx_days(),
+                      plan=plan)
     if result is None:
         return None
-    shift = kpi.baseline
+    # Full precision (PRODUCT §4): tables round for people, JSON and CSV never do.
     return Forecast(method=result.method, points=result.points,
-                    value_at_due=_round(result.value_at_due + shift),
-                    low=_round(result.low + shift), high=_round(result.high + shift),
-                    probability=_round(result.probability), eta=result.eta,
-                    rate=_round(result.rate), required_rate=_round(result.required_rate))
+                    value_at_due=result.value_at_due + shift,
+                    low=result.low + shift, high=result.high + shift,
+                    probability=result.probability, eta=result.eta,
+                    rate=result.rate, required_rate=result.required_rate)
+
+
+def _plan(kpi: KpiAt) -> tuple[tuple[float, float], ...]:
+    """The plan of PRODUCT §3 in the forecast's terms: (days since start, value − baseline)
+    through the start, each milestone inside the window, and due."""
+    def days(at):
+        return (at - kpi.start).total_seconds() / 86400.0
+
+    inner = [(days(at), v - kpi.baseline) for at, v in kpi.milestones
+             if kpi.start < at < kpi.due]
+    return ((0.0, 0.0), *inner, (days(kpi.due), kpi.target - kpi.baseline))
+
+
+def _plan_at(plan, x: float) -> float:
+    return plan_value(plan, x) if plan else 0.0
 
 
 def _row(kpi: KpiAt, owner, last: _Latest | None, agg: _Aggregates, as_of, tz,
-         thresholds) -> KpiRow:
+         thresholds, points=None) -> KpiRow:
     closed = kpi.state if kpi.state != "active" and kpi.closed_at <= as_of else None
     cadence = parse_cadence(kpi.cadence)
     next_due = stale_after = projection = None
+    reached = (last is not None and not Kind(kpi.kind).is_maintain
+               and (last.value - kpi.baseline) / (kpi.target - kpi.baseline) >= 1.0)
     if closed is None:
-        projection = _forecast(kpi, agg, last, as_of, cadence)
-        next_due = next_checkin_due(kpi.start, last.measured_at if last else None, cadence, tz)
-        stale_after = parse_grace(kpi.grace).add(next_due, tz=tz)
+        # A target already reached is done work: nothing left to forecast.
+        projection = None if reached else _forecast(kpi, agg, last, as_of, cadence, points)
+        # Slots and "end of day" in the KPI's own zone: the same for every viewer.
+        next_due = next_checkin_due(kpi.start, kpi.due, last.measured_at if last else None,
+                                    cadence, kpi.zone)
+        if next_due is not None:
+            stale_after = parse_grace(kpi.grace).add(next_due, tz=kpi.zone)
     facts = KpiFacts(
         kind=Kind(kpi.kind),
         baseline=kpi.baseline,
@@ -298,20 +359,18 @@ def _row(kpi: KpiAt, owner, last: _Latest | None, agg: _Aggregates, as_of, tz,
         last_checkin_at=last.measured_at if last else None,
         next_checkin_due=next_due,
         checkins=agg.total,
-        progress=_round(ev.progress),
-        progress_raw=_round(ev.progress_raw),
-        expected_progress=_round(ev.expected_progress),
+        progress=ev.progress,
+        progress_raw=ev.progress_raw,
+        expected_progress=ev.expected_progress,
         status=str(ev.status),
         flags=[str(f) for f in ev.flags],
+        suggested_outcome=ev.suggested_outcome,
+        zone=kpi.zone,
         confidence=last.confidence if last else None,
         blocker=last.blocker if last else None,
         forecast=projection,
         days_left=round((kpi.due - as_of).total_seconds() / 86400, 1),
     )
-
-
-def _round(x: float | None, digits: int = 4) -> float | None:
-    return None if x is None else round(x, digits)
 
 
 def build_kpi_detail(*, session: Session, key: str, as_of: datetime, now: datetime, tz,

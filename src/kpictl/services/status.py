@@ -47,6 +47,7 @@ class Evaluation:
     expected_progress: float | None
     status: Status
     flags: list[Flag] = field(default_factory=list)
+    suggested_outcome: str | None = None
 
 
 def clamp(x: float, lo: float = 0.0, hi: float = 1.0) -> float:
@@ -89,10 +90,37 @@ def expected_value(facts: KpiFacts, as_of: datetime) -> float:
     return points[-1][1]
 
 
-def expected_progress(facts: KpiFacts, as_of: datetime) -> float:
-    if facts.kind.is_maintain or not facts.milestones:
+def expected_progress(facts: KpiFacts, as_of: datetime) -> float | None:
+    """The plan's share at ``as_of``; None for the maintain kinds, which have no pace."""
+    if facts.kind.is_maintain:
+        return None
+    if not facts.milestones:
         return elapsed_share(facts.start, facts.due, as_of)
     return clamp(raw_progress(facts.baseline, facts.target, expected_value(facts, as_of)))
+
+
+def target_reached(facts: KpiFacts) -> bool:
+    """An ``increase``/``decrease`` KPI whose latest value reached the target: done work."""
+    if facts.kind.is_maintain or facts.latest_value is None:
+        return False
+    return raw_progress(facts.baseline, facts.target, facts.latest_value) >= 1.0
+
+
+def suggested_outcome(facts: KpiFacts, as_of: datetime,
+                      thresholds: Thresholds = DEFAULTS) -> str | None:
+    """PRODUCT §3 *Due passed*: the outcome ``close`` applies to an active KPI past due.
+
+    ``achieved`` when the target was reached (increase/decrease) or the threshold held in at
+    least ``hold_share`` of the window's check-ins (maintain kinds), else ``missed``; None
+    while the KPI is closed or not yet due.
+    """
+    if facts.closed_outcome is not None or as_of <= facts.due:
+        return None
+    if facts.kind.is_maintain:
+        held = (facts.window_checkins > 0
+                and facts.window_met >= thresholds.hold_share * facts.window_checkins)
+        return str(Status.ACHIEVED) if held else str(Status.MISSED)
+    return str(Status.ACHIEVED) if target_reached(facts) else str(Status.MISSED)
 
 
 def evaluate(facts: KpiFacts, as_of: datetime, thresholds: Thresholds = DEFAULTS) -> Evaluation:
@@ -115,6 +143,7 @@ def evaluate(facts: KpiFacts, as_of: datetime, thresholds: Thresholds = DEFAULTS
             target_met = progress_raw >= 1.0
 
     flags: list[Flag] = []
+    outcome = suggested_outcome(facts, as_of, thresholds)
     if facts.closed_outcome is None:
         if facts.stale_after is not None and as_of > facts.stale_after:
             flags.append(Flag.STALE)
@@ -130,6 +159,8 @@ def evaluate(facts: KpiFacts, as_of: datetime, thresholds: Thresholds = DEFAULTS
         if (p is not None and p < thresholds.forecast_miss_probability and not target_met
                 and as_of <= facts.due):
             flags.append(Flag.FORECAST_MISS)
+        if outcome is not None:
+            flags.append(Flag.NEEDS_CLOSE)
 
     if facts.closed_outcome is not None:
         status = Status(facts.closed_outcome)
@@ -142,9 +173,11 @@ def evaluate(facts: KpiFacts, as_of: datetime, thresholds: Thresholds = DEFAULTS
     elif kind.is_maintain:
         status = Status.OFF_TRACK
     else:
-        # Compare the numbers the report shows (4 decimals), so a table reading 40 % against
-        # 50 % is "on track" as the README says, not a 0.1000002 gap from a 23:59:59 due time.
-        gap = round(round(expected, 4) - round(progress, 4), 9)
+        # The pace gap is taken on the *unclamped* progress: a value that moved the wrong way
+        # past the baseline is behind by all of that, not by zero. Compare the numbers the
+        # table shows (4 decimals), so 40 % against 50 % is "on track" as the README says,
+        # not a 0.1000002 gap from a 23:59:59 due time.
+        gap = round(round(expected, 4) - round(progress_raw, 4), 9)
         if gap <= thresholds.on_track_gap:
             status = Status.ON_TRACK
         elif gap <= thresholds.at_risk_gap:
@@ -154,4 +187,4 @@ def evaluate(facts: KpiFacts, as_of: datetime, thresholds: Thresholds = DEFAULTS
     warning_flags = {Flag.STALE, Flag.BLOCKED, Flag.LOW_CONFIDENCE, Flag.FORECAST_MISS}
     if status is Status.ON_TRACK and warning_flags.intersection(flags):
         status = Status.AT_RISK
-    return Evaluation(progress, progress_raw, expected, status, flags)
+    return Evaluation(progress, progress_raw, expected, status, flags, outcome)

@@ -91,14 +91,29 @@ def _similarity(tags: frozenset[str], unit: str | None, past: _History) -> float
     return 0.2 + 0.6 * jaccard + 0.2 * same_unit
 
 
-def _load_context(session: Session, now: datetime):
+def done_keys(*, session: Session, now: datetime, tz) -> frozenset[str]:
+    """Active KPIs whose target is already reached (status ``achieved``, not yet closed):
+    done work, which no longer counts against its owner's capacity (PRODUCT §3)."""
+    from kpictl.services.reports import build_report
+
+    report = build_report(session=session, as_of=now, now=now, tz=tz)
+    return frozenset(r.key for r in report.kpis if r.state == "active" and r.status == "achieved")
+
+
+def _open_kpis(done: frozenset[str]):
+    """The condition of a KPI that counts against its owner's capacity."""
+    condition = Kpi.state == "active"
+    return condition & Kpi.key.notin_(sorted(done)) if done else condition
+
+
+def _load_context(session: Session, now: datetime, done: frozenset[str]):
     people = list(session.execute(
         select(Person).where(Person.active.is_(True)).order_by(Person.handle)).scalars())
     skills: dict[int, dict[str, int | None]] = defaultdict(dict)
     for row in session.execute(select(PersonSkill)).scalars():
         skills[row.person_id][row.skill] = row.level
     active = dict(session.execute(
-        select(Kpi.owner_id, func.count()).where(Kpi.state == "active")
+        select(Kpi.owner_id, func.count()).where(_open_kpis(done))
         .group_by(Kpi.owner_id)).all())
     tags_of: dict[int, set[str]] = defaultdict(set)
     for kpi_id, tag in session.execute(select(KpiTag.kpi_id, KpiTag.tag)):
@@ -112,7 +127,7 @@ def _load_context(session: Session, now: datetime):
 
 
 def _candidate(person, *, target: SuggestTarget, kpi_id, owner_id, skills, active, history,
-               punctuality, weights, now) -> Candidate:
+               punctuality, weights, now, target_done: bool = False) -> Candidate:
     tags = frozenset(target.tags)
     reasons: list[str] = []
     # Track record
@@ -147,7 +162,8 @@ def _candidate(person, *, target: SuggestTarget, kpi_id, owner_id, skills, activ
         skill = 0.5
         reasons.append("the KPI has no tags to match skills against")
     # Capacity
-    load = active.get(person.id, 0) - (1 if kpi_id is not None and person.id == owner_id else 0)
+    own_kpi = kpi_id is not None and person.id == owner_id and not target_done
+    load = active.get(person.id, 0) - (1 if own_kpi else 0)
     free = max(0, person.capacity - load)
     capacity = free / person.capacity if person.capacity > 0 else 0.0
     reasons.append(f"{free} of {person.capacity} slots free")
@@ -170,7 +186,10 @@ def _candidate(person, *, target: SuggestTarget, kpi_id, owner_id, skills, activ
 
 def suggest_owners(*, session: Session, now: datetime, tz, key: str | None = None,
                    tags: list[str] = (), unit: str | None = None, top: int | None = None,
-                   weights: dict[str, float] | None = None) -> Suggestion:
+                   weights: dict[str, float] | None = None,
+                   done: frozenset[str] | None = None, punctuality=None) -> Suggestion:
+    """``done`` (from :func:`done_keys`) and ``punctuality`` may be handed in by a caller
+    that ranks many KPIs at one instant."""
     from kpictl.services.accountability import punctuality_by_person
 
     weights = weights or dict(DEFAULT_WEIGHTS)
@@ -195,12 +214,15 @@ def suggest_owners(*, session: Session, now: datetime, tz, key: str | None = Non
         target = SuggestTarget(key=None, title=None,
                                tags=sorted({normalize_tag(t) for t in tags}), unit=unit,
                                owner=None)
-    people, skills, active, history = _load_context(session, now)
-    punctuality = punctuality_by_person(session=session, as_of=now, tz=tz)
+    if done is None:
+        done = done_keys(session=session, now=now, tz=tz)
+    people, skills, active, history = _load_context(session, now, done)
+    if punctuality is None:
+        punctuality = punctuality_by_person(session=session, as_of=now, tz=tz)
     candidates = [
         _candidate(p, target=target, kpi_id=kpi_id, owner_id=owner_id, skills=skills,
                    active=active, history=history, punctuality=punctuality, weights=weights,
-                   now=now)
+                   now=now, target_done=target.key in done)
         for p in people
     ]
     candidates.sort(key=lambda c: (-c.score, c.handle))
@@ -211,45 +233,65 @@ def suggest_owners(*, session: Session, now: datetime, tz, key: str | None = Non
 
 def rebalance(*, session: Session, now: datetime, tz,
               weights: dict[str, float] | None = None) -> Rebalance:
-    """Concrete moves for KPIs owned by overloaded people or at risk, with the score gain."""
+    """Concrete moves for KPIs owned by overloaded people or at risk, with the score gain.
+
+    The moves are chosen as a set, best gain first: a KPI moves at most once, nobody is
+    handed more than their free capacity, an overloaded person gives away no more KPIs than
+    bring them back within capacity, and nobody is proposed a move to themselves.
+    """
+    from kpictl.services.accountability import punctuality_by_person
     from kpictl.services.reports import build_report
 
     weights = weights or dict(DEFAULT_WEIGHTS)
     people = {p.handle: p for p in session.execute(
         select(Person).where(Person.active.is_(True))).scalars()}
+    report = build_report(session=session, as_of=now, now=now, tz=tz)
+    done = frozenset(r.key for r in report.kpis if r.state == "active" and r.status == "achieved")
     load = dict(session.execute(
         select(Person.handle, func.count()).join(Kpi, Kpi.owner_id == Person.id)
-        .where(Kpi.state == "active").group_by(Person.handle)).all())
+        .where(_open_kpis(done)).group_by(Person.handle)).all())
     overloaded = sorted(h for h, p in people.items() if load.get(h, 0) > p.capacity)
-    report = build_report(session=session, as_of=now, now=now, tz=tz)
-    moves: list[Move] = []
-    planned = defaultdict(int)  # extra KPIs already proposed to each person
-    rows = [r for r in report.kpis if r.state == "active" and r.owner and
+    excess = {h: load[h] - people[h].capacity for h in overloaded}
+    punctuality = punctuality_by_person(session=session, as_of=now, tz=tz)
+    rows = [r for r in report.kpis if r.state == "active" and r.owner and r.key not in done and
             (r.owner in overloaded or r.owner not in people or r.status in AT_RISK_STATUSES)]
+    options = []  # (gain, row, candidate, current score): every move worth proposing
     for row in rows:
-        ranking = suggest_owners(session=session, now=now, tz=tz, key=row.key, weights=weights)
+        ranking = suggest_owners(session=session, now=now, tz=tz, key=row.key, weights=weights,
+                                 done=done, punctuality=punctuality)
         current = next((c for c in ranking.candidates if c.current_owner), None)
         current_score = current.score if current else 0.0
         for cand in ranking.candidates:
-            if cand.current_owner or cand.handle not in people:
-                continue
-            if cand.active_kpis + planned[cand.handle] >= cand.capacity:
+            if cand.current_owner or cand.handle == row.owner or cand.handle not in people:
                 continue
             gain = round(cand.score - current_score, 4)
-            if gain < MIN_GAIN:  # a move is disruptive: propose it only for a clear gain
-                break
-            if row.owner in overloaded:
-                reason = f"{row.owner} is over capacity ({load.get(row.owner, 0)}/" \
-                         f"{people[row.owner].capacity})" if row.owner in people else ""
-            elif row.owner not in people:
-                reason = f"{row.owner} is inactive"
-            else:
-                reason = f"{row.status.replace('_', ' ')} with {row.owner}"
-            planned[cand.handle] += 1
-            command = f"kpictl assign {shlex.quote(row.key)} --to {shlex.quote(cand.handle)}"
-            moves.append(Move(key=row.key, title=row.title, status=row.status,
-                              from_owner=row.owner, to=cand.handle, score_from=current_score,
-                              score_to=cand.score, gain=gain, reason=reason, command=command))
-            break
+            if gain >= MIN_GAIN:  # a move is disruptive: propose it only for a clear gain
+                options.append((gain, row, cand, current_score))
+    options.sort(key=lambda o: (-o[0], o[1].key, o[2].handle))
+    moves: list[Move] = []
+    moved: set[str] = set()
+    planned = defaultdict(int)  # KPIs already proposed to (+) or away from (−) each person
+    for gain, row, cand, current_score in options:
+        if row.key in moved:
+            continue
+        if cand.active_kpis + planned[cand.handle] >= cand.capacity:
+            continue
+        if row.owner in excess and excess[row.owner] <= 0:
+            continue  # back within capacity: moving more of their KPIs is more than needed
+        if row.owner in overloaded:
+            reason = f"{row.owner} is over capacity ({load.get(row.owner, 0)}/" \
+                     f"{people[row.owner].capacity})"
+            excess[row.owner] -= 1
+        elif row.owner not in people:
+            reason = f"{row.owner} is inactive"
+        else:
+            reason = f"{row.status.replace('_', ' ')} with {row.owner}"
+        moved.add(row.key)
+        planned[cand.handle] += 1
+        planned[row.owner] -= 1
+        command = f"kpictl assign {shlex.quote(row.key)} --to {shlex.quote(cand.handle)}"
+        moves.append(Move(key=row.key, title=row.title, status=row.status,
+                          from_owner=row.owner, to=cand.handle, score_from=current_score,
+                          score_to=cand.score, gain=gain, reason=reason, command=command))
     moves.sort(key=lambda m: (-m.gain, m.key))
     return Rebalance(generated_at=now, weights=weights, overloaded=overloaded, moves=moves)

@@ -97,6 +97,7 @@ FIELDS: dict[str, tuple[F, ...]] = {
         F("due", "due", "time"),
         F("cadence", "cadence", "cadence"),
         F("grace", "grace", "grace"),
+        F("zone", "zone", "zone", False),  # left out by exports before 0003: UTC
         F("owner", "owner_id", "person"),
         F("delegated_by", "delegated_by_id", "person", False),
         F("state", "state", "choice", choices=STATES),
@@ -455,6 +456,8 @@ class _Checker:
 
     def _kpi(self, v: dict, n: int) -> None:
         key = v["key"]
+        if v.get("zone") is None:
+            v["zone"] = "UTC"
         self._people(v, "owner", "delegated_by")
         if v["due"] <= v["start"]:
             raise _Bad(f"KPI {key}: \"due\" is not after \"start\"")
@@ -677,12 +680,24 @@ def _grace(f: F, value):
     return _period(parse_grace)(f, value)
 
 
+def _zone_value(f: F, value):
+    from kpictl.errors import InvalidInput
+    from kpictl.timeparse import zone_name
+
+    if not isinstance(value, str):
+        raise _Bad("is not a time zone name")
+    try:
+        return zone_name(value)
+    except InvalidInput as exc:
+        raise _Bad(exc.message) from None
+
+
 _VALUE = {
     "text": _text, "handle": _pattern(HANDLE_RE, "handle"), "key": _pattern(KEY_RE, "KPI key"),
     "person": _pattern(HANDLE_RE, "handle"), "kpi": _pattern(KEY_RE, "KPI key"),
     "choice": _choice, "float": _number, "int": _integer, "bool": _boolean, "time": _time,
     "cadence": _cadence, "grace": _grace, "skills": _skills, "tags": _tags,
-    "milestones": _milestones,
+    "milestones": _milestones, "zone": _zone_value,
 }
 
 
