@@ -101,7 +101,7 @@ def test_report_by_owner_counts_statuses_punctuality_and_hit_rate(run):
 
 def test_report_digest_of_a_window(run):
     _setup(run)
-    doc = run("report", "--since", "2026-11-16", "--as-of", "2026-11-23T00:00Z", "--json").json()
+    doc = run("report", "--since", "2026-11-16", "--as-of", "2026-11-23T00:00Z", "--json", "--revised").json()
     assert doc["schema"] == "kpictl.digest/1"
     assert [(c["key"], c["value"]) for c in doc["checkins"]] == [("a.kpi", 40.0), ("b.kpi", 10.0)]
     # Slot [11-13, 11-20) is due by 11-22: a.kpi has its 11-19 check-in, b.kpi has none.
@@ -115,7 +115,7 @@ def test_report_digest_of_a_window(run):
 
 def test_report_week_last_and_conflicting_views(run):
     _setup(run)
-    result = run("report", "--week", "last", "--json")
+    result = run("report", "--week", "last", "--json", "--revised")
     assert result.exit_code == 0
     doc = result.json()
     assert (doc["since"], doc["until"]) == ("2026-11-16T00:00:00Z", "2026-11-23T00:00:00Z")
@@ -130,7 +130,7 @@ def test_report_week_last_and_conflicting_views(run):
 
 def test_report_digest_lists_missed_checkins(run):
     _setup(run)
-    doc = run("report", "--since", "2026-11-02", "--as-of", "2026-11-16T00:00Z", "--json").json()
+    doc = run("report", "--since", "2026-11-02", "--as-of", "2026-11-16T00:00Z", "--json", "--revised").json()
     assert [(m["key"], m["owner"], m["due_by"]) for m in doc["missed_checkins"]] == [
         ("b.kpi", "ben", "2026-11-08T12:00:00Z"),
         ("a.kpi", "ana", "2026-11-15T12:00:00Z"),
