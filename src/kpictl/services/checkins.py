@@ -50,7 +50,8 @@ def record_checkin(
         raise InvalidInput(before_start("--at", measured_at, kpi.key, kpi.start))
     author = get_person(session, by) if by else None
     if kpi.state != "active":
-        raise Conflict(f"KPI '{kpi.key}' is closed ({kpi.state}); it takes no more check-ins")
+        raise Conflict(f"KPI '{kpi.key}' is closed ({kpi.state}); it takes no more check-ins "
+                       f"(reopen it with `kpictl reopen {kpi.key} --reason TEXT`)")
     author_id = author.id if author else kpi.owner_id
     if idem_key is not None:
         seen = session.execute(
