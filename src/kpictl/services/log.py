@@ -76,7 +76,8 @@ def build_log(*, session: Session, now: datetime, key: str | None = None,
     events: list[tuple] = []
 
     def add(at, by_id, type_, kpi, person, detail, order=0):
-        events.append((at, _RANK[type_], order, LogEvent(
+        # ties broken by names, then by the history row's id, which an import keeps in order
+        events.append((at, _RANK[type_], keys.get(kpi) or person or "", order, LogEvent(
             at=at, by=handles.get(by_id), type=type_, kpi=keys.get(kpi), person=person,
             detail=detail)))
 
@@ -158,8 +159,8 @@ def build_log(*, session: Session, now: datetime, key: str | None = None,
                                                     *for_kpi(Feedback.kpi_id))).scalars():
         add(f.at, f.author_id, "feedback.added", f.kpi_id, None, {"text": f.text}, f.id)
 
-    events.sort(key=lambda e: e[:3])
-    shown = [e[3] for e in events if by_handle is None or e[3].by == by_handle]
+    events.sort(key=lambda e: e[:4])
+    shown = [e[4] for e in events if by_handle is None or e[4].by == by_handle]
     filters = {"kpi": keys.get(kpi_id), "since": since, "until": until, "by": by_handle}
     return Log(generated_at=now, filters=filters, events=shown)
 
