@@ -126,6 +126,7 @@ class KpiChange(_Table, table=True):
     field: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
     old_value: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     new_value: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    reason: str | None = Field(default=None, sa_column=sa.Column(sa.Text))  # e.g. of a reopen
 
 
 class Checkin(_Table, table=True):
@@ -173,6 +174,9 @@ class CheckinStats(_Table, table=True):
     sxy: float = Field(default=0.0, sa_column=sa.Column(sa.Float, nullable=False))
     syy: float = Field(default=0.0, sa_column=sa.Column(sa.Float, nullable=False))
     covered_id: int = Field(default=0)  # every check-in of this KPI up to this id is counted
+    # The newest recorded_at among the counted check-ins: a report "as known" at an earlier
+    # instant cannot use the row (a back-fill was recorded after it).
+    recorded_last: datetime | None = Field(default=None, sa_column=_time(nullable=True))
 
 
 class Feedback(_Table, table=True):
@@ -213,3 +217,37 @@ class NudgeSent(_Table, table=True):
     slot: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     level: int = Field(default=0)
     sent_at: datetime = Field(sa_column=_time())
+class CheckinCorrection(_Table, table=True):
+    """An amendment or retraction of a check-in: append-only, the check-in row stays as it was
+    recorded. Each row holds the check-in's fields as they are *after* this correction, so the
+    version known at any instant is the newest correction recorded by then (or the original);
+    what changed is the difference from the version before (see services/corrections.py)."""
+
+    __tablename__ = "checkin_correction"
+
+    id: int | None = Field(default=None, primary_key=True)
+    checkin_id: int = Field(foreign_key="checkin.id", index=True)
+    kpi_id: int = Field(foreign_key="kpi.id", index=True)
+    kind: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))  # amend | retract
+    recorded_at: datetime = Field(sa_column=_time())
+    by_id: int | None = Field(default=None, foreign_key="person.id")
+    reason: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    value: float = Field(sa_column=sa.Column(sa.Float, nullable=False))
+    measured_at: datetime = Field(sa_column=_time())
+    confidence: int | None = Field(default=None)
+    note: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    blocker: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+
+
+class PersonChange(_Table, table=True):
+    """Changes to a person after they were added (old and new value as text), for the log."""
+
+    __tablename__ = "person_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    at: datetime = Field(sa_column=_time())
+    by_id: int | None = Field(default=None, foreign_key="person.id")
+    field: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
+    old_value: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    new_value: str | None = Field(default=None, sa_column=sa.Column(sa.Text))

@@ -116,7 +116,21 @@ class Report:
 
 
 @dataclass
+class CorrectionView:
+    """An amendment or retraction of a check-in: ``changes`` maps each field it changed to
+    ``{"from": old, "to": new}`` (a retraction changes none)."""
+
+    at: datetime
+    by: str | None
+    kind: str  # amend | retract
+    reason: str
+    changes: dict
+
+
+@dataclass
 class CheckinView:
+    id: int
+    status: str  # current | amended | retracted
     value: float
     measured_at: datetime
     recorded_at: datetime
@@ -126,6 +140,7 @@ class CheckinView:
     blocker: str | None
     source: str
     key: str | None
+    corrections: list[CorrectionView] = field(default_factory=list)
 
 
 @dataclass

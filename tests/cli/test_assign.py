@@ -202,5 +202,6 @@ def test_assign_update_closed_kpi_is_exit_4(seeded):
     ok(seeded, "close", "sales.arr", "--outcome", "missed")
     before = dump_db()
     assert_error(seeded("assign", "sales.arr", "--to", "bob"), 4,
-                 "KPI 'sales.arr' is closed (missed); closed KPIs cannot change")
+                 "KPI 'sales.arr' is closed (missed); closed KPIs cannot change: reopen it "
+                 "first with `kpictl reopen sales.arr --reason TEXT`")
     assert dump_db() == before

@@ -127,5 +127,6 @@ def test_checkin_on_closed_kpi_is_exit_4(seeded):
     ok(seeded, "close", "sales.arr", "--outcome", "achieved")
     before = dump_db()
     assert_error(seeded("checkin", "sales.arr", "42"), 4,
-                 "KPI 'sales.arr' is closed (achieved); it takes no more check-ins")
+                 "KPI 'sales.arr' is closed (achieved); it takes no more check-ins (reopen it "
+                 "with `kpictl reopen sales.arr --reason TEXT`)")
     assert dump_db() == before

@@ -98,7 +98,8 @@ def test_tour_fail_on_for_cron(tour):
          "person 'ana' already exists; use `kpictl people edit ana`"),
         # closed KPI
         (["checkin", "eng.uptime", "99.95"], 4,
-         "KPI 'eng.uptime' is closed (cancelled); it takes no more check-ins"),
+         "KPI 'eng.uptime' is closed (cancelled); it takes no more check-ins (reopen it "
+         "with `kpictl reopen eng.uptime --reason TEXT`)"),
     ],
 )
 def test_tour_mistakes_are_one_line_and_change_nothing(tour, args, code, message):

@@ -115,7 +115,7 @@ def test_report_by_owner_counts_statuses_punctuality_and_hit_rate(run):
 
 def test_report_digest_of_a_window(run):
     _setup(run)
-    doc = run("report", "--since", "2026-11-16", "--as-of", "2026-11-23T00:00Z", "--json").json()
+    doc = run("report", "--since", "2026-11-16", "--as-of", "2026-11-23T00:00Z", "--json", "--revised").json()
     assert doc["schema"] == "kpictl.digest/1"
     assert [(c["key"], c["value"]) for c in doc["checkins"]] == [("a.kpi", 40.0), ("b.kpi", 10.0)]
     # The week of 11-09 (deadline 11-17 23:59:59Z) had no check-in on either KPI.
@@ -129,7 +129,7 @@ def test_report_digest_of_a_window(run):
 
 def test_report_week_last_and_conflicting_views(run):
     _setup(run)
-    result = run("report", "--week", "last", "--json")
+    result = run("report", "--week", "last", "--json", "--revised")
     assert result.exit_code == 0
     doc = result.json()
     assert (doc["since"], doc["until"]) == ("2026-11-16T00:00:00Z", "2026-11-23T00:00:00Z")
@@ -144,7 +144,7 @@ def test_report_week_last_and_conflicting_views(run):
 
 def test_report_digest_lists_missed_checkins(run):
     _setup(run)
-    doc = run("report", "--since", "2026-11-02", "--as-of", "2026-11-16T00:00Z", "--json").json()
+    doc = run("report", "--since", "2026-11-02", "--as-of", "2026-11-16T00:00Z", "--json", "--revised").json()
     assert [(m["key"], m["owner"], m["due_by"]) for m in doc["missed_checkins"]] == [
         ("a.kpi", "ana", "2026-11-03T23:59:59Z"),
         ("b.kpi", "ben", "2026-11-03T23:59:59Z"),

@@ -59,7 +59,7 @@ def test_on_pace_kpi_whose_trend_misses_is_at_risk(team):
 
 
 def test_forecast_is_null_with_fewer_than_three_points(team):
-    early = team("report", "--json", "--as-of", _iso(START + timedelta(days=25))).json()
+    early = team("report", "--json", "--revised", "--as-of", _iso(START + timedelta(days=25))).json()
     row = early["kpis"][0]
     assert row["forecast"] is None
     assert "forecast_miss" not in row["flags"]
@@ -67,7 +67,7 @@ def test_forecast_is_null_with_fewer_than_three_points(team):
 
 def test_forecast_uses_only_checkins_up_to_the_instant(team):
     at_day_45 = START + timedelta(days=45)
-    row = team("report", "--json", "--as-of", _iso(at_day_45)).json()["kpis"][0]
+    row = team("report", "--json", "--revised", "--as-of", _iso(at_day_45)).json()["kpis"][0]
     expected = forecast(Sums.of([(float(d), v) for d, v in DECELERATING if d <= 45]),
                         increase=True, target=100.0, start=START, due=DUE, as_of=at_day_45,
                         latest_value=57.0, period_days=7.0)

@@ -51,20 +51,22 @@ class Svc:
         return self.call(assign, key=key, spec=KpiSpec(**spec), to=to, at=at, by=by, note=note,
                          now=now or self.now)
 
-    def report(self, as_of=None, **kw):
+    # Rule tests build a history "now" and ask about earlier instants: the hindsight view
+    # (--revised). The known-then view has its own tests (tests/scenario/test_corrections.py).
+    def report(self, as_of=None, revised=True, **kw):
         with self.db.session() as s:
             return build_report(session=s, as_of=as_of or self.now, now=self.now, tz=self.tz,
-                                **kw)
+                                revised=revised, **kw)
 
-    def row(self, key: str, as_of=None):
-        rows = [r for r in self.report(as_of).kpis if r.key == key]
+    def row(self, key: str, as_of=None, revised=True):
+        rows = [r for r in self.report(as_of, revised=revised).kpis if r.key == key]
         assert len(rows) == 1, f"{key} not in report"
         return rows[0]
 
-    def detail(self, key: str, as_of=None):
+    def detail(self, key: str, as_of=None, revised=True):
         with self.db.session() as s:
             return build_kpi_detail(session=s, key=key, as_of=as_of or self.now, now=self.now,
-                                    tz=self.tz)
+                                    tz=self.tz, revised=revised)
 
     def rows(self, model, *where, order_by=None):
         with self.db.session() as s:

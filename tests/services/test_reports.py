@@ -100,8 +100,9 @@ def test_report_decrease_kpi_progress(team):
 
 
 def test_report_maintain_progress_is_share_of_window_checkins_meeting_threshold(team):
-    team.kpi("sales.win", kind=Kind.AT_LEAST, target=25.0)
-    checkin(team, "sales.win", 99.0, utc(2026, 10, 30))  # before start: outside the window
+    team.kpi("sales.win", kind=Kind.AT_LEAST, target=25.0, start=utc(2026, 10, 1))
+    checkin(team, "sales.win", 99.0, utc(2026, 10, 30))  # before the start it is moved to:
+    team.update("sales.win", start=START)  # outside the window
     for day, value in [(5, 30.0), (10, 20.0), (15, 25.0), (20, 27.0)]:
         checkin(team, "sales.win", value, utc(2026, 11, day))
     row = team.row("sales.win")

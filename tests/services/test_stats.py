@@ -58,18 +58,24 @@ def kpis(team):
 def test_aggregates_give_the_report_that_history_gives(kpis, monkeypatch, now, seed):
     rng = random.Random(seed)
     keys = ["up", "down", "floor", "band"]
-    times = [START - timedelta(days=3) + timedelta(hours=rng.randrange(0, 26 * 24))
-             for _ in range(12)]  # some before the start, repeated times on purpose
+    # Repeated times on purpose; none before the start (refused), but moving "up"'s start
+    # below leaves some of its check-ins before it.
+    times = [START + timedelta(hours=rng.randrange(0, 23 * 24)) for _ in range(12)]
     # Sub-second times, some a hair below a whole second: Python and SQL must count the same.
     times += [t + timedelta(microseconds=us) for t, us in
               zip(times[:4], (999_999, 999_500, 500_000, 1))]
+    def when(key, step):  # after "up"'s start moves, nothing measured before it is accepted
+        at = rng.choice(times)
+        return max(at, START + timedelta(days=2)) if key == "up" and step > 15 else at
+
     for step in range(30):
         key = rng.choice(keys)
-        at = rng.choice(times)
+        at = when(key, step)
         value = round(rng.uniform(0, 600), 2)
         if step % 7 == 3:  # a bulk file now and then
-            rows = [Row(i + 2, {"kpi": rng.choice(keys), "value": str(round(rng.uniform(0, 600), 2)),
-                                "at": rng.choice(times).isoformat()}) for i in range(5)]
+            rows = [Row(i + 2, {"kpi": (k := rng.choice(keys)),
+                                "value": str(round(rng.uniform(0, 600), 2)),
+                                "at": when(k, step).isoformat()}) for i in range(5)]
             kpis.call(import_checkins, tz=kpis.tz, rows=rows, errors=[], skip_invalid=False)
         else:
             kpis.call(record_checkin, key=key, value=value, at=at)

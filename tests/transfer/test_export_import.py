@@ -33,6 +33,18 @@ from tests.conftest import NOW
 
 HEADER = {"schema": "kpictl.export/1", "generated_at": "2026-11-27T12:00:00Z",
           "kpictl_version": "0.1.0", "schema_revision": SCHEMA_REVISION}
+TYPES = ["person", "kpi", "assignment", "change", "checkin", "correction", "feedback",
+         "person_change"]
+#: What the export of an empty database holds: the header and an end record counting nothing.
+EMPTY = [HEADER, {"type": "end", "counts": {t: 0 for t in TYPES}}]
+
+
+def with_end(lines: list[str]) -> list[str]:
+    """``lines`` with their end record recounted (for files edited on purpose)."""
+    body = [line for line in lines if '"type": "end"' not in line]
+    types = [json.loads(line).get("type") for line in body[1:] if line.strip()]
+    end = json.dumps({"type": "end", "counts": {t: types.count(t) for t in TYPES}})
+    return body + [end + ("\n" if body and body[-1].endswith("\n") else "")]
 
 # (KPICTL_NOW for the phase, commands run at that instant)
 PHASES = [
@@ -79,6 +91,7 @@ PHASES = [
         ("close", "legacy.kpi", "--outcome", "cancelled", "--note", "replaced by ops.uptime",
          "--by", "maya"),
         ("people", "deactivate", "cy"),
+        ("close", "ops.incidents", "--outcome", "missed", "--note", "wrong KPI closed"),
     ]),
     (NOW.isoformat(), [
         ("checkin", "sales.arr", "45000.25", "--at", "2026-11-20T10:11:12.123456Z", "--by",
@@ -87,6 +100,11 @@ PHASES = [
         ("checkin", "support.backlog", "180", "--confidence", "10"),
         ("feedback", "sales.arr", "Keep going — שלום 👍", "--by", "maya"),
         ("feedback", "support.backlog", "Backlog is shrinking; thanks."),
+        # corrections and a reopen: they must round-trip like the rest
+        ("amend", "3", "--value", "99.4", "--note", "the SLA export was off", "--reason",
+         "read the wrong month", "--by", "bob"),
+        ("retract", "4", "--reason", "measured on staging"),
+        ("reopen", "ops.incidents", "--reason", "closed by mistake", "--by", "maya"),
     ]),
 ]
 
@@ -164,9 +182,11 @@ def test_export_header_and_records_reference_handles_and_keys(rich):
     docs = records(export_text(rich))
     assert docs[0] == HEADER
     types = [d["type"] for d in docs[1:]]
-    order = ["person", "kpi", "assignment", "change", "checkin", "feedback"]
+    order = ["person", "kpi", "assignment", "change", "checkin", "correction", "feedback",
+             "person_change", "end"]
     assert types == sorted(types, key=order.index)
     assert set(types) == set(order)
+    assert docs[-1] == {"type": "end", "counts": {t: types.count(t) for t in order[:-1]}}
     people = [d for d in docs if d.get("type") == "person"]
     assert [p["handle"] for p in people] == ["ana", "bob", "cy", "maya"]
     ana = people[0]
@@ -195,13 +215,27 @@ def test_export_header_and_records_reference_handles_and_keys(rich):
     checkins = [d for d in docs if d.get("type") == "checkin"]
     assert [c["measured_at"] for c in checkins] == sorted(c["measured_at"] for c in checkins)
     k2 = next(c for c in checkins if c["key"] == "k-2")
-    assert k2 == {"type": "checkin", "kpi": "sales.arr", "value": 45000.25,
+    assert k2 == {"type": "checkin", "id": 6, "kpi": "sales.arr", "value": 45000.25,
                   "measured_at": "2026-11-20T10:11:12.123456Z",
                   "recorded_at": "2026-11-27T12:00:00Z", "by": "bob", "confidence": 3,
                   "note": "line one\nline two", "blocker": "legal review ⚖️", "source": "cli",
                   "key": "k-2"}
     assert sum(c["key"] == "k-1" for c in checkins) == 1
-    assert not any("id" in d or "kpi_id" in d for d in docs)
+    assert not any(("id" in d and d["type"] != "checkin") or "kpi_id" in d for d in docs)
+    fixes = [d for d in docs if d.get("type") == "correction"]
+    assert fixes == [
+        {"type": "correction", "kpi": "ops.uptime", "checkin": 3, "kind": "amend",
+         "at": "2026-11-27T12:00:00Z", "by": "bob", "reason": "read the wrong month",
+         "value": 99.4, "measured_at": "2026-10-31T00:00:00Z", "confidence": None,
+         "note": "the SLA export was off", "blocker": None},
+        {"type": "correction", "kpi": "eng.latency", "checkin": 4, "kind": "retract",
+         "at": "2026-11-27T12:00:00Z", "by": None, "reason": "measured on staging",
+         "value": 280.125, "measured_at": "2026-11-01T12:00:00.500000Z", "confidence": None,
+         "note": None, "blocker": None}]
+    assert ("ops.incidents", "state", "missed", "active", "closed by mistake") in [
+        (d["kpi"], d["field"], d["old"], d["new"], d["reason"]) for d in docs
+        if d.get("type") == "change"]
+    assert kpis["ops.incidents"]["state"] == "active"
 
 
 def test_export_import_export_is_identical(rich, tmp_path, new_db):
@@ -210,8 +244,9 @@ def test_export_import_export_is_identical(rich, tmp_path, new_db):
     target = new_db()
     result = ok(rich, "--db", target, "import", path)
     assert result.stdout == ""
-    assert result.stderr == (f"imported 4 people, 6 KPIs, 7 assignments, 5 changes, "
-                             f"7 check-ins and 2 feedback notes from {path}\n")
+    assert result.stderr == (f"imported 4 people, 6 KPIs, 7 assignments, 11 changes, "
+                             f"7 check-ins, 2 corrections, 2 feedback notes and 1 person "
+                             f"change from {path}\n")
     second = export_text(rich, target)
     assert same_records(records(first), records(second))
     assert first.splitlines()[1:] == second.splitlines()[1:]  # byte-identical records
@@ -310,7 +345,8 @@ def test_import_into_a_database_with_other_records_is_exit_4(rich, tmp_path):
 def test_import_into_a_database_with_fewer_records_is_exit_4(rich, tmp_path, new_db):
     text = export_text(rich)
     lines = text.splitlines(keepends=True)
-    shorter = write(tmp_path, "".join(line for line in lines if '"type": "feedback"' not in line))
+    shorter = write(tmp_path, "".join(with_end([line for line in lines
+                                                if '"type": "feedback"' not in line])))
     target = new_db()
     ok(rich, "--db", target, "import", shorter)
     full = write(tmp_path, text, "full.jsonl")
@@ -366,7 +402,7 @@ BAD = {
                  "not valid JSON (Expecting value at column 30)"),
     "unknown_type": (_set_line("feedback", lambda _: '{"type": "goal", "kpi": "sales.arr"}'),
                      ('unknown type "goal"; use one of person, kpi, assignment, change, '
-                      "checkin, feedback, away, nudge")),
+                      "checkin, correction, feedback, person_change, away, nudge")),
     "missing_field": (_edit("kpi", lambda r: r.pop("title")), 'kpi record without "title"'),
     "dangling_kpi": (_edit("checkin", lambda r: r.update(kpi="nope.kpi")),
                      '"kpi" "nope.kpi" is not a KPI of this file'),
@@ -384,7 +420,8 @@ BAD = {
     "duplicate_key": (_reuse_checkin_key, 'check-in key "k-2" is used twice on KPI sales.arr'),
     "out_of_order": (_change_after_checkins,
                      ("a change record after checkin records; records follow the export "
-                      "order person, kpi, assignment, change, checkin, feedback, away, nudge")),
+                      "order person, kpi, assignment, change, checkin, correction, feedback, "
+                      "person_change, away, nudge")),
 }
 
 
@@ -398,7 +435,7 @@ def test_import_bad_file_is_exit_2_with_line_number_and_writes_nothing(rich, tmp
     message = assert_error(rich("--db", target, "import", path), 2)
     assert message == (f"kpictl: error: 1 invalid record in {path} (line {number}: {reason}); "
                        "nothing was imported")
-    assert records(export_text(rich, target)) == [HEADER]
+    assert records(export_text(rich, target)) == EMPTY
     before = dump_db()  # into the non-empty database: exit 2 as well, and nothing changes
     assert_error(rich("import", path), 2)
     assert dump_db() == before
@@ -423,7 +460,7 @@ def test_import_wrong_header_schema_is_exit_2(rich, tmp_path, new_db):
     assert_error(rich("--db", target, "import", path), 2,
                  f'line 1 of {path} has schema "kpictl.report/1": not a kpictl export (this '
                  "kpictl reads kpictl.export/1)")
-    assert records(export_text(rich, target)) == [HEADER]
+    assert records(export_text(rich, target)) == EMPTY
 
 
 def test_import_file_without_header_is_exit_2(run, tmp_path):
@@ -458,23 +495,25 @@ def test_import_accepts_byte_order_mark_and_crlf(rich, tmp_path, new_db):
     assert export_text(rich, target) == text
 
 
-def test_export_of_an_empty_database_is_just_the_header(run):
-    assert records(export_text(run)) == [HEADER]
+def test_export_of_an_empty_database_is_the_header_and_an_empty_end_record(run):
+    assert records(export_text(run)) == EMPTY
 
 
-def test_import_of_a_header_only_export_into_an_empty_database(run, tmp_path):
-    path = write(tmp_path, json.dumps(HEADER) + "\n")
+def test_import_of_an_empty_export_into_an_empty_database(run, tmp_path):
+    path = write(tmp_path, "".join(json.dumps(r) + "\n" for r in EMPTY))
     result = ok(run, "import", path)
     assert result.stderr == (f"imported 0 people, 0 KPIs, 0 assignments, 0 changes, "
-                             f"0 check-ins and 0 feedback notes from {path}\n")
+                             f"0 check-ins, 0 corrections, 0 feedback notes and 0 person "
+                             f"changes from {path}\n")
 
 
 def test_export_to_output_file_is_private(rich, tmp_path):
     path = tmp_path / "backup.jsonl"
     result = ok(rich, "export", "--output", str(path))
     assert result.stdout == ""
-    assert result.stderr == (f"exported 4 people, 6 KPIs, 7 assignments, 5 changes, "
-                             f"7 check-ins and 2 feedback notes to {path}\n")
+    assert result.stderr == (f"exported 4 people, 6 KPIs, 7 assignments, 11 changes, "
+                             f"7 check-ins, 2 corrections, 2 feedback notes and 1 person "
+                             f"change to {path}\n")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert path.read_text(encoding="utf-8") == export_text(rich)
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []

@@ -26,7 +26,9 @@ from kpictl.cli.common import State
 #: adds its commands; ``people`` and ``db`` are groups (the module's ``app``).
 COMMANDS = {
     "people": "people", "assign": "kpis", "feedback": "kpis", "close": "kpis",
-    "suggest": "suggest", "checkin": "checkins", "report": "reports", "nudge": "nudge",
+    "reopen": "corrections", "suggest": "suggest", "checkin": "checkins",
+    "amend": "corrections", "retract": "corrections", "report": "reports", "log": "log",
+    "nudge": "nudge",
     "db": "db",
     "demo": "demo", "schema": "schema", "export": "transfer", "import": "transfer",
 }

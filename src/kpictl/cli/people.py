@@ -144,7 +144,8 @@ def edit(
     with db.session(write=True) as session:
         result = edit_person(session=session, handle=handle, name=name, email=email,
                              add_skills=skill or [], remove_skills=remove_skill or [],
-                             capacity=capacity, manager=manager, activate=active)
+                             capacity=capacity, manager=manager, activate=active,
+                             now=st.now())
     st.say(result.message)
 
 
@@ -159,7 +160,7 @@ def deactivate(ctx: typer.Context, handle: Handle) -> None:
     st = state(ctx)
     db = st.open_db()
     with db.session(write=True) as session:
-        result = deactivate_person(session=session, handle=handle)
+        result = deactivate_person(session=session, handle=handle, now=st.now())
     st.say(result.message)
 
 

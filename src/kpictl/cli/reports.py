@@ -52,6 +52,12 @@ def report(
                      autocompletion=complete.statuses),
     ] = None,
     as_of: AsOfOption = None,
+    revised: Annotated[
+        bool, typer.Option("--revised", rich_help_panel=VIEWS,
+                           help="With --as-of: in hindsight, with everything recorded since "
+                           "(back-filled check-ins, corrections) that was effective by then. "
+                           "Default: what was known then.")
+    ] = False,
     since: Annotated[
         str | None, typer.Option("--since", metavar="DATE", rich_help_panel=VIEWS,
                                  help="Digest of what happened from DATE until --as-of/now.")
@@ -85,6 +91,8 @@ def report(
 
     Example: kpictl report --week last --format md
 
+    Example: kpictl report --as-of 2027-01-21T10:00 --revised
+
     Example: kpictl report --by owner --fail-on overdue,stale || echo "needs attention"
     """
     from kpictl.domain import Flag, Format
@@ -95,6 +103,9 @@ def report(
     st = state(ctx)
     now = st.now()
     instant = st.when(as_of, option="--as-of", bound="end", now=now) or now
+    if revised and as_of is None and not (since or week):
+        raise InvalidInput("--revised looks back at an earlier instant: give --as-of DATE "
+                           "(or a digest window, --since/--week)")
     fail_set: set[str] = set()
     if fail_on:
         known = {str(s) for s in Status} | {str(f) for f in Flag}
@@ -133,11 +144,12 @@ def report(
         portfolio = trends = None
         with st.open_db().session() as session:
             digest = build_digest(session=session, since=start, until=until, now=now, tz=tz,
-                                  include_until=until == instant)
-            rows = _fail_on_rows(session, fail_set, until, now, tz)
+                                  include_until=until == instant, revised=revised)
+            rows = _fail_on_rows(session, fail_set, until, now, tz, revised)
             if fmt_ is Format.HTML:  # the page is the whole weekly mail: the portfolio too
-                portfolio = build_report(session=session, as_of=instant, now=now, tz=tz)
-                trends = _trends(session, portfolio.kpis, instant)
+                portfolio = build_report(session=session, as_of=instant, now=now, tz=tz,
+                                         revised=revised)
+                trends = _trends(session, portfolio.kpis, instant, now, revised)
         render_digest(digest, fmt_, tz=tz, no_color=st.no_color, portfolio=portfolio,
                       trends=trends)
         _fail_on(fail_set, rows)
@@ -147,21 +159,23 @@ def report(
         from kpictl.services.accountability import build_owner_report
 
         with st.open_db().session() as session:
-            owners = build_owner_report(session=session, as_of=instant, now=now, tz=tz)
-            rows = _fail_on_rows(session, fail_set, instant, now, tz)
+            owners = build_owner_report(session=session, as_of=instant, now=now, tz=tz,
+                                        revised=revised)
+            rows = _fail_on_rows(session, fail_set, instant, now, tz, revised)
         render_owners(owners, fmt_, tz=tz, no_color=st.no_color)
         _fail_on(fail_set, rows)
         return
     db = st.open_db()
     with db.session() as session:
         if key:
-            detail = build_kpi_detail(session=session, key=key, as_of=instant, now=now, tz=tz)
+            detail = build_kpi_detail(session=session, key=key, as_of=instant, now=now, tz=tz,
+                                      revised=revised)
             rows = [detail.kpi]
         else:
             result = build_report(session=session, as_of=instant, now=now, tz=tz, owner=owner,
-                                  tag=tag, status=status)
+                                  tag=tag, status=status, revised=revised)
             rows = result.kpis
-            trends = _trends(session, rows, instant) if human else None
+            trends = _trends(session, rows, instant, now, revised) if human else None
     if key:
         render_kpi_detail(detail, fmt_, tz=tz, no_color=st.no_color)
     else:
@@ -169,23 +183,23 @@ def report(
     _fail_on(fail_set, rows)
 
 
-def _trends(session, rows, instant) -> dict[str, list[float]]:
+def _trends(session, rows, instant, now, revised) -> dict[str, list[float]]:
     """Recent values for the sparklines of the shown KPIs (human views only: the machine
     formats never run this query)."""
     from kpictl.render.reports import TREND_POINTS
     from kpictl.services.trends import recent_values
 
     return recent_values(session=session, keys=[r.key for r in rows], as_of=instant,
-                         points=TREND_POINTS)
+                         points=TREND_POINTS, known=not revised and instant < now)
 
 
-def _fail_on_rows(session, fail_set, instant, now, tz) -> list:
+def _fail_on_rows(session, fail_set, instant, now, tz, revised=False) -> list:
     """The portfolio that --fail-on checks in the owner and digest views (at their instant)."""
     if not fail_set:
         return []
     from kpictl.services.reports import build_report
 
-    return build_report(session=session, as_of=instant, now=now, tz=tz).kpis
+    return build_report(session=session, as_of=instant, now=now, tz=tz, revised=revised).kpis
 
 
 def _fail_on(fail_set: set[str], rows) -> None:

@@ -22,7 +22,7 @@ def trajectory(detail: KpiDetail, *, tz, width: int = 80, height: int = 16,
 
     row = detail.kpi
     points = [(_days(c.measured_at, row.start), c.value) for c in detail.checkins
-              if c.measured_at >= row.start]
+              if c.measured_at >= row.start and c.status != "retracted"]
     if not points:
         return None
     x_due = _days(row.due, row.start)

@@ -170,7 +170,8 @@ def kpi_page(detail: KpiDetail, *, tz) -> str:
     ]
     if r.blocker:
         facts.append(("Blocker", r.blocker))
-    checkins = [[c.measured_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), number(c.value),
+    checkins = [[c.id, "" if c.status == "current" else c.status,
+                 c.measured_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), number(c.value),
                  c.by, "—" if c.confidence is None else c.confidence,
                  (c.note or "") + (f" [blocker: {c.blocker}]" if c.blocker else "")]
                 for c in detail.checkins]

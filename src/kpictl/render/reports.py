@@ -207,8 +207,9 @@ def render_kpi_detail(detail: KpiDetail, fmt: Format, *, tz, no_color: bool = Fa
                                 [{"type": "checkin", **c} for c in doc["checkins"]])
         return
     if fmt is Format.CSV:
-        machine.write_csv(["measured_at", "value", "by", "confidence", "note", "blocker", "source",
-                           "key"], [machine.plain(c) for c in detail.checkins])
+        machine.write_csv(["id", "status", "measured_at", "value", "by", "confidence", "note",
+                           "blocker", "source", "key", "recorded_at", "corrections"],
+                          [_csv_checkin(c) for c in detail.checkins])
         return
     if fmt is Format.MD:
         row = detail.kpi
@@ -216,11 +217,32 @@ def render_kpi_detail(detail: KpiDetail, fmt: Format, *, tz, no_color: bool = Fa
         sys.stdout.write(f"Status: **{row.status.replace('_', ' ')}**, owner "
                          f"{machine.md_cell(row.owner)}, "
                          f"due {row.due.astimezone(tz):%Y-%m-%d}\n\n")
-        machine.write_md_table(["Measured", "Value", "By", "Confidence", "Note"], [
-            [c.measured_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), c.value, c.by,
-             c.confidence, c.note] for c in detail.checkins])
+        machine.write_md_table(["ID", "Status", "Measured", "Value", "By", "Confidence", "Note"],
+                               [[c.id, c.status, c.measured_at.astimezone(tz).strftime(
+                                   "%Y-%m-%d %H:%M"), c.value, c.by, c.confidence, c.note]
+                                for c in detail.checkins])
         return
     _detail_table(detail, tz, no_color)
+
+
+def _csv_checkin(c) -> dict:
+    """A check-in as a CSV record: its corrections as one JSON cell (empty when none)."""
+    record = machine.plain(c)
+    record["corrections"] = machine.dumps(record["corrections"], indent=None) \
+        if record["corrections"] else None
+    return record
+
+
+def _was(value, tz) -> str:
+    from datetime import datetime
+
+    from kpictl.render import table as t
+
+    if isinstance(value, datetime):
+        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, float):
+        return t.number(value)
+    return "none" if value is None else str(value)
 
 
 def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
@@ -246,7 +268,8 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
         ("Progress", t.bar(r.progress)),
         *([] if r.expected_progress is None else  # maintain kinds have no pace
           [("Expected", t.text(f"{r.expected_progress * 100:.0f}%"))]),
-        ("Trend", t.text(t.sparkline([c.value for c in detail.checkins]) or None, "cyan")),
+        ("Trend", t.text(t.sparkline([c.value for c in detail.checkins
+                                      if c.status != "retracted"]) or None, "cyan")),
         ("Current", t.text(t.number(r.current, r.unit))),
         ("Cadence", _cadence_text(r, detail.as_of, tz)),
         ("Forecast", t.text(forecast_text(r, compact=False) if r.forecast else
@@ -272,13 +295,19 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
         console.print(RichText.from_ansi(chart) if color else RichText(chart))
 
     checkins = t.new_table(title="Check-ins")
-    for name in ("Measured", "", "Value", "By", "Conf.", "Note"):
-        checkins.add_column(name, justify="right" if name in ("Value", "Conf.") else "left")
+    for name in ("ID", "Measured", "", "Value", "By", "Conf.", "Note"):
+        checkins.add_column(name, justify="right" if name in ("ID", "Value", "Conf.") else "left")
     for c in detail.checkins[-20:]:
         note = c.note or ""
         if c.blocker:
             note = f"{note} [blocker: {c.blocker}]".strip()
-        checkins.add_row(t.text(c.measured_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")),
+        for fix in c.corrections:  # what it was, and why it changed
+            was = ", ".join(f"{name} was {_was(change['from'], tz)}"
+                            for name, change in fix.changes.items())
+            note = f"{note} [{fix.kind}ed: {was + '; ' if was else ''}{fix.reason}]".strip()
+        style = {"retracted": "strike", "amended": "yellow"}.get(c.status, "")
+        checkins.add_row(t.text(str(c.id), style),
+                         t.text(c.measured_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), style),
                          t.ago(c.measured_at, detail.as_of),
                          t.text(t.number(c.value)), t.text(c.by),
                          t.text(c.confidence), t.text(note or None))

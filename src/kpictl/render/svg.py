@@ -100,7 +100,8 @@ def trajectory(detail: KpiDetail, *, tz, width: int = 760, height: int = 340) ->
     def day(t) -> float:
         return round((t - start).total_seconds() / 86400, 3)
 
-    points = [(day(c.measured_at), c.value) for c in detail.checkins if c.measured_at >= start]
+    points = [(day(c.measured_at), c.value) for c in detail.checkins
+              if c.measured_at >= start and c.status != "retracted"]
     if not points:
         return None
     import pygal

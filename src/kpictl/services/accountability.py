@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import select
+from dataclasses import replace
+
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from kpictl.domain import DEFAULTS, Status, Thresholds
@@ -26,37 +28,55 @@ from kpictl.schemas import (
     StatusChange,
 )
 from kpictl.services.away import AwayCalendar
+from kpictl.services import corrections
 from kpictl.services.cadence import judge_slots, owner_at
+from kpictl.services.history import definitions_at
 from kpictl.services.calibration import calibration_by_person, calibration_of
 from kpictl.services.reports import build_report
 from kpictl.timeparse import parse_cadence, parse_grace
 
 
-def _assignment_log(session: Session, as_of: datetime) -> dict[int, list]:
+def _assignment_log(session: Session, as_of: datetime, known: bool = False) -> dict[int, list]:
+    """Per KPI, ``(valid_from, valid_until, handle)`` begun by ``as_of``; ``known``: only the
+    assignments recorded by then (so the last one known is still open)."""
     log: dict[int, list] = defaultdict(list)
-    rows = session.execute(
-        select(Assignment.kpi_id, Assignment.valid_from, Assignment.valid_until, Person.handle)
-        .join(Person, Person.id == Assignment.person_id)
-        .where(Assignment.valid_from <= as_of)
-        .order_by(Assignment.kpi_id, Assignment.valid_from, Assignment.id)
-    )
-    for kpi_id, valid_from, valid_until, handle in rows:
+    stmt = (select(Assignment.kpi_id, Assignment.valid_from, Assignment.valid_until,
+                   Person.handle)
+            .join(Person, Person.id == Assignment.person_id)
+            .where(Assignment.valid_from <= as_of)
+            .order_by(Assignment.kpi_id, Assignment.valid_from, Assignment.id))
+    if known:
+        stmt = stmt.where(Assignment.recorded_at <= as_of)
+    for kpi_id, valid_from, valid_until, handle in session.execute(stmt):
         log[kpi_id].append((valid_from, valid_until, handle))
+    if known:
+        for rows in log.values():
+            if rows[-1][1] is not None:
+                rows[-1] = (rows[-1][0], None, rows[-1][2])
     return log
 
 
-def _checkin_times(session: Session, as_of: datetime) -> dict[int, tuple[list, list]]:
-    """(measured, recorded) per KPI, measured-sorted; two columns, not ORM objects."""
+def _checkin_times(session: Session, as_of: datetime,
+                   known: bool = False) -> dict[int, tuple[list, list]]:
+    """(measured, recorded) per KPI, measured-sorted; two columns, not ORM objects. KPIs with
+    a correction in the view come from their corrected history."""
     times: dict[int, tuple[list, list]] = defaultdict(lambda: ([], []))
-    rows = session.execute(
-        select(Checkin.kpi_id, Checkin.measured_at, Checkin.recorded_at)
-        .where(Checkin.measured_at <= as_of)
-        .order_by(Checkin.kpi_id, Checkin.measured_at)
-    )
-    for kpi_id, measured, recorded in rows:
+    corrected = corrections.kpis_with_corrections(session, as_of=as_of, known=known)
+    stmt = (select(Checkin.kpi_id, Checkin.measured_at, Checkin.recorded_at)
+            .where(Checkin.measured_at <= as_of)
+            .order_by(Checkin.kpi_id, Checkin.measured_at))
+    if known:
+        stmt = stmt.where(Checkin.recorded_at <= as_of)
+    if corrected:
+        stmt = stmt.where(Checkin.kpi_id.not_in(corrected))
+    for kpi_id, measured, recorded in session.execute(stmt):
         pair = times[kpi_id]
         pair[0].append(measured)
         pair[1].append(recorded)
+    for kpi_id, items in corrections.history(session, sorted(corrected), as_of=as_of,
+                                             known=known).items():
+        if items:
+            times[kpi_id] = ([c.measured_at for c in items], [c.recorded_at for c in items])
     return times
 
 
@@ -70,16 +90,21 @@ def _slots(kpi: Kpi, as_of: datetime, tz, times) -> list:
                             tz=kpi.zone, measured=measured, recorded=recorded, due=kpi.due))
 
 
-def punctuality_by_person(*, session: Session, as_of: datetime, tz) -> dict[str, dict[str, int]]:
+def punctuality_by_person(*, session: Session, as_of: datetime, tz, known: bool = False,
+                          kpis=None) -> dict[str, dict[str, int]]:
     """Per handle: cadence slots on time and late (credited to the owner when the check-in was
     recorded) and missed (charged to the owner at the deadline, unless they were away when it
     was due: `people away`)."""
-    log = _assignment_log(session, as_of)
-    times = _checkin_times(session, as_of)
+    log = _assignment_log(session, as_of, known)
+    times = _checkin_times(session, as_of, known)
     result: dict[str, dict[str, int]] = defaultdict(lambda: {"on_time": 0, "late": 0,
                                                              "missed": 0})
     away = AwayCalendar(session)
-    for kpi in session.execute(select(Kpi).where(Kpi.start <= as_of)).scalars():
+    if kpis is None:
+        kpis = definitions_at(session, as_of, known=known)
+    for kpi in kpis:
+        if kpi.start > as_of:
+            continue
         assignments = log.get(kpi.id, [])
         for slot in _slots(kpi, as_of, tz, times):
             when = slot.recorded_at if slot.recorded_at is not None else slot.deadline
@@ -92,9 +117,12 @@ def punctuality_by_person(*, session: Session, as_of: datetime, tz) -> dict[str,
 
 
 def build_owner_report(*, session: Session, as_of: datetime, now: datetime, tz,
-                       thresholds: Thresholds = DEFAULTS) -> OwnersReport:
-    portfolio = build_report(session=session, as_of=as_of, now=now, tz=tz, thresholds=thresholds)
-    log = _assignment_log(session, as_of)
+                       thresholds: Thresholds = DEFAULTS, revised: bool = False) -> OwnersReport:
+    portfolio = build_report(session=session, as_of=as_of, now=now, tz=tz, thresholds=thresholds,
+                             revised=revised)
+    known = not revised and as_of < now
+    definitions = definitions_at(session, as_of, known=known)
+    log = _assignment_log(session, as_of, known)
     stats: dict[str, dict] = defaultdict(lambda: {"by_status": {str(s): 0 for s in Status},
                                                   "on_time": 0, "late": 0, "missed": 0,
                                                   "achieved": 0, "missed_kpis": 0, "kpis": 0})
@@ -102,16 +130,20 @@ def build_owner_report(*, session: Session, as_of: datetime, now: datetime, tz,
         if row.owner:
             stats[row.owner]["by_status"][row.status] += 1
             stats[row.owner]["kpis"] += 1
-    for handle, counts in punctuality_by_person(session=session, as_of=as_of, tz=tz).items():
+    for handle, counts in punctuality_by_person(session=session, as_of=as_of, tz=tz, known=known,
+                                                kpis=definitions).items():
         stats[handle].update(counts)
-    kpis = session.execute(select(Kpi).where(Kpi.start <= as_of)).scalars()
-    for kpi in kpis:
+    for kpi in definitions:
+        if kpi.start > as_of:
+            continue
         if kpi.state in ("achieved", "missed") and kpi.closed_at and kpi.closed_at <= as_of:
             handle = owner_at(log.get(kpi.id, []), kpi.closed_at)
             if handle:
                 stats[handle]["achieved" if kpi.state == "achieved" else "missed_kpis"] += 1
-    calibrations = calibration_by_person(session=session, as_of=as_of)
-    people = session.execute(select(Person).order_by(Person.handle)).scalars()
+    calibrations = calibration_by_person(session=session, as_of=as_of, known=known,
+                                         kpis=definitions)
+    people = session.execute(select(Person).where(Person.created_at <= as_of if known else true())
+                             .order_by(Person.handle)).scalars()
     owners = []
     for person in people:
         if person.handle not in stats and not person.active:
@@ -134,7 +166,8 @@ def build_owner_report(*, session: Session, as_of: datetime, now: datetime, tz,
 
 
 def build_digest(*, session: Session, since: datetime, until: datetime, now: datetime, tz,
-                 include_until: bool = True, thresholds: Thresholds = DEFAULTS) -> Digest:
+                 include_until: bool = True, thresholds: Thresholds = DEFAULTS,
+                 revised: bool = False) -> Digest:
     """What happened from ``since`` to ``until``: check-ins, status changes, misses, moves.
 
     The window includes ``until`` when it is the report instant (events "as of now" count) and
@@ -145,30 +178,30 @@ def build_digest(*, session: Session, since: datetime, until: datetime, now: dat
         return since <= t and (t <= until if include_until else t < until)
 
     before = {r.key: r for r in build_report(session=session, as_of=since, now=now, tz=tz,
-                                             thresholds=thresholds).kpis}
-    after = build_report(session=session, as_of=until, now=now, tz=tz, thresholds=thresholds)
+                                             thresholds=thresholds, revised=revised).kpis}
+    after = build_report(session=session, as_of=until, now=now, tz=tz, thresholds=thresholds,
+                         revised=revised)
+    known = not revised and until < now
     changes = [StatusChange(key=r.key, owner=r.owner,
                             before=before[r.key].status if r.key in before else None,
                             after=r.status)
                for r in after.kpis if r.key not in before or before[r.key].status != r.status]
 
     handles = dict(session.execute(select(Person.id, Person.handle)).all())
-    kpi_rows = {k.id: k for k in session.execute(select(Kpi)).scalars()}
+    kpi_rows = {k.id: k for k in definitions_at(session, until, known=known)}
+    ids = [k for k in kpi_rows]
     checkins = [
         DigestCheckin(key=kpi_rows[c.kpi_id].key, value=c.value, measured_at=c.measured_at,
                       by=handles.get(c.author_id), note=c.note, blocker=c.blocker)
-        for c in session.execute(
-            select(Checkin).where(Checkin.measured_at >= since,
-                                  Checkin.measured_at <= until if include_until
-                                  else Checkin.measured_at < until)
-            .order_by(Checkin.measured_at, Checkin.id)
-        ).scalars()
+        for c in _window_checkins(session, ids, since, until, include_until, known)
     ]
-    log = _assignment_log(session, until)
-    times = _checkin_times(session, until)
+    log = _assignment_log(session, until, known)
+    times = _checkin_times(session, until, known)
     missed, new, reassigned, closed = [], [], [], []
     for kpi in kpi_rows.values():
         assignments = log.get(kpi.id, [])
+        if kpi.state != "active" and kpi.closed_at and kpi.closed_at > until:
+            kpi = replace(kpi, state="active", closed_at=None)
         if kpi.start > until:
             continue
         for slot in _slots(kpi, until, tz, times):
@@ -194,3 +227,22 @@ def build_digest(*, session: Session, since: datetime, until: datetime, now: dat
                   missed_checkins=missed, new_kpis=sorted(new, key=by_time),
                   reassigned=sorted(reassigned, key=by_time), closed=sorted(closed, key=by_time),
                   summary=summary)
+
+
+def _window_checkins(session: Session, ids, since, until, include_until, known):
+    """The check-ins measured in the window (corrected, retracted ones left out), by time."""
+    corrected = corrections.kpis_with_corrections(session, as_of=until, known=known)
+    upper = Checkin.measured_at <= until if include_until else Checkin.measured_at < until
+    stmt = select(Checkin).where(Checkin.measured_at >= since, upper,
+                                 Checkin.kpi_id.in_(ids) if len(ids) < 10_000 else true())
+    if known:
+        stmt = stmt.where(Checkin.recorded_at <= until)
+    if corrected:
+        stmt = stmt.where(Checkin.kpi_id.not_in(corrected))
+    found = list(session.execute(stmt).scalars())
+    for items in corrections.history(session, sorted(corrected), as_of=until,
+                                     known=known).values():
+        found += [c for c in items if since <= c.measured_at and
+                  (c.measured_at <= until if include_until else c.measured_at < until)]
+    wanted = set(ids)
+    return sorted((c for c in found if c.kpi_id in wanted), key=lambda c: (c.measured_at, c.id))

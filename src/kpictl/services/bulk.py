@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from kpictl.errors import InvalidInput, KpictlError
 from kpictl.models import Checkin, Kpi, Person
 from kpictl.services import stats
-from kpictl.services.checkins import FUTURE_SKEW
+from kpictl.services.checkins import FUTURE_SKEW, before_start
 from kpictl.services.lookups import clean_text
 from kpictl.timeparse import _NUMBER_RE, MAX_NUMBER, MAX_YEAR, MIN_YEAR, parse_when
 
@@ -397,6 +397,7 @@ def _import_checkins(*, session, now, tz, rows, errors, skip_invalid, source,
             delta = deltas.get(kpi.id)
             if delta is None:
                 delta = deltas[kpi.id] = stats.Delta(kpi.definition)
+                delta.recorded_last = now
             delta.add(measured, value)
         if writing:
             writer.flush()
@@ -464,6 +465,8 @@ def _checkin_row(f: dict, targets: _Targets, people: dict, when, now, latest_all
     measured = when(at, "at") if at is not None and at != "" else now
     if measured > latest_allowed:
         raise InvalidInput(f"at {measured:%Y-%m-%d %H:%M} UTC is in the future")
+    if measured < kpi.definition.start:
+        raise InvalidInput(before_start("at", measured, kpi.key, kpi.definition.start))
     author = kpi.owner_id
     if by is not None and by != "":
         author = people.get(str(by).strip().lower())

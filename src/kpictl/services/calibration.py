@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kpictl.models import Checkin, Kpi, Person
+from kpictl.models import Checkin, Person
 
 #: Fewer predictions than this say nothing about a person.
 MIN_PREDICTIONS = 3
@@ -40,24 +40,48 @@ def label_for(predictions: int, bias: float | None) -> str:
     return "well calibrated"
 
 
-def calibration_by_person(*, session: Session, as_of: datetime) -> dict[str, Calibration]:
-    p = Checkin.confidence / 10.0
-    o = case((Kpi.state == "achieved", 1.0), else_=0.0)
-    stmt = (
-        select(Person.handle, func.count(), func.sum(p), func.sum(o),
-               func.sum((p - o) * (p - o)))
-        .join(Checkin, Checkin.author_id == Person.id)
-        .join(Kpi, Kpi.id == Checkin.kpi_id)
-        .where(
-            Kpi.state.in_(["achieved", "missed"]),
-            Kpi.closed_at <= as_of,
-            Checkin.confidence.is_not(None),
-            and_(Checkin.measured_at <= Kpi.closed_at, Checkin.measured_at <= as_of),
-        )
-        .group_by(Person.handle)
-    )
+def calibration_by_person(*, session: Session, as_of: datetime, known: bool = False,
+                          kpis=None) -> dict[str, Calibration]:
+    """Per author, over the KPIs closed achieved/missed by ``as_of`` (``kpis``: their
+    definitions then, see ``history.definitions_at``), from the corrected check-ins."""
+    from kpictl.services import corrections
+    from kpictl.services.history import definitions_at
+
+    if kpis is None:
+        kpis = definitions_at(session, as_of, known=known)
+    closed = {k.id: k for k in kpis if k.state in ("achieved", "missed")
+              and k.closed_at is not None and k.closed_at <= as_of}
+    if not closed:
+        return {}
+    corrected = corrections.kpis_with_corrections(session, as_of=as_of, known=known,
+                                                  ids=list(closed))
+    plain = [i for i in closed if i not in corrected]
+    rows = []
+    for start in range(0, len(plain), 10_000):
+        stmt = select(Checkin.kpi_id, Checkin.author_id, Checkin.measured_at, Checkin.confidence
+                      ).where(Checkin.kpi_id.in_(plain[start:start + 10_000]),
+                              Checkin.confidence.is_not(None), Checkin.measured_at <= as_of)
+        if known:
+            stmt = stmt.where(Checkin.recorded_at <= as_of)
+        rows += session.execute(stmt).all()
+    for items in corrections.history(session, sorted(corrected), as_of=as_of,
+                                     known=known).values():
+        rows += [(c.kpi_id, c.author_id, c.measured_at, c.confidence) for c in items
+                 if c.confidence is not None]
+    handles = dict(session.execute(select(Person.id, Person.handle)).all())
+    sums: dict[str, list] = {}
+    for kpi_id, author_id, measured, confidence in rows:
+        kpi = closed[kpi_id]
+        if author_id is None or measured > kpi.closed_at:
+            continue
+        p, o = confidence / 10.0, 1.0 if kpi.state == "achieved" else 0.0
+        acc = sums.setdefault(handles[author_id], [0, 0.0, 0.0, 0.0])
+        acc[0] += 1
+        acc[1] += p
+        acc[2] += o
+        acc[3] += (p - o) * (p - o)
     result = {}
-    for handle, n, sum_p, sum_o, sum_sq in session.execute(stmt):
+    for handle, (n, sum_p, sum_o, sum_sq) in sums.items():
         bias = (sum_p - sum_o) / n
         result[handle] = Calibration(predictions=n, brier=round(sum_sq / n, 4),
                                      bias=round(bias, 4), label=label_for(n, bias))

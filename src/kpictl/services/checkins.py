@@ -13,6 +13,12 @@ from kpictl.results import WriteResult
 from kpictl.services import stats
 from kpictl.services.lookups import clean_text, get_kpi, get_person
 
+def before_start(option: str, measured: datetime, key: str, start: datetime) -> str:
+    """Why a check-in measured before its KPI's start is refused (every write path says it)."""
+    return (f"{option} {measured:%Y-%m-%d %H:%M} UTC is before the start of {key} "
+            f"({start:%Y-%m-%d %H:%M} UTC): a KPI has no measurements before it starts")
+
+
 #: Clock skew tolerated between machines before a measurement counts as "in the future".
 FUTURE_SKEW = timedelta(minutes=5)
 
@@ -40,9 +46,12 @@ def record_checkin(
     measured_at = at or now
     if measured_at > now + FUTURE_SKEW:
         raise InvalidInput(f"--at {measured_at:%Y-%m-%d %H:%M} UTC is in the future")
+    if measured_at < kpi.start:
+        raise InvalidInput(before_start("--at", measured_at, kpi.key, kpi.start))
     author = get_person(session, by) if by else None
     if kpi.state != "active":
-        raise Conflict(f"KPI '{kpi.key}' is closed ({kpi.state}); it takes no more check-ins")
+        raise Conflict(f"KPI '{kpi.key}' is closed ({kpi.state}); it takes no more check-ins "
+                       f"(reopen it with `kpictl reopen {kpi.key} --reason TEXT`)")
     author_id = author.id if author else kpi.owner_id
     if idem_key is not None:
         seen = session.execute(
@@ -75,6 +84,7 @@ def record_checkin(
     session.flush()
     delta = stats.Delta(kpi)
     delta.add(measured_at, value)
+    delta.recorded_last = now
     stats.add(session, {kpi.id: delta})
     unit = f" {kpi.unit}" if kpi.unit else ""
     return WriteResult("checkin.recorded", f"recorded {kpi.key} = {value:.15g}{unit}",

@@ -21,6 +21,9 @@ from kpictl.models import Kpi, KpiChange
 FLOAT_FIELDS = ("baseline", "target", "low", "high")
 TIME_FIELDS = ("start", "due")
 TEXT_FIELDS = ("title", "outcome", "unit", "kind", "cadence", "grace", "zone")
+#: A close logs ``state`` and ``closed_at``, a reopen undoes both: what was known at an instant
+#: rewinds them too (the hindsight view, ``--revised``, keeps the current lifecycle).
+LIFECYCLE_FIELDS = ("state", "closed_at")
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ def _decode(field: str, text: str | None):
         return () if field in ("tags", "milestones") else None
     if field in FLOAT_FIELDS:
         return float(text)
-    if field in TIME_FIELDS:
+    if field in TIME_FIELDS or field == "closed_at":
         return _time(text)
     if field == "tags":
         return tuple(t for t in text.split(";") if t)
@@ -91,11 +94,14 @@ def _decode(field: str, text: str | None):
     return text
 
 
-def changes_after(session: Session, instant: datetime, ids=None) -> dict[int, list[KpiChange]]:
-    """Definition changes made after ``instant``, newest first, per KPI."""
-    stmt = select(KpiChange).where(KpiChange.at > instant,
-                                   KpiChange.field.in_(FLOAT_FIELDS + TIME_FIELDS + TEXT_FIELDS
-                                                       + ("tags", "milestones")))
+def changes_after(session: Session, instant: datetime, ids=None, *,
+                  lifecycle: bool = False) -> dict[int, list[KpiChange]]:
+    """Definition changes made after ``instant``, newest first, per KPI; with ``lifecycle``
+    also closes and reopens."""
+    fields = FLOAT_FIELDS + TIME_FIELDS + TEXT_FIELDS + ("tags", "milestones")
+    if lifecycle:
+        fields += LIFECYCLE_FIELDS
+    stmt = select(KpiChange).where(KpiChange.at > instant, KpiChange.field.in_(fields))
     if ids is not None:
         stmt = stmt.where(KpiChange.kpi_id.in_(ids))
     result: dict[int, list[KpiChange]] = defaultdict(list)
@@ -110,3 +116,14 @@ def rewind(kpi: KpiAt, changes: list[KpiChange]) -> KpiAt:
     for change in changes:
         kpi = replace(kpi, **{change.field: _decode(change.field, change.old_value)})
     return kpi
+
+
+def definitions_at(session: Session, instant: datetime, *, known: bool) -> list[KpiAt]:
+    """Every KPI as defined at ``instant`` (tags and milestones left out); ``known``: only the
+    KPIs created by then, with the closes and reopens recorded after it undone too."""
+    stmt = select(Kpi).order_by(Kpi.id)
+    if known:
+        stmt = stmt.where(Kpi.created_at <= instant)
+    later = changes_after(session, instant, lifecycle=known)
+    return [rewind(snapshot(k), later[k.id]) if k.id in later else snapshot(k)
+            for k in session.execute(stmt).scalars()]

@@ -239,7 +239,8 @@ def _create(session, now, key, spec, tags, owner, by_person, note, default_start
 
 def _update(session, now, when, kpi, spec, tags, owner, by_person, note) -> WriteResult:
     if kpi.state != "active":
-        raise Conflict(f"KPI '{kpi.key}' is closed ({kpi.state}); closed KPIs cannot change")
+        raise Conflict(f"KPI '{kpi.key}' is closed ({kpi.state}); closed KPIs cannot change: "
+                       f"reopen it first with `kpictl reopen {kpi.key} --reason TEXT`")
     current = {name: getattr(kpi, name) for name in _FIELDS}
     current["kind"] = Kind(current["kind"])
     proposed = dict(current)
@@ -356,14 +357,40 @@ def close_kpi(
             raise InvalidInput(f"KPI '{kpi.key}' is not past due yet, so there is no suggested "
                                "outcome: give --outcome achieved, missed or cancelled")
         outcome = Outcome(row.suggested_outcome)
-    session.add(KpiChange(kpi_id=kpi.id, at=now, by_id=by_person.id if by_person else None,
-                          field="state", old_value=kpi.state, new_value=str(outcome)))
+    by_id = by_person.id if by_person else None
+    # Logged as state and closed_at changes, so that a report of what was known before the
+    # close (or after a reopen) rewinds it exactly (services/history.py).
+    session.add(KpiChange(kpi_id=kpi.id, at=now, by_id=by_id, field="state",
+                          old_value=kpi.state, new_value=str(outcome), reason=note))
+    session.add(KpiChange(kpi_id=kpi.id, at=now, by_id=by_id, field="closed_at",
+                          old_value=None, new_value=encode(when)))
     kpi.state = str(outcome)
     kpi.closed_at = when
     kpi.close_note = note
     kpi.updated_at = now
     return WriteResult("kpi.closed", f"closed {kpi.key} as {outcome}", {"key": kpi.key,
                                                                        "outcome": str(outcome)})
+
+
+def reopen_kpi(*, session: Session, now: datetime, key: str, reason: str,
+               by: str | None = None) -> WriteResult:
+    """Undo a close: the KPI is active again, and the close and the reopen stay logged."""
+    kpi = get_kpi(session, key, for_update=True)
+    reason = clean_text(reason, what="--reason", required=True)
+    by_person = get_person(session, by) if by else None
+    if kpi.state == "active":
+        raise Conflict(f"KPI '{kpi.key}' is not closed; there is nothing to reopen")
+    by_id = by_person.id if by_person else None
+    closed_as = kpi.state
+    for name, old in (("state", kpi.state), ("closed_at", encode(kpi.closed_at)),
+                      ("close_note", kpi.close_note)):
+        if old is not None:
+            session.add(KpiChange(kpi_id=kpi.id, at=now, by_id=by_id, field=name,
+                                  old_value=old, new_value="active" if name == "state" else None,
+                                  reason=reason))
+    kpi.state, kpi.closed_at, kpi.close_note, kpi.updated_at = "active", None, None, now
+    return WriteResult("kpi.reopened", f"reopened {kpi.key} (it was closed as {closed_as})",
+                       {"key": kpi.key, "was": closed_as})
 
 
 def add_feedback(

@@ -91,8 +91,10 @@ def edit_person(
     capacity: int | None = None,
     manager: str | None = None,
     activate: bool | None = None,
+    now: datetime | None = None,
 ) -> WriteResult:
     person = get_person(session, handle)
+    before = _loggable(session, person)
     changed: list[str] = []
     if name is not None:
         person.name = clean_text(name, what="--name", required=True, limit=200)
@@ -140,16 +142,21 @@ def edit_person(
         changed.append(f"+{skill}")
     if not changed:
         raise InvalidInput("nothing to change: give at least one option (see --help)")
+    session.flush()
+    _log_changes(session, person, before, now)
     return WriteResult(
         "person.edited", f"updated {person.handle}: {', '.join(changed)}", {"handle": person.handle}
     )
 
 
-def deactivate_person(*, session: Session, handle: str) -> WriteResult:
+def deactivate_person(*, session: Session, handle: str,
+                      now: datetime | None = None) -> WriteResult:
     person = get_person(session, handle)
     if not person.active:
         return WriteResult("person.unchanged", f"{person.handle} is already inactive")
+    before = _loggable(session, person)
     person.active = False
+    _log_changes(session, person, before, now)
     open_kpis = session.execute(
         select(func.count()).select_from(Kpi).where(Kpi.owner_id == person.id, Kpi.state == "active")
     ).scalar_one()
@@ -160,6 +167,29 @@ def deactivate_person(*, session: Session, handle: str) -> WriteResult:
             f"`kpictl assign KEY --to HANDLE` (see `kpictl report --owner {person.handle}`)"
         )
     return WriteResult("person.deactivated", message, {"handle": person.handle})
+
+
+def _loggable(session: Session, person: Person) -> dict[str, str | None]:
+    """A person's fields as the change log writes them (``person_change``, `kpictl log`)."""
+    skills = session.execute(select(PersonSkill.skill, PersonSkill.level)
+                             .where(PersonSkill.person_id == person.id)
+                             .order_by(PersonSkill.skill)).all()
+    boss = session.get(Person, person.manager_id) if person.manager_id else None
+    return {"name": person.name, "email": person.email, "capacity": str(person.capacity),
+            "manager": boss.handle if boss else None,
+            "active": "true" if person.active else "false",
+            "skills": ";".join(f"{s}:{lv}" if lv else s for s, lv in skills) or None}
+
+
+def _log_changes(session: Session, person: Person, before: dict, now: datetime | None) -> None:
+    from kpictl.clock import utcnow
+    from kpictl.models import PersonChange
+
+    after = _loggable(session, person)
+    for name, old in before.items():
+        if after[name] != old:
+            session.add(PersonChange(person_id=person.id, at=now or utcnow(), field=name,
+                                     old_value=old, new_value=after[name]))
 
 
 def _views(session: Session, people: list[Person]) -> list[PersonView]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from kpictl.domain import DEFAULTS, STATUS_ORDER, Kind, Status, Thresholds
@@ -35,6 +35,7 @@ from kpictl.schemas import (
     Forecast,
     ChangeView,
     CheckinView,
+    CorrectionView,
     FeedbackView,
     KpiDetail,
     KpiRow,
@@ -43,6 +44,7 @@ from kpictl.schemas import (
     Summary,
 )
 from kpictl.services.lookups import get_kpi, get_person, handles_by_id, normalize_tag
+from kpictl.services import corrections
 from kpictl.services import stats as kpi_stats
 from kpictl.services.cadence import next_checkin_due
 from kpictl.services.forecast import Fit, Sums, forecast, plan_value, well_conditioned
@@ -52,21 +54,20 @@ from kpictl.services.status import KpiFacts, evaluate
 from kpictl.timeparse import parse_cadence, parse_grace
 
 
-def _owner_as_of(as_of: datetime):
-    """Handle of the person whose assignment covers ``as_of`` (correlated to Kpi)."""
-    return (
+def _owner_as_of(as_of: datetime, known: bool = False):
+    """Handle of the person whose assignment covers ``as_of`` (correlated to Kpi); ``known``:
+    among the assignments recorded by then (a reassignment recorded later, even back-dated,
+    was not known)."""
+    stmt = (
         select(Person.handle)
         .join(Assignment, Assignment.person_id == Person.id)
-        .where(
-            Assignment.kpi_id == Kpi.id,
-            Assignment.valid_from <= as_of,
-            or_(Assignment.valid_until.is_(None), Assignment.valid_until > as_of),
-        )
-        .order_by(Assignment.valid_from.desc())
-        .limit(1)
-        .correlate(Kpi)
-        .scalar_subquery()
+        .where(Assignment.kpi_id == Kpi.id, Assignment.valid_from <= as_of)
     )
+    if known:  # the periods are contiguous: the latest one begun by then is the owner's
+        stmt = stmt.where(Assignment.recorded_at <= as_of)
+    else:
+        stmt = stmt.where(or_(Assignment.valid_until.is_(None), Assignment.valid_until > as_of))
+    return stmt.order_by(Assignment.valid_from.desc()).limit(1).correlate(Kpi).scalar_subquery()
 
 
 def build_report(
@@ -80,11 +81,14 @@ def build_report(
     status: list[Status] | None = None,
     keys: list[str] | None = None,
     thresholds: Thresholds = DEFAULTS,
+    revised: bool = False,
 ) -> Report:
+    """The portfolio at ``as_of``: as it was known then (what was recorded by then), or with
+    ``revised`` in hindsight (everything recorded since that was effective by then)."""
     if owner:
         owner = get_person(session, owner).handle  # a typo must not read as "all is well"
     rows = _rows(session, as_of=as_of, tz=tz, owner=owner, tag=tag, keys=keys,
-                 thresholds=thresholds)
+                 thresholds=thresholds, known=_known(as_of, now, revised))
     flag_unresponsive(session, rows, as_of)
     if status:
         wanted = {str(s) for s in status}
@@ -98,32 +102,45 @@ def build_report(
                   summary=Summary(total=len(rows), by_status=by_status), filters=filters)
 
 
-def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=False):
-    owner_col = _owner_as_of(as_of).label("owner")
-    latest_id = (
-        select(Checkin.id)
-        .where(Checkin.kpi_id == Kpi.id, Checkin.measured_at <= as_of)
-        .order_by(Checkin.measured_at.desc(), Checkin.id.desc())
-        .limit(1)
-        .correlate(Kpi)
-        .scalar_subquery()
-    )
+def _known(as_of: datetime, now: datetime, revised: bool) -> bool:
+    """Whether to leave out what was recorded after ``as_of``: the known-then view, unless
+    ``--revised``; at (or after) now nothing was recorded later, so there is nothing to omit."""
+    return not revised and as_of < now
+
+
+def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=False,
+          known=False):
+    owner_col = _owner_as_of(as_of, known).label("owner")
+    latest_id = select(Checkin.id).where(Checkin.kpi_id == Kpi.id, Checkin.measured_at <= as_of)
+    if known:
+        latest_id = latest_id.where(Checkin.recorded_at <= as_of)
+    latest_id = (latest_id.order_by(Checkin.measured_at.desc(), Checkin.id.desc()).limit(1)
+                 .correlate(Kpi).scalar_subquery())
     # KPIs redefined after the instant are rewound to their definition then (start and tags
-    # included), so they are selected regardless and filtered once rewound.
-    rewound = changes_after(session, as_of)
+    # included), so they are selected regardless and filtered once rewound; known-then, closes
+    # and reopens recorded after it are undone too. KPIs with a correction in the view are
+    # replayed from their corrected history (services/corrections.py).
+    rewound = changes_after(session, as_of, lifecycle=known)
+    corrected = corrections.kpis_with_corrections(session, as_of=as_of, known=known,
+                                                  ids=None if keys is None else
+                                                  select(Kpi.id).where(Kpi.key.in_(keys)))
     changed = list(rewound)
     latest = aliased(Checkin)
     # Plain columns, not ORM entities: a portfolio of 10,000 KPIs must not build 30,000
     # tracked objects it only reads.
     # With whether the aggregates hold no check-in measured after the instant, decided in SQL.
-    stats_columns = (CheckinStats.n, (CheckinStats.last_at <= as_of).label("st_exact"),
-                     *_STATS_COLUMNS)
+    exact_now = CheckinStats.last_at <= as_of
+    if known:  # nothing counted in the row was recorded after the instant (a back-fill)
+        exact_now = and_(exact_now, func.coalesce(CheckinStats.recorded_last <= as_of, False))
+    stats_columns = (CheckinStats.n, exact_now.label("st_exact"), *_STATS_COLUMNS)
     stmt = (select(*_KPI_COLUMNS, owner_col, *_latest_columns(latest), *stats_columns)
             .select_from(Kpi)
             .outerjoin(latest, latest.id == latest_id)
             .outerjoin(CheckinStats, CheckinStats.kpi_id == Kpi.id))
     if not include_future:
         stmt = stmt.where(or_(Kpi.start <= as_of, Kpi.id.in_(changed)))
+        if known:  # a KPI created later, even with an earlier start, was not known
+            stmt = stmt.where(Kpi.created_at <= as_of)
     if keys is not None:
         stmt = stmt.where(Kpi.key.in_(keys))
     if tag:
@@ -131,7 +148,7 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
         stmt = stmt.where(or_(Kpi.id.in_(select(KpiTag.kpi_id).where(KpiTag.tag == tag)),
                               Kpi.id.in_(changed)))
     if owner:
-        stmt = stmt.where(_owner_as_of(as_of) == owner)
+        stmt = stmt.where(_owner_as_of(as_of, known) == owner)
     result = [tuple(r) for r in session.execute(stmt)]  # positions: see _KPI_COLUMNS
     ids = [r[0] for r in result]
     if not ids:
@@ -150,10 +167,13 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
         milestones.setdefault(kpi_id, []).append((at, value))
     n_kpi = len(_KPI_COLUMNS)
     i_latest, i_stats = n_kpi + 1, n_kpi + 5
-    from_history = [r[0] for r in result if r[0] not in rewound and not (
+    replayed = {r[0] for r in result if r[0] in rewound or r[0] in corrected}
+    from_history = [r[0] for r in result if r[0] not in replayed and not (
         exact and (r[i_stats] is None or r[i_stats + 1]))]
-    counts = _counts(session, from_history, as_of) if from_history else {}
+    counts = _counts(session, from_history, as_of, known) if from_history else {}
     from_history = set(from_history)
+    histories = corrections.history(session, sorted(replayed), as_of=as_of, known=known) \
+        if replayed else {}
 
     built = []
     for r in result:
@@ -161,11 +181,12 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
         kpi = KpiAt(*r[:n_kpi], tags=tuple(tags.get(kpi_id, ())),
                     milestones=tuple(sorted(milestones.get(kpi_id, ()))))
         last = _Latest(*r[i_latest:i_stats]) if r[i_latest + 1] is not None else None
-        if kpi_id in rewound:
-            kpi = rewind(kpi, rewound[kpi_id])
-            if (not include_future and kpi.start > as_of) or (tag and tag not in kpi.tags):
-                continue
-            agg = _aggregates_of(session, kpi, as_of)
+        if kpi_id in replayed:
+            if kpi_id in rewound:
+                kpi = rewind(kpi, rewound[kpi_id])
+                if (not include_future and kpi.start > as_of) or (tag and tag not in kpi.tags):
+                    continue
+            last, agg = _replay(kpi, histories[kpi_id])
         elif kpi_id in from_history:
             agg = counts.get(kpi_id, _Aggregates())
         elif r[i_stats] is None:  # no check-in yet
@@ -240,11 +261,12 @@ class _Aggregates:
     fit: Sums | None = None  # y is measured relative to the baseline, for numeric headroom
 
 
-def _counts(session, ids, as_of) -> dict[int, _Aggregates]:
+def _counts(session, ids, as_of, known=False) -> dict[int, _Aggregates]:
     """The aggregates of ``ids`` from their history up to ``as_of``, in one grouped query."""
     result = {}
     for start in range(0, len(ids), 10_000):
-        query = kpi_stats.aggregate_query(ids=ids[start:start + 10_000], as_of=as_of)
+        query = kpi_stats.aggregate_query(ids=ids[start:start + 10_000], as_of=as_of,
+                                          known=known)
         for kpi_id, n, _first, _last, w, m, nf, distinct, sx, sy, sxx, sxy, syy in \
                 session.execute(query):
             fit = Sums(n=int(nf), distinct_x=int(distinct), sx=sx, sy=sy, sxx=sxx, sxy=sxy,
@@ -253,13 +275,17 @@ def _counts(session, ids, as_of) -> dict[int, _Aggregates]:
     return result
 
 
-def _aggregates_of(session, kpi: KpiAt, as_of) -> _Aggregates:
-    """The aggregates of one rewound KPI, counted from its check-ins as writers count them."""
+def _replay(kpi: KpiAt, checkins) -> tuple[_Latest | None, _Aggregates]:
+    """The latest check-in and the aggregates of one KPI from its (corrected) history, counted
+    as writers count them."""
     delta = kpi_stats.Delta(kpi)
-    for at, value in session.execute(select(Checkin.measured_at, Checkin.value).where(
-            Checkin.kpi_id == kpi.id, Checkin.measured_at <= as_of)):
-        delta.add(at, value)
-    return _Aggregates(delta.n, delta.in_window, delta.met, delta.sums())
+    for c in checkins:
+        delta.add(c.measured_at, c.value)
+    last = checkins[-1] if checkins else None
+    latest = _Latest(last.value, last.measured_at, last.confidence, last.blocker) if last \
+        else None
+    return latest, _Aggregates(delta.n, delta.in_window, delta.met,
+                               delta.sums() if delta.n else None)
 
 
 def _forecast(kpi: KpiAt, agg: _Aggregates, last: _Latest | None, as_of, cadence,
@@ -374,33 +400,34 @@ def _row(kpi: KpiAt, owner, last: _Latest | None, agg: _Aggregates, as_of, tz,
 
 
 def build_kpi_detail(*, session: Session, key: str, as_of: datetime, now: datetime, tz,
-                     thresholds: Thresholds = DEFAULTS) -> KpiDetail:
+                     thresholds: Thresholds = DEFAULTS, revised: bool = False) -> KpiDetail:
     kpi = get_kpi(session, key)
+    known = _known(as_of, now, revised)
     rows = _rows(session, as_of=as_of, tz=tz, owner=None, tag=None, keys=[kpi.key],
-                 thresholds=thresholds, include_future=True)
+                 thresholds=thresholds, include_future=True, known=known)
     if not rows:  # pragma: no cover - the KPI exists, so it has a row
         raise InvalidInput(f"KPI '{kpi.key}' has no data")
     flag_unresponsive(session, rows, as_of)
     handles = handles_by_id(session)
-    checkins = [
-        CheckinView(value=c.value, measured_at=c.measured_at, recorded_at=c.recorded_at,
-                    by=handles.get(c.author_id), confidence=c.confidence, note=c.note,
-                    blocker=c.blocker, source=c.source, key=c.idem_key)
-        for c in session.execute(
-            select(Checkin).where(Checkin.kpi_id == kpi.id, Checkin.measured_at <= as_of)
-            .order_by(Checkin.measured_at, Checkin.id)
-        ).scalars()
-    ]
+    shown = corrections.history(session, [kpi.id], as_of=as_of, known=known,
+                                retracted=True)[kpi.id]
+    checkins = [_checkin_view(c, handles) for c in shown]
     assignments = [
         AssignmentView(to=handles[a.person_id], by=handles.get(a.assigned_by_id),
                        valid_from=a.valid_from,
                        valid_until=a.valid_until if a.valid_until and a.valid_until <= as_of
                        else None, note=a.note)
         for a in session.execute(
-            select(Assignment).where(Assignment.kpi_id == kpi.id, Assignment.valid_from <= as_of)
+            select(Assignment).where(Assignment.kpi_id == kpi.id, Assignment.valid_from <= as_of,
+                                     Assignment.recorded_at <= as_of if known else true())
             .order_by(Assignment.valid_from, Assignment.id)
         ).scalars()
     ]
+    if known and assignments and assignments[-1].valid_until is not None:
+        # the reassignment that ended it was recorded later: then, it was still open
+        last = assignments[-1]
+        assignments[-1] = AssignmentView(to=last.to, by=last.by, valid_from=last.valid_from,
+                                         valid_until=None, note=last.note)
     changes = [
         ChangeView(at=c.at, by=handles.get(c.by_id), field=c.field, old=c.old_value,
                    new=c.new_value)
@@ -427,3 +454,13 @@ def build_kpi_detail(*, session: Session, key: str, as_of: datetime, now: dateti
                      outcome=row.state if row.state != "active" else None,
                      milestones=milestones, checkins=checkins, assignments=assignments,
                      changes=changes, feedback=feedback)
+
+
+def _checkin_view(c: corrections.Effective, handles) -> CheckinView:
+    fixes = [CorrectionView(at=fix.recorded_at, by=handles.get(fix.by_id), kind=fix.kind,
+                            reason=fix.reason, changes=changed)
+             for fix, changed in corrections.versions(c)]
+    return CheckinView(id=c.id, status=c.status, value=c.value, measured_at=c.measured_at,
+                       recorded_at=c.recorded_at, by=handles.get(c.author_id),
+                       confidence=c.confidence, note=c.note, blocker=c.blocker, source=c.source,
+                       key=c.idem_key, corrections=fixes)

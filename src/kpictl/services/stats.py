@@ -62,6 +62,7 @@ class Delta:
         self.n = self.in_window = self.met = self.fit_n = 0
         self.first_at: datetime | None = None
         self.last_at: datetime | None = None
+        self.recorded_last: datetime | None = None  # the writer's "now"
         self.times: set = set()  # distinct fit times, at most DISTINCT_CAP kept
         self.sx = self.sy = self.sxx = self.sxy = self.syy = 0.0
         inf = float("inf")
@@ -161,7 +162,8 @@ def add(session: Session, deltas: dict[int, Delta]) -> None:
         rows.append({"kpi_id": kpi_id, "n": d.n, "first_at": d.first_at, "last_at": d.last_at,
                      "in_window": d.in_window, "met": d.met, "fit_n": d.fit_n,
                      "fit_distinct": distinct, "sx": d.sx, "sy": d.sy, "sxx": d.sxx,
-                     "sxy": d.sxy, "syy": d.syy, "covered_id": newest})
+                     "sxy": d.sxy, "syy": d.syy, "covered_id": newest,
+                     "recorded_last": d.recorded_last})
     stmt = _insert(session)
     new = stmt.excluded
     t = CheckinStats.__table__.c
@@ -169,7 +171,9 @@ def add(session: Session, deltas: dict[int, Delta]) -> None:
     update.update(first_at=least(t.first_at, new.first_at),
                   last_at=greatest(t.last_at, new.last_at),
                   fit_distinct=greatest(t.fit_distinct, new.fit_distinct),
-                  covered_id=greatest(t.covered_id, new.covered_id))
+                  covered_id=greatest(t.covered_id, new.covered_id),
+                  recorded_last=greatest(func.coalesce(t.recorded_last, new.recorded_last),
+                                         new.recorded_last))
     stmt = stmt.on_conflict_do_update(index_elements=[t.kpi_id], set_=update)
     for start in range(0, len(rows), 5_000):
         session.execute(stmt, rows[start:start + 5_000])
@@ -184,9 +188,10 @@ def met_expression():
     )
 
 
-def aggregate_query(*, ids=None, as_of: datetime | None = None):
-    """Per KPI, from ``checkin``: the columns of ``checkin_stats`` (but ``covered_id``) over the
-    check-ins measured up to ``as_of`` (all of them when None)."""
+def aggregate_query(*, ids=None, as_of: datetime | None = None, known: bool = False):
+    """Per KPI, from ``checkin``: the columns of ``checkin_stats`` (but ``covered_id`` and
+    ``recorded_last``) over the check-ins measured up to ``as_of`` (all of them when None);
+    ``known``: only those also recorded by then (what a report showed at that instant)."""
     in_window = and_(Checkin.measured_at >= Kpi.start, Checkin.measured_at <= Kpi.due)
     fitted = Checkin.measured_at >= Kpi.start
     x = days_between(Checkin.measured_at, Kpi.start)
@@ -215,6 +220,8 @@ def aggregate_query(*, ids=None, as_of: datetime | None = None):
         stmt = stmt.where(Checkin.kpi_id.in_(ids))
     if as_of is not None:
         stmt = stmt.where(Checkin.measured_at <= as_of)
+        if known:
+            stmt = stmt.where(Checkin.recorded_at <= as_of)
     return stmt
 
 
@@ -222,8 +229,11 @@ _COLUMNS = ("kpi_id", "n", "first_at", "last_at", "in_window", "met", "fit_n", "
             *_SUMS)
 
 
-def rebuild(session: Session, kpi_ids=None) -> None:
-    """Recompute rows from ``checkin``: all of them, or those of ``kpi_ids``."""
+def rebuild(session: Session, kpi_ids=None, *, recorded: bool = True) -> None:
+    """Recompute rows from ``checkin``: all of them, or those of ``kpi_ids``.
+
+    ``recorded=False`` leaves ``recorded_last`` out, for migration 0002 (the column comes with
+    0004, which fills it)."""
     if _dialect(session) == "postgresql":  # two rebuilds at once must not collide
         session.execute(text(f"SELECT pg_advisory_xact_lock({_PG_REBUILD_LOCK})"))
     newest = session.execute(select(func.max(Checkin.id))).scalar() or 0
@@ -236,5 +246,8 @@ def rebuild(session: Session, kpi_ids=None) -> None:
         session.execute(delete(CheckinStats).where(CheckinStats.kpi_id.in_(kpi_ids)))
     query = aggregate_query(ids=kpi_ids)
     query = query.add_columns(literal(newest, Integer))
-    session.execute(CheckinStats.__table__.insert().from_select([*_COLUMNS, "covered_id"],
-                                                                  query))
+    columns = [*_COLUMNS, "covered_id"]
+    if recorded:
+        query = query.add_columns(func.max(Checkin.recorded_at))
+        columns.append("recorded_last")
+    session.execute(CheckinStats.__table__.insert().from_select(columns, query))

@@ -11,6 +11,12 @@ Design decisions:
 * References are handles and keys, never ids. Times are UTC ISO-8601 with ``Z`` (microseconds
   kept); floats are JSON numbers, which round-trip exactly. The field specs below drive both
   directions, so export and import cannot disagree on a field.
+* The last line is an end record, ``{"type": "end", "counts": {…}}``, with the number of
+  records of each type. An import refuses a file without it, with anything after it, or whose
+  counts differ: an export cut short anywhere — at a line boundary or inside a line — is
+  refused whole, with nothing written.
+* Check-ins keep their ids (the ids `kpictl amend` and `retract` take); corrections refer to
+  the check-in they correct by that id.
 * Import writes only into an empty database, streaming, in the caller's one transaction: every
   line is validated as it is read, and any invalid line rolls everything back. A non-empty
   database is compared with the file record by record: identical is a no-op success, anything
@@ -39,6 +45,7 @@ from kpictl.models import (
     Assignment,
     Away,
     Checkin,
+    CheckinCorrection,
     Feedback,
     Kpi,
     KpiChange,
@@ -46,13 +53,16 @@ from kpictl.models import (
     Milestone,
     NudgeSent,
     Person,
+    PersonChange,
     PersonSkill,
 )
 from kpictl.render.machine import iso
 from kpictl.schemas import WriteResult
 
 SCHEMA = "kpictl.export/1"
-TYPES = ("person", "kpi", "assignment", "change", "checkin", "feedback", "away", "nudge")
+TYPES = ("person", "kpi", "assignment", "change", "checkin", "correction", "feedback",
+         "person_change", "away", "nudge")
+END = "end"  # the type of the trailer record
 STATES = ("active", *(o.value for o in Outcome))
 BATCH = 5_000  # rows per INSERT … executemany while streaming an import
 MAX_LISTED = 20  # invalid lines named in the one-line error
@@ -124,8 +134,10 @@ FIELDS: dict[str, tuple[F, ...]] = {
         F("field", "field", "text", limit=32),
         F("old", "old_value", "text", False),
         F("new", "new_value", "text", False),
+        F("reason", "reason", "text", False),
     ),
     "checkin": (
+        F("id", "id", "int", False, lo=1, hi=2**62),
         F("kpi", "kpi_id", "kpi"),
         F("value", "value", "float"),
         F("measured_at", "measured_at", "time"),
@@ -137,11 +149,32 @@ FIELDS: dict[str, tuple[F, ...]] = {
         F("source", "source", "text", limit=32),
         F("key", "idem_key", "text", False, limit=200),
     ),
+    "correction": (
+        F("kpi", "kpi_id", "kpi"),
+        F("checkin", "checkin_id", "int", lo=1, hi=2**62),
+        F("kind", "kind", "choice", choices=("amend", "retract")),
+        F("at", "recorded_at", "time"),
+        F("by", "by_id", "person", False),
+        F("reason", "reason", "text"),
+        F("value", "value", "float"),
+        F("measured_at", "measured_at", "time"),
+        F("confidence", "confidence", "int", False, lo=0, hi=10),
+        F("note", "note", "text", False),
+        F("blocker", "blocker", "text", False),
+    ),
     "feedback": (
         F("kpi", "kpi_id", "kpi"),
         F("by", "author_id", "person", False),
         F("at", "at", "time"),
         F("text", "text", "text"),
+    ),
+    "person_change": (
+        F("person", "person_id", "person"),
+        F("at", "at", "time"),
+        F("by", "by_id", "person", False),
+        F("field", "field", "text", limit=32),
+        F("old", "old_value", "text", False),
+        F("new", "new_value", "text", False),
     ),
     "away": (
         F("person", "person_id", "person"),
@@ -161,10 +194,12 @@ FIELDS: dict[str, tuple[F, ...]] = {
     ),
 }
 TABLES = {"person": Person, "kpi": Kpi, "assignment": Assignment, "change": KpiChange,
-          "checkin": Checkin, "feedback": Feedback, "away": Away, "nudge": NudgeSent}
+          "checkin": Checkin, "correction": CheckinCorrection, "feedback": Feedback,
+          "person_change": PersonChange, "away": Away, "nudge": NudgeSent}
 #: History tables in file order: by their own time, then by id (see the module docstring).
 HISTORY_ORDER = {"assignment": "valid_from", "change": "at", "checkin": "measured_at",
-                 "feedback": "at", "away": "starts", "nudge": "sent_at"}
+                 "correction": "recorded_at", "feedback": "at", "person_change": "at",
+                 "away": "starts", "nudge": "sent_at"}
 
 
 # --------------------------------------------------------------------------- export
@@ -180,7 +215,16 @@ def export_records(*, session: Session, now: datetime) -> Iterator[dict]:
         # One snapshot for the several queries of an export, as SQLite's read transaction gives.
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     yield header(now)
-    yield from data_records(session)
+    counts: Counter = Counter()
+    for item in data_records(session):
+        counts[item["type"]] += 1
+        yield item
+    yield trailer(counts)
+
+
+def trailer(counts: Counter) -> dict:
+    """The end record: how many records of each type the file holds (see the module doc)."""
+    return {"type": END, "counts": {t: counts[t] for t in TYPES}}
 
 
 def same_records(a: Iterable[dict], b: Iterable[dict]) -> bool:
@@ -279,7 +323,9 @@ def describe_counts(counts: Counter) -> str:
     """``8 people, 20 KPIs, 23 assignments, … and 5 feedback notes``."""
     words = {"person": ("person", "people"), "kpi": ("KPI", "KPIs"),
              "assignment": ("assignment", "assignments"), "change": ("change", "changes"),
-             "checkin": ("check-in", "check-ins"), "feedback": ("feedback note", "feedback notes"),
+             "checkin": ("check-in", "check-ins"), "correction": ("correction", "corrections"),
+             "feedback": ("feedback note", "feedback notes"),
+             "person_change": ("person change", "person changes"),
              "away": ("away window", "away windows"), "nudge": ("nudge sent", "nudges sent")}
     parts = [f"{counts[t]} {words[t][counts[t] != 1]}" for t in TYPES
              if counts[t] or t not in _ONLY_IF_ANY]
@@ -298,7 +344,8 @@ class _Consequence(Exception):
 
 def import_records(*, session: Session, lines: Iterable[str], source_name: str) -> WriteResult:
     """Load an export into an empty database; into a non-empty one only if nothing differs."""
-    numbered = ((n, line) for n, line in enumerate(lines, 1) if line.strip())
+    raw = _LastLine(lines)
+    numbered = ((n, line) for n, line in enumerate(raw, 1) if line.strip())
     first = next(numbered, None)
     if first is None:
         raise InvalidInput(f"{source_name} is empty: expected a kpictl export, whose first "
@@ -310,24 +357,66 @@ def import_records(*, session: Session, lines: Iterable[str], source_name: str) 
     sink: _Inserter | _Comparer = _Inserter(session) if empty else _Comparer(
         data_records(session))
     current: str | None = None
+    counts: Counter = Counter()
+    end: tuple[int, dict] | None = None
     for n, line in numbered:
+        if end is not None:
+            raise InvalidInput(f"line {n} of {source_name} follows the end record (line "
+                               f"{end[0]}): is this two exports joined together? Nothing was "
+                               "imported")
         parsed = checker.check(n, line)
         if parsed is None:
             continue
         type_, values = parsed
+        if type_ == END:
+            end = (n, values)
+            continue
+        counts[type_] += 1
         if type_ != current:
             _close(checker, sink, current)
             current = type_
         if not checker.errors:
             sink.add(type_, values)
     _close(checker, sink, current)
+    checker.finish()
     if checker.errors:
         total = len(checker.errors)
         shown = "; ".join(checker.errors[:MAX_LISTED])
         more = f"; and {total - MAX_LISTED} more" if total > MAX_LISTED else ""
         raise InvalidInput(f"{total} invalid record{'s' if total != 1 else ''} in "
                            f"{source_name} ({shown}{more}); nothing was imported")
+    _check_end(end, counts, raw, source_name)
     return sink.result(source_name)
+
+
+class _LastLine:
+    """The lines of a file, remembering the last one (to see whether it ends the file)."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self.lines, self.last = lines, ""
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self.lines:
+            if line.strip():
+                self.last = line
+            yield line
+
+
+def _check_end(end, counts: Counter, raw: _LastLine, source_name: str) -> None:
+    """The end record is there, ends the file, and counts what the file holds."""
+    cut = f"{source_name} is cut short"
+    if end is None:
+        raise InvalidInput(f"{cut}: it has no end record (a complete export ends with "
+                           "{\"type\": \"end\", …}); nothing was imported")
+    n, expected = end
+    if not raw.last.endswith("\n"):
+        raise InvalidInput(f"{cut}: its end record (line {n}) has no line end; nothing was "
+                           "imported")
+    for type_ in TYPES:
+        if expected.get(type_, 0) != counts[type_]:
+            raise InvalidInput(
+                f"{cut} or was edited: it holds {counts[type_]} {type_} record(s), its end "
+                f"record (line {n}) says {expected.get(type_, 0)}; nothing was imported")
 
 
 def _close(checker: _Checker, sink, type_: str | None) -> None:
@@ -386,6 +475,11 @@ class _Checker:
         self.keys: set[str] = set()
         self.open_assignment: set[str] = set()
         self.idem_keys: dict[str, set[str]] = defaultdict(set)
+        self.starts: dict[str, datetime] = {}  # each KPI's start as the file ends
+        self.start_changes: dict[str, list] = defaultdict(list)  # (at, start before), by at
+        self.checkins: dict[int, str] = {}  # id → KPI key
+        self.with_ids: bool | None = None  # whether check-in records carry ids
+        self.early: dict[int, tuple[int, str]] = {}  # measured before the start: id → line
         self.nudges: set[tuple] = set()  # (to, nudge, kpi, slot, level): each sent once
 
     def check(self, n: int, line: str) -> tuple[str, dict] | None:
@@ -407,6 +501,8 @@ class _Checker:
             self.unreadable = True
             raise _Bad("expected a JSON object")
         type_ = document.get("type")
+        if type_ == END:
+            return END, self._end(document)
         if type_ not in FIELDS:
             self.unreadable = True
             if "schema" in document and type_ is None:
@@ -437,6 +533,14 @@ class _Checker:
                     self.unreadable = True
         self.rank = TYPES.index(type_)
         return type_, values
+
+    def _end(self, document: dict) -> dict:
+        counts = document.get("counts")
+        if set(document) != {"type", "counts"} or not isinstance(counts, dict) or any(
+                t not in TYPES or isinstance(c, bool) or not isinstance(c, int) or c < 0
+                for t, c in counts.items()):
+            raise _Bad("an end record is {\"type\": \"end\", \"counts\": {TYPE: N, …}}")
+        return counts
 
     def _field(self, f: F, document: dict, type_: str):
         value = document.get(f.name)
@@ -473,6 +577,7 @@ class _Checker:
             raise _Bad(f"KPI {key}: a range KPI needs \"low\" below \"high\" and no \"target\"")
         if (v["state"] == "active") != (v["closed_at"] is None):
             raise _Bad(f"KPI {key}: \"closed_at\" must be set exactly when \"state\" is closed")
+        self.starts[key] = v["start"]
 
     def _assignment(self, v: dict, n: int) -> None:
         self._kpi_ref(v)
@@ -487,15 +592,72 @@ class _Checker:
     def _change(self, v: dict, n: int) -> None:
         self._kpi_ref(v)
         self._people(v, "by")
+        if v["field"] == "start" and v["old"]:
+            try:
+                before = datetime.fromisoformat(v["old"].replace("Z", "+00:00"))
+            except ValueError:
+                raise _Bad(f"\"old\" {_show(v['old'])} is not a start time") from None
+            self.start_changes[v["kpi"]].append((v["at"], before))
+
+    def _start_at(self, key: str, instant: datetime) -> datetime | None:
+        """The KPI's start as it was at ``instant`` (the change log undone after it)."""
+        for at, before in self.start_changes.get(key, ()):
+            if at > instant:
+                return before
+        return self.starts.get(key)
+
+    def _before_start(self, key: str, measured: datetime, recorded: datetime) -> str | None:
+        start = self._start_at(key, recorded)
+        if start is not None and measured < start:
+            return (f"measured {iso(measured)}, before the start of KPI {key} "
+                    f"({iso(start)}) when it was recorded")
+        return None
 
     def _checkin(self, v: dict, n: int) -> None:
         self._kpi_ref(v)
         self._people(v, "by")
+        has_id = v["id"] is not None
+        if self.with_ids is None:
+            self.with_ids = has_id
+        elif self.with_ids != has_id:
+            raise _Bad("some check-in records have an \"id\" and some do not")
+        if has_id:
+            if v["id"] in self.checkins:
+                raise _Bad(f"check-in id {v['id']} appears twice")
+            self.checkins[v["id"]] = v["kpi"]
+        early = self._before_start(v["kpi"], v["measured_at"], v["recorded_at"])
+        if early:
+            if not has_id:
+                raise _Bad(f"a check-in {early}")
+            self.early[v["id"]] = (n, early)  # unless a correction below puts it right
         if v["key"] is not None:
             seen = self.idem_keys[v["kpi"]]
             if v["key"] in seen:
                 raise _Bad(f"check-in key {_show(v['key'])} is used twice on KPI {v['kpi']}")
             seen.add(v["key"])
+
+    def _correction(self, v: dict, n: int) -> None:
+        self._kpi_ref(v)
+        self._people(v, "by")
+        if self.checkins.get(v["checkin"]) != v["kpi"]:
+            raise _Bad(f"\"checkin\" {v['checkin']} is not a check-in of KPI {v['kpi']} in "
+                       "this file")
+        if v["kind"] == "retract":
+            self.early.pop(v["checkin"], None)
+            return
+        early = self._before_start(v["kpi"], v["measured_at"], v["at"])
+        if early:
+            raise _Bad(f"a correction {early}")
+        self.early.pop(v["checkin"], None)
+
+    def _person_change(self, v: dict, n: int) -> None:
+        self._people(v, "person", "by")
+
+    def finish(self) -> None:
+        """Checks that needed the whole file: check-ins measured before their KPI's start
+        (refused, unless corrected or retracted)."""
+        for n, reason in sorted(self.early.values()):
+            self.errors.append(f"line {n}: a check-in {reason}")
 
     def _feedback(self, v: dict, n: int) -> None:
         self._kpi_ref(v)
@@ -739,6 +901,8 @@ class _Inserter:
             if f.column is None or (type_ == "person" and f.name == "manager"):
                 continue  # lists go to their own tables; managers once everyone has an id
             value = values[f.name]
+            if f.column == "id" and value is None:
+                continue  # an export from before check-ins kept their ids: the database picks
             if f.kind in ("person", "kpi") and value is not None:
                 value = self.ids[f.kind][value]
             row[f.column] = value
@@ -770,6 +934,11 @@ class _Inserter:
     def result(self, source_name: str) -> WriteResult:
         from kpictl.services import stats
 
+        if self.session.get_bind().dialect.name == "postgresql" and self.counts["checkin"]:
+            # check-ins came with their ids: the next id the server hands out follows them
+            self.session.execute(sa.text(
+                "SELECT setval(pg_get_serial_sequence('checkin', 'id'), "
+                "(SELECT max(id) FROM checkin))"))
         stats.rebuild(self.session)  # derived data: computed, never imported
         return WriteResult("import.done",
                            f"imported {describe_counts(self.counts)} from {source_name}",

@@ -10,18 +10,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from kpictl.models import Checkin, Kpi
+from kpictl.services import corrections
 
 #: Keys per statement: well under SQLite's bound-parameter limit, whatever its build.
 _CHUNK = 2000
 
 
 def recent_values(*, session: Session, keys: list[str], as_of: datetime,
-                  points: int = 12) -> dict[str, list[float]]:
-    """The last ``points`` values of each KPI measured at or before ``as_of``, oldest first.
+                  points: int = 12, known: bool = False) -> dict[str, list[float]]:
+    """The last ``points`` values of each KPI measured at or before ``as_of``, oldest first;
+    ``known``: only check-ins and corrections recorded by then. Corrected values replace the
+    originals, retracted check-ins are left out (services/corrections.py).
 
     KPIs without a check-in by then are absent from the result.
     """
@@ -31,6 +34,17 @@ def recent_values(*, session: Session, keys: list[str], as_of: datetime,
     unique = list(dict.fromkeys(keys))
     for i in range(0, len(unique), _CHUNK):
         chunk = unique[i:i + _CHUNK]
+        corrected = dict(session.execute(select(Kpi.id, Kpi.key).where(Kpi.id.in_(
+            corrections.kpis_with_corrections(session, as_of=as_of, known=known,
+                                              ids=select(Kpi.id).where(Kpi.key.in_(chunk))))))
+                         .all()) if chunk else {}
+        for kpi_id, items in corrections.history(session, corrected, as_of=as_of,
+                                                 known=known).items():
+            if items:
+                result[corrected[kpi_id]] = [float(c.value) for c in items[-points:]]
+        plain = [k for k in chunk if k not in set(corrected.values())]
+        if not plain:
+            continue
         rank = func.row_number().over(
             partition_by=Checkin.kpi_id,
             order_by=(Checkin.measured_at.desc(), Checkin.id.desc()),
@@ -39,7 +53,8 @@ def recent_values(*, session: Session, keys: list[str], as_of: datetime,
             select(Kpi.key.label("key"), Checkin.id.label("id"),
                    Checkin.measured_at.label("measured_at"), Checkin.value.label("value"), rank)
             .join(Kpi, Kpi.id == Checkin.kpi_id)
-            .where(Kpi.key.in_(chunk), Checkin.measured_at <= as_of)
+            .where(Kpi.key.in_(plain), Checkin.measured_at <= as_of,
+                   Checkin.recorded_at <= as_of if known else true())
             .subquery()
         )
         stmt = (

@@ -38,7 +38,7 @@ def upgrade() -> None:
     # Existing history: the same aggregation the report used to run on every call, once.
     from kpictl.services.stats import rebuild
 
-    rebuild(op.get_bind())
+    rebuild(op.get_bind(), recorded=False)  # recorded_last comes with 0004
 
 
 def downgrade() -> None:
