@@ -27,8 +27,8 @@ from kpictl.schemas import (
     SkillView,
 )
 
-SCHEMA_NAMES = ["digest", "kpi", "nudge", "owners", "people", "person", "rebalance", "report",
-                "suggest"]
+SCHEMA_NAMES = ["digest", "kpi", "log", "nudge", "owners", "people", "person", "rebalance",
+                "report", "suggest"]
 KEYS = ["sales.arr", "support.backlog", "ops.uptime", "ops.incidents", "eng.latency",
         "ops.legacy"]
 
@@ -149,15 +149,15 @@ def test_schema_unknown_name_is_not_found(run):
     result = run("schema", "reprot")
     assert (result.exit_code, result.stdout) == (3, "")
     assert result.stderr == ("kpictl: error: no schema 'reprot'; did you mean 'report'? "
-                             "Choose one of digest, kpi, nudge, owners, people, person, rebalance, "
-                             "report, suggest\n")
+                             "Choose one of digest, kpi, log, nudge, owners, people, person, "
+                             "rebalance, report, suggest\n")
 
 
 def test_schema_unknown_name_without_a_close_match(run):
     result = run("schema", "zzz")
     assert (result.exit_code, result.stdout) == (3, "")
     assert result.stderr == ("kpictl: error: no schema 'zzz'; choose one of digest, kpi, "
-                             "nudge, owners, people, person, rebalance, report, suggest\n")
+                             "log, nudge, owners, people, person, rebalance, report, suggest\n")
 
 
 def test_schema_does_not_import_the_database_layer():

@@ -34,7 +34,7 @@ from tests.conftest import NOW
 HEADER = {"schema": "kpictl.export/1", "generated_at": "2026-11-27T12:00:00Z",
           "kpictl_version": "0.1.0", "schema_revision": SCHEMA_REVISION}
 TYPES = ["person", "kpi", "assignment", "change", "checkin", "correction", "feedback",
-         "person_change"]
+         "person_change", "away", "nudge"]
 #: What the export of an empty database holds: the header and an end record counting nothing.
 EMPTY = [HEADER, {"type": "end", "counts": {t: 0 for t in TYPES}}]
 
@@ -183,9 +183,9 @@ def test_export_header_and_records_reference_handles_and_keys(rich):
     assert docs[0] == HEADER
     types = [d["type"] for d in docs[1:]]
     order = ["person", "kpi", "assignment", "change", "checkin", "correction", "feedback",
-             "person_change", "end"]
+             "person_change", "away", "nudge", "end"]
     assert types == sorted(types, key=order.index)
-    assert set(types) == set(order)
+    assert set(types) == set(order) - {"away", "nudge"}  # nobody away, no nudge sent
     assert docs[-1] == {"type": "end", "counts": {t: types.count(t) for t in order[:-1]}}
     people = [d for d in docs if d.get("type") == "person"]
     assert [p["handle"] for p in people] == ["ana", "bob", "cy", "maya"]
