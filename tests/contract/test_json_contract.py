@@ -26,7 +26,8 @@ from kpictl.schemas import (
     SkillView,
 )
 
-SCHEMA_NAMES = ["digest", "kpi", "owners", "people", "person", "rebalance", "report", "suggest"]
+SCHEMA_NAMES = ["digest", "kpi", "log", "owners", "people", "person", "rebalance", "report",
+                "suggest"]
 KEYS = ["sales.arr", "support.backlog", "ops.uptime", "ops.incidents", "eng.latency",
         "ops.legacy"]
 
