@@ -240,6 +240,37 @@ class Bench:
             "ratio_to_sqlmodel_floor": ref / s["floor"].median(),
             "kpictl_ratio": s["checkin"].median() / ref}
 
+    def corrections(self) -> None:
+        """Corrections in the history: 1 % of the KPIs get their latest check-in amended (one
+        by `kpictl amend`, one retracted by `kpictl retract`, the rest through the same
+        service in one transaction), so the report figures are measured with corrected KPIs
+        replayed from their history (services/corrections.py)."""
+        import random
+        from datetime import datetime
+
+        from kpictl.db import open_database
+        from kpictl.services.corrections import amend_checkin
+
+        n = max(2, self.args.kpis // 100)
+        with sqlite3.connect(self.db) as conn:
+            ids = [r[0] for r in conn.execute(
+                "SELECT max(id) FROM checkin GROUP BY kpi_id ORDER BY kpi_id LIMIT ?", (n,))]
+        self.say(f"corrections: {len(ids)} check-ins of as many KPIs (kpictl amend, retract)")
+        run(**self.k("-q", "amend", str(ids[0]), "--value", "1.5", "--reason", "bench"))
+        run(**self.k("-q", "retract", str(ids[1]), "--reason", "bench"))
+        rng = random.Random(self.args.seed)
+        now = datetime.fromisoformat(dataset.NOW_TEXT.replace("Z", "+00:00"))
+        db = open_database(str(self.db))
+        with db.session(write=True) as session:
+            for checkin_id in ids[2:]:
+                amend_checkin(session=session, now=now, checkin_id=checkin_id,
+                              value=round(rng.uniform(0, 1000), 2), reason="bench")
+        db.engine.dispose()
+        got = self.scalar(self.db, "SELECT count(DISTINCT kpi_id) FROM checkin_correction")
+        if got != len(ids):
+            raise BenchError(f"expected corrections on {len(ids)} KPIs, found {got}")
+        self.results["info"]["corrected_kpis"] = got
+
     def report(self, label: str) -> dict:
         """``report --format json`` interleaved with its two floors: the SQLModel one-row
         script (python + SQLModel start-up) and the report's SQL in plain sqlite3."""
@@ -465,6 +496,7 @@ def main(argv: list[str] | None = None) -> int:
         s1, f1 = bench.bulk(bench.csv1, "1st batch")
         bench.bulk_figure("bulk", f"checkin --file ({args.checkins:,} rows)", s1, f1, True)
         bench.single_checkin()
+        bench.corrections()
         r1 = bench.report(f"{args.checkins:,}")
         bench.report_figures("report", f"{args.kpis:,} KPIs, {args.checkins:,} check-ins", r1,
                              True)

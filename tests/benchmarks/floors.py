@@ -9,7 +9,8 @@
     the times), ``insert_s`` (BEGIN IMMEDIATE … executemany … COMMIT: the floor) and ``rows``.
 
 ``python floors.py report-sql DB AS_OF RUNS``
-    The SQL that ``report --format json`` runs (services/reports.py ``_rows``,
+    The SQL that ``report --format json`` runs (services/reports.py ``_rows``, the corrected
+    KPIs' history of services/corrections.py,
     services/stats.py ``covered`` and services/history.py ``changes_after``), written out by
     hand: definition changes after the instant, KPIs with their owner at the instant, their
     latest check-in (correlated subqueries) and their per-KPI aggregates (``checkin_stats``),
@@ -104,6 +105,12 @@ LEFT OUTER JOIN checkin_stats AS s ON s.kpi_id = kpi.id
 WHERE kpi.start <= :as_of
 """
 
+#: KPIs with a correction in the view, and their history (services/corrections.py), which the
+#: report replays instead of reading their aggregates.
+CORRECTED = "SELECT DISTINCT kpi_id FROM checkin_correction WHERE recorded_at <= :as_of"
+FIXES = ("SELECT * FROM checkin_correction WHERE kpi_id IN ({ids}) AND recorded_at <= ? "
+         "ORDER BY id")
+HISTORY = "SELECT * FROM checkin WHERE kpi_id IN ({ids}) AND recorded_at <= ?"
 TAGS = "SELECT kpi_id, tag FROM kpi_tag WHERE kpi_id IN ({ids}) ORDER BY tag"
 MILESTONES = "SELECT kpi_id, at, value FROM milestone WHERE kpi_id IN ({ids})"
 #: The guard of services/stats.py: every check-in is counted in checkin_stats.
@@ -127,6 +134,14 @@ def report_sql(db: str, as_of_text: str) -> dict:
     t = time.perf_counter()
     rows = conn.execute(MAIN, {"as_of": as_of}).fetchall()
     times["kpis+owner+latest"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    corrected = [r[0] for r in conn.execute(CORRECTED, {"as_of": as_of})]
+    if corrected:
+        marks = ", ".join("?" * len(corrected))
+        conn.execute(FIXES.format(ids=marks), [*corrected, as_of]).fetchall()
+        conn.execute(HISTORY.format(ids=marks), [*corrected, as_of]).fetchall()
+    times["corrected history"] = time.perf_counter() - t
     ids = [r[0] for r in rows]
     marks = ", ".join("?" * len(ids))
 

@@ -173,13 +173,15 @@ def test_assign_reassign_report_as_of_shows_owner_of_the_time(seeded):
     ok(seeded, "assign", "sales.arr", "--to", "bob", "--at", "2026-11-20T09:00Z")
 
     def owner(as_of):
-        [row] = ok(seeded, "report", "--json", "--as-of", as_of).json()["kpis"]
+        # the KPI and the back-dated reassignment were recorded "now": in hindsight
+        [row] = ok(seeded, "report", "--json", "--as-of", as_of, "--revised").json()["kpis"]
         return row["owner"]
 
     assert owner("2026-11-20T08:59Z") == "ana"
     assert owner("2026-11-20T09:00Z") == "bob"
     assert owner("2026-11-19") == "ana"  # end of that day
     assert owner("now") == "bob"
+    assert ok(seeded, "report", "--json", "--as-of", "2026-11-20T09:00Z").json()["kpis"] == []
 
 
 @pytest.mark.parametrize(

@@ -17,9 +17,10 @@ def test_checkin_records_value(seeded):
     assert result.stdout == ""
     assert result.stderr == "recorded sales.arr = 42 EUR\n"
     assert checkins(seeded) == [{
-        "value": 42, "measured_at": "2026-11-26T10:00:00Z",
+        "id": 1, "status": "current", "value": 42, "measured_at": "2026-11-26T10:00:00Z",
         "recorded_at": "2026-11-27T12:00:00Z", "by": "ana", "confidence": 7,
-        "note": "two deals signed", "blocker": None, "source": "cli", "key": None}]
+        "note": "two deals signed", "blocker": None, "source": "cli", "key": None,
+        "corrections": []}]
     [row] = ok(seeded, "report", "--json").json()["kpis"]
     assert (row["current"], row["progress"], row["confidence"]) == (42, 0.42, 7)
 

@@ -24,12 +24,16 @@ WRITES = [
                                              "0 invalid"),
     (["feedback", "sales.arr", "Good start", "--by", "maya"], "feedback recorded on sales.arr"),
     (["close", "sales.arr", "--outcome", "cancelled"], "closed sales.arr as cancelled"),
+    (["amend", "1", "--value", "8", "--reason", "typo"],
+     "amended check-in 1 of sales.arr: value 7 → 8"),
+    (["retract", "1", "--reason", "wrong KPI"],
+     "retracted check-in 1 of sales.arr (7 at 2026-11-20 00:00 UTC)"),
     (["export", "--output", "{tmp}/out.jsonl"],
-     "exported 3 people, 1 KPI, 1 assignment, 0 changes, 0 check-ins and 0 feedback notes to "
-     "{tmp}/out.jsonl"),
+     "exported 3 people, 1 KPI, 1 assignment, 0 changes, 1 check-in, 0 corrections, 0 "
+     "feedback notes and 0 person changes to {tmp}/out.jsonl"),
     (["--db", "{tmp}/new.db", "import", "{tmp}/export.jsonl"],
-     "imported 3 people, 1 KPI, 1 assignment, 0 changes, 0 check-ins and 0 feedback notes "
-     "from {tmp}/export.jsonl"),
+     "imported 3 people, 1 KPI, 1 assignment, 0 changes, 1 check-in, 0 corrections, 0 "
+     "feedback notes and 0 person changes from {tmp}/export.jsonl"),
     (["db", "upgrade"], f"already at schema {SCHEMA_REVISION}: {{db}}"),
     (["db", "backup", "{tmp}/backup.db"], "backed up {db} to {tmp}/backup.db"),
     (["demo", "--path", "{tmp}/demo.db"],
@@ -40,6 +44,7 @@ WRITES = [
 def _prepare(run, tmp_path):
     (tmp_path / "checkins.csv").write_text("kpi,value,at\nsales.arr,7,2026-11-20\n")
     (tmp_path / "kpis.csv").write_text("key,to,target,due\nops.calls,ana,50,2026-12-31\n")
+    ok(run, "-q", "checkin", "--file", str(tmp_path / "checkins.csv"))  # check-in 1
     ok(run, "export", "--output", str(tmp_path / "export.jsonl"))
 
 

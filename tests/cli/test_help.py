@@ -48,7 +48,8 @@ def test_the_tree_has_every_command():
             "kpictl schema", "kpictl people", "kpictl people add", "kpictl people list",
             "kpictl people show", "kpictl people edit", "kpictl people deactivate",
             "kpictl db", "kpictl db path", "kpictl db upgrade", "kpictl db backup",
-            "kpictl db check"} <= names
+            "kpictl db check", "kpictl amend", "kpictl retract", "kpictl reopen",
+            "kpictl log"} <= names
 
 
 @pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[label(p) for p, _ in COMMANDS])

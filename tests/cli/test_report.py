@@ -226,8 +226,8 @@ def test_report_key_table(portfolio):
     assert any(line.split() == ["Status", "on", "track"] for line in lines)
     for title in ("Check-ins", "Delegation", "Feedback"):
         assert title in lines
-    assert any(line.split()[:8] == ["2026-11-26", "00:00", "1", "day", "ago", "40", "ana", "7"]
-               for line in lines)
+    assert any(line.split()[:9] == ["1", "2026-11-26", "00:00", "1", "day", "ago", "40", "ana",
+                                    "7"] for line in lines)  # its id first, for `amend ID`
     # Relative times are measured from the report's instant (KPICTL_NOW 2026-11-27 12:00).
     assert any(line.split() == ["Window", "2026-11-01", "→", "2026-12-31", "(due", "in", "1",
                                 "month)"] for line in lines), out
@@ -267,12 +267,14 @@ def test_report_filter_status_repeatable(portfolio):
 
 
 def test_report_as_of_past_day(portfolio):
-    doc = report_json(portfolio, "--as-of", "2026-11-25")
+    # The portfolio was recorded "now" (2026-11-27) with earlier starts: in hindsight.
+    doc = report_json(portfolio, "--as-of", "2026-11-25", "--revised")
     assert doc["as_of"] == "2026-11-25T23:59:59Z"
     by_key = {k["key"]: k for k in doc["kpis"]}
     assert by_key["sales.arr"]["status"] == "no_data"
     assert by_key["sales.arr"]["current"] is None
     assert by_key["ops.backlog"]["current"] == 200
+    assert report_json(portfolio, "--as-of", "2026-11-25")["kpis"] == []  # nothing known then
 
 
 def test_report_as_of_before_any_kpi_is_empty(portfolio):
