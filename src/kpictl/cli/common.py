@@ -23,10 +23,16 @@ class State:
     quiet: bool = False
     no_color: bool = False
 
-    def open_db(self):
+    def open_db(self, *, read: bool = False):
+        """The database, for a command that writes, or (``read=True``) one that only reads:
+        then no file is created, migrated or switched to WAL, and a read-only file is fine."""
         from kpictl.db import open_database
 
-        return open_database(self.db)
+        db = open_database(self.db, read=read, notify=self.say)
+        if db.stand_in and not self.quiet:
+            print(f"kpictl: note: no kpictl database at {db.location} yet (the first write "
+                  "creates it); showing an empty one", file=sys.stderr)
+        return db
 
     def zone(self):
         from kpictl.timeparse import resolve_zone

@@ -32,7 +32,7 @@ def export(
     from kpictl.services.transfer import describe_counts, export_records
 
     st = state(ctx)
-    db = st.open_db()
+    db = st.open_db(read=True)
     counts: Counter = Counter()
     with db.session() as session:
         records = export_records(session=session, now=st.now())
