@@ -70,8 +70,10 @@ def inspect_file(path: Path) -> FileState:
         except sqlite3.DatabaseError as exc:
             if "readonly" in str(exc) or "unable to open" in str(exc):
                 names = _immutable_tables(path)
-            else:
+            elif "not a database" in str(exc):
                 raise RuntimeFailure(f"{path} is not a kpictl database ({exc})") from None
+            else:
+                raise RuntimeFailure(f"cannot read the database {path}: {exc}") from None
         state.tables = tuple(sorted(n for n in names if not n.startswith("sqlite_")))
         state.blank = not state.tables
         if "alembic_version" in names:

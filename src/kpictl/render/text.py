@@ -44,3 +44,12 @@ def number(value: float | None, unit: str | None = None) -> str:
     else:
         s = f"{value:,.{2 if abs(value) < 100 else 1}f}".rstrip("0").rstrip(".")
     return f"{s} {unit}" if unit else s
+
+
+def in_zone(value, tz):
+    """``value`` in the viewer's zone, or in UTC where the zone would take it past year 1 or
+    9999 (such an instant can only have been written around kpictl; it is shown, not fatal)."""
+    try:
+        return value.astimezone(tz)
+    except (OverflowError, ValueError):
+        return value
