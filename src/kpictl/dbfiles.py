@@ -46,6 +46,9 @@ class FileState:
 
     @property
     def fix_readonly(self) -> str:
+        if self.why_readonly and "file system" in self.why_readonly:
+            return ("remount it read-write, or copy the database to a writable place and "
+                    "point --db (KPICTL_DB) there")
         return (f"give yourself write access to {self.path} and its directory "
                 f"{self.path.parent} (chmod u+w), run as their owner, or point --db "
                 "elsewhere")
@@ -86,6 +89,19 @@ def inspect_file(path: Path) -> FileState:
     if not state.blank:
         _refuse_foreign(state)
     return state
+
+
+def journal_mode_of(path: Path) -> str | None:
+    """"wal" or "delete" from the file header (bytes 18–19 are 2 in WAL mode), as SQLite
+    would report it: an immutable read-only open always says "delete"."""
+    try:
+        with open(path, "rb") as f:
+            header = f.read(20)
+    except OSError:
+        return None
+    if len(header) < 20:
+        return None
+    return "wal" if header[18] == 2 else "delete"
 
 
 def _immutable(path: Path) -> sqlite3.Connection:

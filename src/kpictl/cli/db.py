@@ -56,7 +56,7 @@ def backup(
     st = state(ctx)
     if resolve_url(st.db).get_backend_name() != "sqlite":  # said before connecting anywhere
         raise InvalidInput(POSTGRES_BACKUP)
-    db = st.open_db(read=True)
+    db = st.open_db(read=True, warn_missing=False)
     written = take_backup(db=db, target=target)
     st.say(f"backed up {db.location} to {written}")
 
@@ -93,7 +93,7 @@ def check(ctx: typer.Context, fmt: FormatOption = None, as_json: JsonOption = Fa
     from kpictl.services.maintenance import check as run_check
 
     st = state(ctx)
-    report = run_check(db=st.open_db(read=True))
+    report = run_check(db=st.open_db(read=True, warn_missing=False))
     if choose_format(fmt, as_json, view="`db check`") in (Format.JSON, Format.JSONL):
         machine.write_json(machine.envelope("check", st.now(), ok=report.ok,
                                             **machine.plain(report)))

@@ -41,11 +41,19 @@ class CheckedRaw(io.RawIOBase):
     def isatty(self) -> bool:
         return os.isatty(self.fd)
 
+    failed = False
+
     def write(self, data) -> int:
         view = memoryview(data).cast("B")
+        if self.failed:  # reported once already; what is still buffered goes nowhere
+            return len(view)
         done = 0
-        while done < len(view):
-            done += os.write(self.fd, view[done:])  # raises on ENOSPC, EFBIG, EPIPE, EIO
+        try:
+            while done < len(view):
+                done += os.write(self.fd, view[done:])  # raises on ENOSPC, EFBIG, EPIPE, EIO
+        except OSError:
+            self.failed = True
+            raise
         return done
 
     def close(self) -> None:

@@ -137,7 +137,10 @@ def check(*, db: Database) -> CheckReport:
             if db.is_sqlite:
                 rows = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check")]
                 integrity = "ok" if rows == ["ok"] else "; ".join(rows[:5])
-                journal = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+                from kpictl.dbfiles import journal_mode_of
+
+                journal = (journal_mode_of(Path(db.url.database)) if db.url.database
+                           else None) or conn.exec_driver_sql("PRAGMA journal_mode").scalar()
                 broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken and integrity == "ok":
                     integrity = f"{len(broken)} broken reference(s)"
