@@ -163,7 +163,10 @@ def check(*, db: Database) -> CheckReport:
         from kpictl.services.derived import stale_kpis
 
         try:
-            with db.engine.connect() as conn:
+            # One snapshot for both sides of the comparison, while writers go on.
+            engine = db.engine if db.is_sqlite else db.engine.execution_options(
+                isolation_level="REPEATABLE READ")
+            with engine.connect() as conn:
                 from sqlalchemy.orm import Session
 
                 with Session(conn) as session:
