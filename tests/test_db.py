@@ -67,9 +67,9 @@ def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(db):
 
 @pytest.mark.sqlite_only("BEGIN IMMEDIATE is SQLite's write lock")
 def test_write_sessions_begin_immediate(db):
-    statements = []
-    sa.event.listen(db.engine, "before_cursor_execute",
-                    lambda conn, cur, stmt, *a: statements.append(stmt))
+    statements = []  # as SQLite runs them (the writer's BEGIN is sent on the raw connection)
+    sa.event.listen(db.engine, "connect",
+                    lambda raw, _record: raw.set_trace_callback(statements.append))
     with db.session(write=True) as s:
         s.execute(sa.text("SELECT 1"))
     with db.session() as s:
@@ -177,7 +177,8 @@ def test_a_file_that_is_not_a_database_is_a_runtime_error(run, tmp_path):
     result = run("--db", str(bogus), "report")
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert result.stderr == f"kpictl: error: database error at {bogus}: file is not a database\n"
+    assert result.stderr == (f"kpictl: error: {bogus} is not a kpictl database (file is not a "
+                             "database)\n")
     assert bogus.read_text() == "shopping list\n"
 
 

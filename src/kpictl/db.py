@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -37,7 +37,10 @@ from kpictl.errors import Conflict, InvalidInput, RuntimeFailure
 
 #: Alembic revision this code expects; a test checks it equals the migrations' head.
 SCHEMA_REVISION = "0008"
-BUSY_TIMEOUT_MS = 30_000
+BUSY_TIMEOUT_MS = 30_000  # reads and checkpoints; a writer's wait is kpictl.locking's
+#: Query parameters of a libpq connection string that carry a secret.
+_SECRET_PARAMS = ("password", "sslpassword", "oauth_client_secret")
+_SECRET_RE = re.compile(rf"(?i)\b({'|'.join(_SECRET_PARAMS)})(=)('[^']*'|[^&\s]*)")
 _PG_MIGRATION_LOCK = 0x6B7069637431  # "kpict1": one advisory-lock key for kpictl migrations
 
 
@@ -96,7 +99,7 @@ def resolve_url(target: str | None) -> URL:
         return URL.create("sqlite", database=str(default_db_path()))
     if "://" in target:
         try:
-            url = make_url(target)
+            url = make_url(_quote_userinfo(target))
         except (ArgumentError, ValueError):
             raise InvalidInput(f"invalid --db URL {redact(target)!r}") from None
         if url.drivername == "postgresql" or url.drivername == "postgres":
@@ -110,23 +113,38 @@ def resolve_url(target: str | None) -> URL:
     return URL.create("sqlite", database=str(Path(target).expanduser().absolute()))
 
 
+def _quote_userinfo(target: str) -> str:
+    """``postgresql://u:se@cret@host/x``: the user info ends at the *last* ``@`` before the
+    host (as libpq and browsers read it); quote the others so the URL parser agrees."""
+    match = re.match(r"^([A-Za-z][\w+.-]*://)([^/?#]*)(.*)$", target, re.DOTALL)
+    if not match or match.group(2).count("@") < 2:
+        return target
+    scheme, authority, rest = match.groups()
+    userinfo, _, host = authority.rpartition("@")
+    user, colon, password = userinfo.partition(":")
+    return f"{scheme}{user.replace('@', '%40')}{colon}{password.replace('@', '%40')}@{host}{rest}"
+
+
 def redact(text: str) -> str:
-    """Hide the password of any URL in ``text`` (for messages and logs), whether it is in the
-    user-info part or a ``password=`` query parameter."""
-    text = re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
-    return re.sub(r"([?&]password=)[^&\s]*", r"\1***", text, flags=re.IGNORECASE)
+    """Hide the secrets of any database URL or connection string in ``text`` (for messages
+    and logs): the password of the user-info part (which may itself hold ``@``), and every
+    libpq query parameter that carries a credential (``password``, ``sslpassword``, …)."""
+    text = re.sub(r"(://[^:/@\s]*:)[^\s/?#]*@", r"\1***@", text)
+    return _SECRET_RE.sub(r"\1\2***", text)
 
 
 def describe(url: URL) -> str:
-    """Where the data is, for humans: a file path, or the URL without its password."""
+    """Where the data is, for humans: a file path, or the URL without its secrets."""
     if url.get_backend_name() == "sqlite":
         return url.database or ":memory:"
     return redact(url.render_as_string(hide_password=True))
 
 
-def _prepare_sqlite_file(path: Path) -> None:
+def _prepare_sqlite_file(path: Path) -> bool:
+    """Create a missing database file ``0600`` (and its directories ``0700``); True if this
+    call created it."""
     if path.exists():
-        return
+        return False
     missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
     for directory in reversed(missing):  # every directory we create is private, not just the last
         try:
@@ -137,10 +155,23 @@ def _prepare_sqlite_file(path: Path) -> None:
         except OSError as exc:
             raise RuntimeFailure(f"cannot create directory {directory}: {exc.strerror}") from None
     try:
-        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return False  # another process created it first
     except OSError as exc:
         raise RuntimeFailure(f"cannot create database {path}: {exc.strerror}") from None
     os.close(fd)
+    return True
+
+
+def _remove_if_empty(path: Path) -> None:
+    """A create that failed (a full disk) leaves no empty database file behind."""
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        try:
+            if name.stat().st_size == 0:
+                name.unlink()
+        except OSError:
+            pass
 
 
 def _use_wal(cursor) -> None:
@@ -163,14 +194,22 @@ def _use_wal(cursor) -> None:
             time.sleep(0.005)
 
 
-def _install_sqlite_events(engine: Engine) -> None:
+def _install_sqlite_events(engine: Engine, *, read_only: bool = False,
+                           notify: Callable[[str], None] | None = None) -> None:
+    from kpictl.locking import begin_immediate
+
+    path = engine.url.database
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         # Take transaction control away from the driver so that BEGIN is ours (see module doc).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        _use_wal(cursor)
+        if read_only:  # a read changes nothing, not even the journal mode
+            cursor.execute("PRAGMA query_only = ON")
+        else:
+            _use_wal(cursor)
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
@@ -178,13 +217,20 @@ def _install_sqlite_events(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         mode = conn.get_execution_options().get("kpictl_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if mode == "IMMEDIATE" and not read_only:
+            begin_immediate(conn.connection.driver_connection, path=path, notify=notify)
+        else:
+            conn.exec_driver_sql("BEGIN DEFERRED")
 
 
 @dataclass
 class Database:
     url: URL
     engine: Engine
+    #: Opened for reading only (a read command): no file created, nothing migrated.
+    read_only: bool = False
+    #: A read of a database file that does not exist yet: an empty schema in memory.
+    stand_in: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -195,6 +241,8 @@ class Database:
         return describe(self.url)
 
     def write_engine(self) -> Engine:
+        if self.read_only:
+            raise RuntimeFailure(f"{self.location} was opened for reading only")
         return self.engine.execution_options(kpictl_begin="IMMEDIATE")
 
     @contextmanager
@@ -223,6 +271,10 @@ def translate_errors(url: URL) -> Iterator[None]:
     except DBAPIError as exc:
         if exc.connection_invalidated:
             raise RuntimeFailure(f"lost the connection to {describe(url)}") from None
+        if "readonly database" in str(exc.orig):
+            raise RuntimeFailure(f"cannot write to the database {describe(url)}: it is "
+                                 "read-only for you; give yourself write access to the file "
+                                 "and its directory, or point --db elsewhere") from None
         raise RuntimeFailure(f"database error at {describe(url)}: {_first_line(exc)}") from None
 
 
@@ -231,17 +283,17 @@ def _first_line(exc: DBAPIError) -> str:
     return redact(detail.splitlines()[0] if detail else type(exc).__name__)
 
 
-def open_database(target: str | None, *, migrate: bool = True) -> Database:
-    """Open (creating if needed) the database named by ``--db`` and bring its schema up to date."""
+def open_database(target: str | None, *, migrate: bool = True, read: bool = False,
+                  notify: Callable[[str], None] | None = None) -> Database:
+    """Open the database named by ``--db``: for a write (``read=False``) creating the file if
+    needed and bringing its schema up to date; for a read without creating or changing
+    anything (see :mod:`kpictl.dbfiles`). ``notify`` hears that a writer waits for the lock."""
     url = resolve_url(target)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return _open_sqlite_file(url, migrate=migrate, read=read, notify=notify)
     if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            _prepare_sqlite_file(Path(url.database))
-        # One command is one short process: pooling buys nothing, and closed connections
-        # never linger (PostgreSQL cannot copy or drop a database that has sessions).
-        engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
-                                  poolclass=NullPool)
-        _install_sqlite_events(engine)
+        engine = sa.create_engine(url, poolclass=NullPool)
+        _install_sqlite_events(engine, notify=notify)
     else:
         import logging
 
@@ -259,6 +311,71 @@ def open_database(target: str | None, *, migrate: bool = True) -> Database:
     if migrate:
         ensure_schema(db)
     return db
+
+
+def _open_sqlite_file(url: URL, *, migrate: bool, read: bool, notify) -> Database:
+    from kpictl.dbfiles import inspect_file
+
+    path = Path(url.database)
+    state = inspect_file(path)
+    if read and (not state.exists or state.blank):
+        # Nothing to read: an empty schema in memory, and the file is left as it is.
+        from sqlalchemy.pool import StaticPool
+
+        engine = sa.create_engine("sqlite://", poolclass=StaticPool)
+        _install_sqlite_events(engine)
+        db = Database(url=url, engine=engine, stand_in=True)
+        upgrade(db)
+        db.read_only = True
+        return db
+    if read:
+        from kpictl.dbfiles import known_revisions
+
+        if state.revision not in known_revisions():
+            raise RuntimeFailure(
+                f"the database at {path} has schema {state.revision!r}, which this kpictl "
+                f"({SCHEMA_REVISION}) does not know: upgrade kpictl")
+        if state.revision != SCHEMA_REVISION and migrate:
+            raise RuntimeFailure(
+                f"the database {path} has schema {state.revision}, not {SCHEMA_REVISION}: "
+                "run `kpictl db upgrade` (a command that only reads changes nothing)")
+        uri = f"{path.as_uri()}?mode=ro"
+        if not state.writable and not Path(f"{path}-shm").exists():
+            uri += "&immutable=1"  # no -shm can be made, so no writer can be at work either
+        engine = sa.create_engine("sqlite://", poolclass=NullPool,
+                                  creator=lambda: _connect_uri(uri))
+        engine.url = url  # for messages: the file, not the URI
+        _install_sqlite_events(engine, read_only=True)
+        return Database(url=url, engine=engine, read_only=True)
+    if state.exists and not state.writable:
+        raise RuntimeFailure(f"cannot write to the database {path}: {state.why_readonly}; "
+                             f"{state.fix_readonly}")
+    if not state.exists and not state.writable:
+        raise RuntimeFailure(f"cannot create the database {path}: its directory is not "
+                             "writable for you; point --db (KPICTL_DB) at a place you can write")
+    created = _prepare_sqlite_file(path)
+    # One command is one short process: pooling buys nothing, and closed connections
+    # never linger (PostgreSQL cannot copy or drop a database that has sessions).
+    engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
+                              poolclass=NullPool)
+    _install_sqlite_events(engine, notify=notify)
+    db = Database(url=url, engine=engine)
+    if migrate:
+        try:
+            ensure_schema(db)
+        except BaseException:
+            if created:
+                engine.dispose()
+                _remove_if_empty(path)
+            raise
+    return db
+
+
+def _connect_uri(uri: str):
+    import sqlite3
+
+    return sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                           check_same_thread=False)
 
 
 def current_revision(db: Database) -> str | None:

@@ -195,6 +195,9 @@ def main(argv: list[str] | None = None) -> None:
             bad = "is not valid UTF-8 text (check the terminal's encoding)"
         if bad:  # no path, key or text may hold these; the OS would reject a NUL anyway
             _fail(f"{_argument_name(args, position)} {bad}", 2)
+    from kpictl.cli.output import check_stdout
+
+    check_stdout()  # a short write (full disk) is an error, not a file cut short
     try:
         result = app(args=args, prog_name="kpictl", standalone_mode=False)
         sys.stdout.flush()

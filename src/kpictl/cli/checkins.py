@@ -86,7 +86,7 @@ def checkin(
 
 
 def _checkin_file(st, now, path, input_format, skip_invalid, by) -> None:
-    from kpictl.cli.files import finish, open_bulk, progress_bar
+    from kpictl.cli.files import finish, open_bulk, progress_bar, refuse_invalid
     from kpictl.services.bulk import CHECKIN_COLUMNS, Row, import_checkins, iter_rows
 
     with open_bulk(path) as (stream, name):
@@ -100,7 +100,8 @@ def _checkin_file(st, now, path, input_format, skip_invalid, by) -> None:
                 db.session(write=True) as session:
             result = import_checkins(session=session, now=now, tz=st.zone(), rows=rows,
                                      skip_invalid=skip_invalid, progress=progress)
-            finish(st, result, what="check-ins", name=name, skip_invalid=skip_invalid)
+            refuse_invalid(result, name=name, skip_invalid=skip_invalid)
+    finish(st, result, what="check-ins", name=name)
 
 
 def register(app: typer.Typer) -> None:

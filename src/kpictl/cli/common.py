@@ -23,10 +23,20 @@ class State:
     quiet: bool = False
     no_color: bool = False
 
-    def open_db(self):
+    def open_db(self, *, read: bool = False, warn_missing: bool = True):
+        """The database, for a command that writes, or (``read=True``) one that only reads:
+        then no file is created, migrated or switched to WAL, and a read-only file is fine."""
         from kpictl.db import open_database
 
-        return open_database(self.db)
+        db = open_database(self.db, read=read, notify=self.say)
+        if db.stand_in and warn_missing and not self.quiet:
+            from pathlib import Path
+
+            if not Path(db.location).parent.is_dir():  # a typo, more likely than a new user
+                print(f"kpictl: warning: no directory {Path(db.location).parent}: nothing to "
+                      "read, and nothing was created (check --db or KPICTL_DB)",
+                      file=sys.stderr)
+        return db
 
     def zone(self):
         from kpictl.timeparse import resolve_zone

@@ -49,18 +49,41 @@ def backup(
 
     Example: kpictl db backup kpictl-backup-$(date +%F).db
     """
-    from kpictl.services.maintenance import backup as take_backup
+    from kpictl.db import resolve_url
+    from kpictl.errors import InvalidInput
+    from kpictl.services.maintenance import POSTGRES_BACKUP, backup as take_backup
 
     st = state(ctx)
-    written = take_backup(db=st.open_db(), target=target)
-    st.say(f"backed up {st.open_db().location} to {written}")
+    if resolve_url(st.db).get_backend_name() != "sqlite":  # said before connecting anywhere
+        raise InvalidInput(POSTGRES_BACKUP)
+    db = st.open_db(read=True, warn_missing=False)
+    written = take_backup(db=db, target=target)
+    st.say(f"backed up {db.location} to {written}")
+
+
+@app.command("rebuild")
+def rebuild(ctx: typer.Context) -> None:
+    """Recompute every derived table (the per-KPI check-in aggregates) from the history, in
+    one transaction: the fix for `db check`'s "stale aggregates".
+
+    Example: kpictl db rebuild
+    """
+    from kpictl.services.derived import rebuild_all
+
+    st = state(ctx)
+    db = st.open_db()
+    with db.session(write=True) as session:
+        count = rebuild_all(session=session)
+    st.say(f"rebuilt the aggregates of {count} KPI(s) with check-ins: {db.location}")
 
 
 @app.command("check")
 def check(ctx: typer.Context, fmt: FormatOption = None, as_json: JsonOption = False) -> None:
-    """Check integrity, schema version, journal mode, file permissions and file system.
+    """Check integrity, schema version, derived aggregates, write access, journal mode, file
+    permissions and file system, changing nothing (a missing file is not created).
 
-    Exits 1 when the database is damaged or its schema is not the expected one.
+    Exits 1 naming each problem found: damage, an unexpected schema, aggregates that differ
+    from the check-ins (run `kpictl db rebuild`), a database you cannot write.
 
     Example: kpictl db check
     """
@@ -70,7 +93,7 @@ def check(ctx: typer.Context, fmt: FormatOption = None, as_json: JsonOption = Fa
     from kpictl.services.maintenance import check as run_check
 
     st = state(ctx)
-    report = run_check(db=st.open_db())
+    report = run_check(db=st.open_db(read=True, warn_missing=False))
     if choose_format(fmt, as_json, view="`db check`") in (Format.JSON, Format.JSONL):
         machine.write_json(machine.envelope("check", st.now(), ok=report.ok,
                                             **machine.plain(report)))
@@ -86,16 +109,21 @@ def check(ctx: typer.Context, fmt: FormatOption = None, as_json: JsonOption = Fa
                              ("Integrity", report.integrity),
                              ("Schema", f"{report.schema_revision} (expected "
                                         f"{report.expected_revision})"),
+                             ("Aggregates", "ok" if not report.stale_aggregates else
+                              f"stale: {', '.join(report.stale_aggregates[:10])}"),
+                             ("Writable", None if report.writable is None else
+                              ("yes" if report.writable else "no (read-only)")),
                              ("Journal mode", report.journal_mode),
                              ("File mode", report.file_mode),
                              ("Directory mode", report.directory_mode),
                              ("File system", report.filesystem)):
             if value is not None:
-                grid.add_row(label, t.text(value, "" if label != "Integrity" or value == "ok"
-                                           else "bold red"))
+                bad = (label == "Integrity" and value != "ok") or value.startswith(
+                    ("stale", "no ("))
+                grid.add_row(label, t.text(value, "bold red" if bad else ""))
         console.print(grid)
     for warning in report.warnings:
         print(f"kpictl: warning: {warning}", file=__import__("sys").stderr)
     if not report.ok:
-        raise RuntimeFailure(f"database check failed: integrity {report.integrity}, schema "
-                             f"{report.schema_revision}")
+        raise RuntimeFailure(f"database check failed: {len(report.problems)} problem(s) found",
+                             details=report.problems)

@@ -86,9 +86,8 @@ def progress_bar(st, total: int | None, label: str):
         yield lambda done: progress.update(task, completed=done)
 
 
-def finish(st, result, *, what: str, name: str, skip_invalid: bool,
-           skipped: str = "skipped (already recorded)") -> None:
-    """The one-line summary, or exit 2 listing every bad row (nothing was written)."""
+def refuse_invalid(result, *, name: str, skip_invalid: bool) -> None:
+    """Inside the write transaction: exit 2 listing every bad row, so nothing is written."""
     from kpictl.errors import InvalidInput
     from kpictl.services.bulk import listed
 
@@ -96,6 +95,13 @@ def finish(st, result, *, what: str, name: str, skip_invalid: bool,
         raise InvalidInput(
             f"{len(result.errors)} invalid row(s) in {name}; nothing written (fix them, or pass "
             "--skip-invalid to write the valid rows)", details=listed(result.errors))
+
+
+def finish(st, result, *, what: str, name: str,
+           skipped: str = "skipped (already recorded)") -> None:
+    """After the commit — "written" means committed: the skipped rows and the summary line."""
+    from kpictl.services.bulk import listed
+
     for line in listed(result.errors):
         print(f"kpictl: skipped {line}", file=sys.stderr)
     st.say(f"{name}: {result.summary(what, skipped)}")

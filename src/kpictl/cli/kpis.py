@@ -164,7 +164,7 @@ def assign(
 
 
 def _assign_file(st, now, path, input_format, skip_invalid, by) -> None:
-    from kpictl.cli.files import finish, progress_bar, read_bulk
+    from kpictl.cli.files import finish, progress_bar, read_bulk, refuse_invalid
     from kpictl.services.bulk import KPI_COLUMNS, import_kpis
 
     rows, errors, name = read_bulk(path, fmt=input_format, columns=KPI_COLUMNS)
@@ -172,8 +172,8 @@ def _assign_file(st, now, path, input_format, skip_invalid, by) -> None:
     with progress_bar(st, len(rows), "KPIs") as progress, db.session(write=True) as session:
         result = import_kpis(session=session, now=now, tz=st.zone(), rows=rows, errors=errors,
                              skip_invalid=skip_invalid, default_by=by, progress=progress)
-        finish(st, result, what="KPIs", name=name, skip_invalid=skip_invalid,
-               skipped="unchanged")
+        refuse_invalid(result, name=name, skip_invalid=skip_invalid)
+    finish(st, result, what="KPIs", name=name, skipped="unchanged")
 
 
 def feedback(

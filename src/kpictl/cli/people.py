@@ -76,7 +76,7 @@ def list_(
 
     st = state(ctx)
     fmt_ = choose_format(fmt, as_json, view="`people list`")
-    db = st.open_db()
+    db = st.open_db(read=True)
     with db.session() as session:
         people = list_people(session=session, include_inactive=all_)
     render_people(people, fmt_, now=st.now(), no_color=st.no_color)
@@ -98,7 +98,7 @@ def show(
 
     st = state(ctx)
     fmt_ = choose_format(fmt, as_json, view="`people show`")
-    db = st.open_db()
+    db = st.open_db(read=True)
     now = st.now()
     with db.session() as session:
         detail = show_person(session=session, handle=handle, as_of=now, tz=st.zone())

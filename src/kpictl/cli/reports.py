@@ -142,7 +142,7 @@ def report(
         if start >= until:
             raise InvalidInput("--since must be before --as-of (or now)")
         portfolio = trends = None
-        with st.open_db().session() as session:
+        with st.open_db(read=True).session() as session:
             digest = build_digest(session=session, since=start, until=until, now=now, tz=tz,
                                   include_until=until == instant, revised=revised)
             rows = _fail_on_rows(session, fail_set, until, now, tz, revised)
@@ -158,14 +158,14 @@ def report(
         from kpictl.render.accountability import render_owners
         from kpictl.services.accountability import build_owner_report
 
-        with st.open_db().session() as session:
+        with st.open_db(read=True).session() as session:
             owners = build_owner_report(session=session, as_of=instant, now=now, tz=tz,
                                         revised=revised)
             rows = _fail_on_rows(session, fail_set, instant, now, tz, revised)
         render_owners(owners, fmt_, tz=tz, no_color=st.no_color)
         _fail_on(fail_set, rows)
         return
-    db = st.open_db()
+    db = st.open_db(read=True)
     with db.session() as session:
         if key:
             detail = build_kpi_detail(session=session, key=key, as_of=instant, now=now, tz=tz,

@@ -63,11 +63,11 @@ def suggest(
         if key or tag or unit or top:
             raise InvalidInput("--rebalance looks at the whole team: it takes no KEY, --tag, "
                                "--unit or --top")
-        with st.open_db().session() as session:
+        with st.open_db(read=True).session() as session:
             plan = rebalance(session=session, now=now, tz=tz, weights=weights)
         render_rebalance(plan, fmt_, no_color=st.no_color)
         return
-    with st.open_db().session() as session:
+    with st.open_db(read=True).session() as session:
         result = suggest_owners(session=session, now=now, tz=tz, key=key, tags=tag or [],
                                 unit=unit, top=top, weights=weights)
     render_suggestion(result, fmt_, explain=explain, no_color=st.no_color)

@@ -16,8 +16,14 @@ def export(
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", metavar="FILE", rich_help_panel="Output",
-                     help="Write to FILE (created private, 0600) instead of stdout."),
+                     help="Write to FILE (a new private 0600 file, or a FIFO or device) "
+                          "instead of stdout."),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", rich_help_panel="Output",
+                     help="Replace an existing --output file (never the database itself)."),
+    ] = False,
 ) -> None:
     """Write the whole database as JSON Lines, for backups and moves.
 
@@ -25,14 +31,19 @@ def export(
     the assignment and change logs, check-ins and feedback. `kpictl import` reads it back into
     a new database, also from SQLite to PostgreSQL.
 
+    An existing FILE is refused (exit 4) unless --force; it is then replaced whole, through a
+    temporary file renamed into place when complete. A FIFO or device is written to.
+
     Example: kpictl export --output backup.jsonl
     """
     from collections import Counter
 
     from kpictl.services.transfer import describe_counts, export_records
 
+    from kpictl.cli.output import open_output
+
     st = state(ctx)
-    db = st.open_db()
+    db = st.open_db(read=True)
     counts: Counter = Counter()
     with db.session() as session:
         records = export_records(session=session, now=st.now())
@@ -40,7 +51,9 @@ def export(
             _utf8(sys.stdout)
             _write(records, sys.stdout, counts)
         else:
-            _write_file(records, output, counts)
+            database = db.url.database if db.is_sqlite else None
+            with open_output(output, force=force, database=database) as out:
+                _write(records, out, counts)
     if output is not None:
         st.say(f"exported {describe_counts(counts)} to {output}")
 
@@ -75,9 +88,12 @@ def import_(
             stream = open(path, "rb")  # noqa: SIM115 - closed by `with` below
         except OSError as exc:
             raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
+    from kpictl.services.limits import bounded_lines
+
     db = st.open_db()
     with stream as lines, db.session(write=True) as session:
-        result = import_records(session=session, lines=_decoded(lines, name), source_name=name)
+        result = import_records(session=session, source_name=name,
+                                lines=_decoded(bounded_lines(lines, name=name), name))
     st.say(result.message)
 
 
@@ -109,30 +125,6 @@ def _write(records, out, counts) -> None:
         out.write(dumps(record, indent=None) + "\n")
         if "type" in record:
             counts[record["type"]] += 1
-
-
-def _write_file(records, output: Path, counts) -> None:
-    """Write beside FILE and rename: a failed export never leaves half a file behind."""
-    import os
-    import tempfile
-
-    from kpictl.errors import InvalidInput
-
-    target = output.expanduser()
-    if target.is_dir():
-        raise InvalidInput(f"--output {output} is a directory; give a file name")
-    try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
-                                   suffix=".tmp")  # mkstemp creates it 0600
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {output}: {exc.strerror or exc}") from None
-    try:
-        with open(fd, "w", encoding="utf-8", newline="\n") as out:
-            _write(records, out, counts)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def register(app: typer.Typer) -> None:

@@ -6,6 +6,7 @@ import sys
 
 from kpictl.domain import Format
 from kpictl.render import machine
+from kpictl.render.text import in_zone
 from kpictl.schemas import Digest, OwnersReport, Report
 
 OWNER_COLUMNS = ["handle", "name", "active", "kpis", "on_track", "at_risk", "off_track", "overdue",
@@ -42,7 +43,7 @@ def render_owners(report: OwnersReport, fmt: Format, *, tz, no_color: bool = Fal
              else f"{o.calibration} ({o.confidence_brier:.2f})"]
             for o in report.owners]
     if fmt is Format.MD:
-        sys.stdout.write(f"# Accountability by owner — {report.as_of.astimezone(tz):%Y-%m-%d}\n\n")
+        sys.stdout.write(f"# Accountability by owner — {in_zone(report.as_of, tz):%Y-%m-%d}\n\n")
         machine.write_md_table(headers, rows)
         return
     from kpictl.render import table as t
@@ -57,7 +58,7 @@ def render_owners(report: OwnersReport, fmt: Format, *, tz, no_color: bool = Fal
     droppable = ["No data", "Late", "Confidence", "On time", "Overdue", "Hit rate", "Off track"]
     while True:
         grid = t.new_table(title=f"Accountability by owner as of "
-                                 f"{report.as_of.astimezone(tz):%Y-%m-%d %H:%M} {tz.name}")
+                                 f"{in_zone(report.as_of, tz):%Y-%m-%d %H:%M} {tz.name}")
         for h in shown:
             grid.add_column(h, justify="left" if h in ("Owner", "On time") else "right",
                             no_wrap=True)
@@ -115,7 +116,7 @@ def render_digest(digest: Digest, fmt: Format, *, tz, no_color: bool = False,
             machine.write_csv(["type", "key", "owner", "by", "at", "measured_at", "due_by",
                                "value", "before", "after", "detail", "note", "blocker"], events)
         return
-    day = lambda d: d.astimezone(tz).strftime("%Y-%m-%d %H:%M")  # noqa: E731
+    day = lambda d: in_zone(d, tz).strftime("%Y-%m-%d %H:%M")  # noqa: E731
     sections = [
         ("Status changes", ["KPI", "Owner", "Before", "After"],
          [[c.key, c.owner, (c.before or "new").replace("_", " "), c.after.replace("_", " ")]

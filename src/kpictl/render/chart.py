@@ -17,7 +17,15 @@ def _days(t: datetime, start: datetime) -> float:
 
 def trajectory(detail: KpiDetail, *, tz, width: int = 80, height: int = 16,
                color: bool = False) -> str | None:
-    """The chart as text, or None when there is nothing to draw yet."""
+    """The chart as text, or None when there is nothing to draw yet (or nothing drawable:
+    values or times written around kpictl beyond what plotext can scale)."""
+    try:
+        return _trajectory(detail, tz=tz, width=width, height=height, color=color)
+    except (ValueError, OverflowError, ZeroDivisionError):
+        return None
+
+
+def _trajectory(detail: KpiDetail, *, tz, width: int, height: int, color: bool) -> str | None:
     import plotext as plt
 
     row = detail.kpi

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from kpictl import __version__
 from kpictl.render import svg
-from kpictl.render.text import due_by, number, sanitize
+from kpictl.render.text import due_by, in_zone, number, sanitize
 from kpictl.schemas import Digest, KpiDetail, KpiRow, Report
 
 STATUS_LABEL = {"on_track": "on track", "at_risk": "at risk", "off_track": "off track",
@@ -84,7 +84,7 @@ def kpi_cells(row: KpiRow, *, tz, trend: list[float] | None = None) -> dict:
         "behind": (row.progress is not None and row.expected_progress is not None
                    and row.progress < row.expected_progress),
         "current": number(row.current, row.unit), "target": _target_text(row),
-        "due": row.due.astimezone(tz).strftime("%Y-%m-%d"), "days": days, "late": late,
+        "due": in_zone(row.due, tz).strftime("%Y-%m-%d"), "days": days, "late": late,
         "forecast": forecast_text(row) if row.forecast else "—",
         "forecast_miss": "forecast_miss" in row.flags,
         "flags": [f.replace("_", " ") for f in row.flags],
@@ -99,7 +99,7 @@ def _summary(by_status: dict[str, int]) -> list[tuple[str, int]]:
 
 def _portfolio(report: Report, *, tz, trends: dict[str, list[float]]) -> dict:
     return {
-        "as_of": report.as_of.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+        "as_of": in_zone(report.as_of, tz).strftime("%Y-%m-%d %H:%M"),
         "total": report.summary.total,
         "summary": _summary(report.summary.by_status),
         "status_chart": _safe(svg.status_bar(report.summary.by_status)),
@@ -117,7 +117,7 @@ def report_page(report: Report, *, tz, trends: dict[str, list[float]]) -> str:
 def digest_page(digest: Digest, *, tz, portfolio: Report | None = None,
                 trends: dict[str, list[float]] | None = None) -> str:
     """`report --since/--week --format html`: the window's events, then where things stand."""
-    when = lambda d: d.astimezone(tz).strftime("%Y-%m-%d %H:%M")  # noqa: E731
+    when = lambda d: in_zone(d, tz).strftime("%Y-%m-%d %H:%M")  # noqa: E731
     labels = {"checkins": "check-ins", "missed_checkins": "missed check-ins",
               "new_kpis": "new KPIs"}
     sections = [
@@ -151,7 +151,7 @@ def kpi_page(detail: KpiDetail, *, tz) -> str:
     from kpictl.render.reports import forecast_text
 
     r = detail.kpi
-    day = lambda d: d.astimezone(tz).strftime("%Y-%m-%d")  # noqa: E731
+    day = lambda d: in_zone(d, tz).strftime("%Y-%m-%d")  # noqa: E731
     kind = f"{r.kind}, target {kpi_cells(r, tz=tz)['target']}"
     if r.baseline is not None:
         kind += f" from baseline {number(r.baseline)}"
@@ -171,7 +171,7 @@ def kpi_page(detail: KpiDetail, *, tz) -> str:
     if r.blocker:
         facts.append(("Blocker", r.blocker))
     checkins = [[c.id, "" if c.status == "current" else c.status,
-                 c.measured_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), number(c.value),
+                 in_zone(c.measured_at, tz).strftime("%Y-%m-%d %H:%M"), number(c.value),
                  c.by, "—" if c.confidence is None else c.confidence,
                  (c.note or "") + (f" [blocker: {c.blocker}]" if c.blocker else "")]
                 for c in detail.checkins]
@@ -179,7 +179,7 @@ def kpi_page(detail: KpiDetail, *, tz) -> str:
                     a.by, a.note] for a in detail.assignments]
     feedback = [[day(f.at), f.by, f.text] for f in detail.feedback]
     return _render("kpi.html.j2", tz=tz.name,
-                   as_of=detail.as_of.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                   as_of=in_zone(detail.as_of, tz).strftime("%Y-%m-%d %H:%M"),
                    kpi=kpi_cells(r, tz=tz), facts=facts,
                    chart=_safe(svg.trajectory(detail, tz=tz)), checkins=checkins,
                    assignments=assignments, feedback=feedback)

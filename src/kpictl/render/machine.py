@@ -126,7 +126,12 @@ def write_jsonl(header: dict, records: list[dict], out: TextIO | None = None) ->
         out.write(dumps(record, indent=None) + "\n")
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+# What a spreadsheet may run as a formula: the ASCII signs, their full-width and small forms
+# (some spreadsheets fold them to ASCII), and line breaks; zero-width characters before them
+# do not hide them.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\ufe66", "\uff0b",
+                  "\ufe62", "\uff0d", "\ufe63", "\uff20", "\ufe6b")
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u180e\u00ad"
 
 
 def csv_cell(value: Any) -> Any:
@@ -140,8 +145,12 @@ def csv_cell(value: Any) -> Any:
         value = ";".join(str(v) for v in value)
     if isinstance(value, dict):
         value = json.dumps(value, ensure_ascii=False, allow_nan=False)
-    text = str(value)
-    if text.startswith(_FORMULA_START):
+    from kpictl.render.text import sanitize
+
+    # A CSV is read in terminals too (`… -f csv | less`): ESC, C1 and bidi controls become
+    # visible escapes, as in every other view; line breaks inside a cell stay (CSV quotes them).
+    text = sanitize(str(value), multiline=True)
+    if text.lstrip(_ZERO_WIDTH).startswith(_FORMULA_START):
         text = "'" + text
     return text
 

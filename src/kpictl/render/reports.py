@@ -6,6 +6,7 @@ import sys
 
 from kpictl.domain import Format
 from kpictl.render import machine
+from kpictl.render.text import in_zone
 from kpictl.schemas import KpiDetail, PersonDetail, PersonView, Report
 
 REPORT_COLUMNS = [
@@ -69,7 +70,7 @@ def _summary_line(report: Report) -> str:
 
 def _report_md(report: Report, tz) -> None:
     out = sys.stdout
-    as_of = report.as_of.astimezone(tz)
+    as_of = in_zone(report.as_of, tz)
     out.write(f"# KPI report — {as_of:%Y-%m-%d %H:%M} ({tz.name})\n\n")
     out.write(_summary_line(report) + "\n\n")
     rows = [
@@ -77,7 +78,7 @@ def _report_md(report: Report, tz) -> None:
          f"{r.progress * 100:.0f}%" if r.progress is not None else "",
          f"{r.expected_progress * 100:.0f}%" if r.expected_progress is not None else "",
          r.current, _target_text(r),
-         r.due.astimezone(tz).strftime("%Y-%m-%d"), forecast_text(r) if r.forecast else "",
+         in_zone(r.due, tz).strftime("%Y-%m-%d"), forecast_text(r) if r.forecast else "",
          ", ".join(r.flags)]
         for r in report.kpis
     ]
@@ -106,7 +107,7 @@ def _report_table(report: Report, tz, no_color: bool,
     from kpictl.render import table as t
 
     console = t.make_console(no_color=no_color)
-    as_of = report.as_of.astimezone(tz)
+    as_of = in_zone(report.as_of, tz)
     if not report.kpis:
         filtered = any(report.filters.values()) or report.as_of != report.generated_at
         console.print(t.text(
@@ -216,9 +217,9 @@ def render_kpi_detail(detail: KpiDetail, fmt: Format, *, tz, no_color: bool = Fa
         sys.stdout.write(f"# {machine.md_cell(row.key)} — {machine.md_cell(row.title)}\n\n")
         sys.stdout.write(f"Status: **{row.status.replace('_', ' ')}**, owner "
                          f"{machine.md_cell(row.owner)}, "
-                         f"due {row.due.astimezone(tz):%Y-%m-%d}\n\n")
+                         f"due {in_zone(row.due, tz):%Y-%m-%d}\n\n")
         machine.write_md_table(["ID", "Status", "Measured", "Value", "By", "Confidence", "Note"],
-                               [[c.id, c.status, c.measured_at.astimezone(tz).strftime(
+                               [[c.id, c.status, in_zone(c.measured_at, tz).strftime(
                                    "%Y-%m-%d %H:%M"), c.value, c.by, c.confidence, c.note]
                                 for c in detail.checkins])
         return
@@ -239,7 +240,7 @@ def _was(value, tz) -> str:
     from kpictl.render import table as t
 
     if isinstance(value, datetime):
-        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        return in_zone(value, tz).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, float):
         return t.number(value)
     return "none" if value is None else str(value)
@@ -307,7 +308,7 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
             note = f"{note} [{fix.kind}ed: {was + '; ' if was else ''}{fix.reason}]".strip()
         style = {"retracted": "strike", "amended": "yellow"}.get(c.status, "")
         checkins.add_row(t.text(str(c.id), style),
-                         t.text(c.measured_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), style),
+                         t.text(in_zone(c.measured_at, tz).strftime("%Y-%m-%d %H:%M"), style),
                          t.ago(c.measured_at, detail.as_of),
                          t.text(t.number(c.value)), t.text(c.by),
                          t.text(c.confidence), t.text(note or None))

@@ -93,7 +93,15 @@ def status_bar(by_status: dict[str, int], *, width: int = 640, height: int = 30)
 
 def trajectory(detail: KpiDetail, *, tz, width: int = 760, height: int = 340) -> str | None:
     """Actual values, the expected pace (or the threshold) and the forecast with its 80 %
-    range, against days since the KPI's start (None before the first check-in)."""
+    range, against days since the KPI's start (None before the first check-in, or when values
+    or times written around kpictl are beyond what a chart can scale)."""
+    try:
+        return _trajectory(detail, tz=tz, width=width, height=height)
+    except (ValueError, OverflowError, ZeroDivisionError):
+        return None
+
+
+def _trajectory(detail: KpiDetail, *, tz, width: int, height: int) -> str | None:
     row = detail.kpi
     start = row.start
 

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from kpictl.render.text import number, sanitize  # noqa: F401 - number is re-exported
+from kpictl.render.text import in_zone, number, sanitize  # noqa: F401 - number is re-exported
 
 #: Only the terminal's own palette colours (which dark and light themes each tune to be
 #: readable), bold where it matters; never blue (dark on black), white/black literals, or
@@ -161,7 +161,7 @@ def due_text(due: datetime, now: datetime, status: str, *, state: str = "active"
 def local_date(value: datetime | None, tz) -> str:
     if value is None:
         return "—"
-    return value.astimezone(tz).strftime("%Y-%m-%d")
+    return in_zone(value, tz).strftime("%Y-%m-%d")
 
 
 def new_table(title: str | None = None, caption: str | None = None) -> Table:

@@ -46,15 +46,24 @@ def number(value: float | None, unit: str | None = None) -> str:
     return f"{s} {unit}" if unit else s
 
 
+def in_zone(value, tz):
+    """``value`` in the viewer's zone, or in UTC where the zone would take it past year 1 or
+    9999 (such an instant can only have been written around kpictl; it is shown, not fatal)."""
+    try:
+        return value.astimezone(tz)
+    except (OverflowError, ValueError):
+        return value
+
+
 def local_day(value, tz) -> str:
     """A day as people write it, in ``tz``: "Mon 1 Feb 2027"."""
-    local = value.astimezone(tz)
+    local = in_zone(value, tz)
     return f"{local:%a} {local.day} {local:%b %Y}"
 
 
 def local_time(value, tz) -> str:
     """"Mon 1 Feb 2027 09:00" in ``tz``."""
-    local = value.astimezone(tz)
+    local = in_zone(value, tz)
     return f"{local:%a} {local.day} {local:%b %Y %H:%M}"
 
 
@@ -65,8 +74,8 @@ def due_by(instant, zone: str, as_of=None) -> str:
         return "—"
     from kpictl.timeparse import resolve_zone
 
-    local = instant.astimezone(resolve_zone(zone))
+    local = in_zone(instant, resolve_zone(zone))
     text = f"by {local:%a} {local.day} {local:%b}"
-    if as_of is not None and as_of.astimezone(resolve_zone(zone)).year != local.year:
+    if as_of is not None and in_zone(as_of, resolve_zone(zone)).year != local.year:
         text += f" {local.year}"
     return text

@@ -85,11 +85,19 @@ def iter_rows(stream: TextIO, *, name: str, fmt: str | None, columns: tuple[str,
     """Records with their line numbers, read as the file streams in (a million-row file is
     never held in memory); unknown columns are refused (a typo must not vanish). An empty CSV
     cell is None, or stays "" with ``keep_blank`` (for a reader that treats both alike)."""
+    from kpictl.services.limits import MAX_LINE, bounded_lines
+
     head = stream.read(1000).removeprefix("\ufeff")  # the byte-order mark Excel writes
     kind = detect_format(name, head, fmt)
-    # The head may end mid-line; finish it, then go on line by line with the file itself.
-    start = io.StringIO(head + (stream.readline() if head else ""), newline="")
-    lines = itertools.chain(start, stream)
+    # The head may end mid-line; finish it, then go on line by line with the file itself,
+    # no line longer than the documented limit (a file of one endless line fails at once).
+    rest = stream.readline(MAX_LINE + 1) if head and not head.endswith("\n") else ""
+    if len(head) + len(rest) > MAX_LINE and not rest.endswith("\n"):
+        raise InvalidInput(f"{name}: line 1 is longer than {MAX_LINE:,} characters (the "
+                           "limit of one line): not a kpictl input file?")
+    start = io.StringIO(head + rest, newline="")
+    first = len(start.getvalue().splitlines()) + 1
+    lines = itertools.chain(start, bounded_lines(stream, name=name, first_line=first))
     if kind == "csv":
         yield from _csv_rows(lines, name, columns, keep_blank)
     else:
@@ -98,7 +106,8 @@ def iter_rows(stream: TextIO, *, name: str, fmt: str | None, columns: tuple[str,
 
 def _csv_rows(lines, name: str, columns: tuple[str, ...],
               keep_blank: bool) -> Iterator[Row | RowError]:
-    reader = csv.reader(lines)
+    # strict: a quote never closed is an error, not the rest of the file read as one cell
+    reader = csv.reader(lines, strict=True)
     try:
         header = next(reader, None)
     except csv.Error as exc:
@@ -109,13 +118,21 @@ def _csv_rows(lines, name: str, columns: tuple[str, ...],
     if unknown:
         raise InvalidInput(f"{name}: unknown column(s) {', '.join(map(repr, unknown))}; "
                            f"use {', '.join(columns)}")
+    twice = sorted({c for c in header if header.count(c) > 1})
+    if twice:
+        raise InvalidInput(f"{name}: column(s) {', '.join(map(repr, twice))} appear more than "
+                           "once in the header; keep one of each")
     width = len(header)
+    opened = reader.line_num + 1
     try:
         for record in reader:
             if not record:
+                opened = reader.line_num + 1
                 continue  # a blank line, as csv.DictReader skips it
-            if len(record) > width:
-                yield RowError(reader.line_num, "more cells than columns")
+            opened = reader.line_num + 1
+            if len(record) != width:
+                yield RowError(reader.line_num, f"{len(record)} cells, but the header has "
+                                                f"{width} columns")
                 continue
             if keep_blank:
                 yield Row(reader.line_num, dict(zip(header, record)))
@@ -123,6 +140,9 @@ def _csv_rows(lines, name: str, columns: tuple[str, ...],
                 yield Row(reader.line_num, {k: (v if v != "" else None)
                                             for k, v in zip(header, record)})
     except csv.Error as exc:  # e.g. a field beyond the CSV module's size limit
+        if "unexpected end of data" in str(exc):
+            raise InvalidInput(f"{name}: line {opened}: a quote opened in this row is never "
+                               "closed") from None
         raise InvalidInput(f"{name}: line {reader.line_num}: unreadable CSV ({exc})") from None
 
 

@@ -104,6 +104,10 @@ def _validate(values: dict, milestones: list[tuple[datetime, float]]) -> None:
         raise InvalidInput("a 'range' KPI takes --low and --high, not --target")
     if values["due"] <= values["start"]:
         raise InvalidInput("--due must be after --start")
+    from kpictl.services.limits import MAX_MILESTONES
+
+    if len(milestones) > MAX_MILESTONES:
+        raise InvalidInput(f"{len(milestones)} milestones: at most {MAX_MILESTONES} per KPI")
     dates = [at for at, _ in milestones]
     if len(set(dates)) < len(dates):
         raise InvalidInput("two --milestone values for the same date: give one value per date")

@@ -58,6 +58,8 @@ from kpictl.models import (
 )
 from kpictl.render.machine import iso
 from kpictl.schemas import WriteResult
+from kpictl.services.limits import MAX_MILESTONES
+from kpictl.timeparse import MAX_NUMBER, MAX_YEAR, MIN_YEAR
 
 SCHEMA = "kpictl.export/1"
 TYPES = ("person", "kpi", "assignment", "change", "checkin", "correction", "feedback",
@@ -741,9 +743,9 @@ def _number(f: F, value) -> float:
         number = float(value)
     except OverflowError:
         number = math.inf
-    if not math.isfinite(number):
-        raise _Bad("is out of range")
-    return number
+    if not math.isfinite(number) or abs(number) > MAX_NUMBER:  # as the command line
+        raise _Bad(f"is out of range (at most {MAX_NUMBER:g} in magnitude)")
+    return number + 0.0
 
 
 def _integer(f: F, value) -> int:
@@ -767,7 +769,13 @@ def _time(f: F, value) -> datetime:
         raise _Bad(f"{_show(value)} is not an ISO-8601 time")
     if parsed.tzinfo is None:
         raise _Bad(f"{_show(value)} has no time zone (add Z for UTC)")
-    return parsed.astimezone(UTC)
+    try:
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:
+        parsed = None
+    if parsed is None or not MIN_YEAR <= parsed.year <= MAX_YEAR:  # as the command line
+        raise _Bad(f"{_show(value)} is out of range: years {MIN_YEAR} to {MAX_YEAR}")
+    return parsed
 
 
 def _choice(f: F, value) -> str:
@@ -820,6 +828,8 @@ def _tags(f: F, value) -> list[str]:
 
 def _milestones(f: F, value) -> list[tuple[datetime, float]]:
     result = {}
+    if len(_list(f, value)) > MAX_MILESTONES:
+        raise _Bad(f"lists {len(value)} milestones; at most {MAX_MILESTONES} per KPI")
     for item in _list(f, value):
         if not isinstance(item, dict) or set(item) != {"at", "value"}:
             raise _Bad(f"items are {{\"at\", \"value\"}}, not {_show(item)}")
