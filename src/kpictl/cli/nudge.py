@@ -79,7 +79,7 @@ def nudge(
         smtp = settings_from_env()  # a usage error before anything is read or sent
     from kpictl.services.nudges import build_nudges
 
-    db = st.open_db()
+    db = st.open_db(read=not send or dry_run)  # a preview only reads
     with db.session() as session:
         report = build_nudges(session=session, as_of=instant, now=now, tz=tz, to=to,
                               settings=settings)
