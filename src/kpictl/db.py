@@ -36,7 +36,7 @@ from sqlalchemy.types import TypeDecorator
 from kpictl.errors import Conflict, InvalidInput, RuntimeFailure
 
 #: Alembic revision this code expects; a test checks it equals the migrations' head.
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0006"
 BUSY_TIMEOUT_MS = 30_000
 _PG_MIGRATION_LOCK = 0x6B7069637431  # "kpict1": one advisory-lock key for kpictl migrations
 

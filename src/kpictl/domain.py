@@ -40,6 +40,7 @@ class Flag(StrEnum):
     BLOCKED = "blocked"
     LOW_CONFIDENCE = "low_confidence"
     FORECAST_MISS = "forecast_miss"
+    SOURCE_FAILED = "source_failed"  # the KPI's latest `kpictl pull` failed (PRODUCT §6)
 
 
 class Outcome(StrEnum):

@@ -38,7 +38,8 @@ STATUS_LABEL = {
     "no_data": "no data",
 }
 FLAG_STYLE = {"overdue": "bold red", "stale": "bold yellow", "blocked": "red",
-              "low_confidence": "bold yellow", "forecast_miss": "bold yellow"}
+              "low_confidence": "bold yellow", "forecast_miss": "bold yellow",
+              "source_failed": "red"}
 
 
 class _TrimmedLines:

@@ -153,6 +153,9 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
     counts = _counts(session, from_history, as_of) if from_history else {}
     from_history = set(from_history)
 
+    from kpictl.services.pull import failing_kpis
+
+    failing = failing_kpis(session, as_of, ids)
     rows = []
     for r in result:
         kpi_id = r[0]
@@ -173,6 +176,8 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
             agg = _Aggregates(n, in_window, met, Sums(n=fit_n, distinct_x=distinct, sx=sx,
                                                       sy=sy, sxx=sxx, sxy=sxy, syy=syy))
         rows.append(_row(kpi, r[n_kpi], last, agg, as_of, tz, thresholds))
+        if kpi_id in failing and rows[-1].state == "active":  # its latest pull failed
+            rows[-1].flags.append("source_failed")
     return rows
 
 
