@@ -15,8 +15,8 @@ SOURCES = "Sources"
 SourcesOption = Annotated[
     str | None,
     typer.Option("--sources", envvar="KPICTL_SOURCES", metavar="FILE", rich_help_panel=SOURCES,
-                 help="The sources file (default: sources.toml in your kpictl config dir). "
-                 "Refused if anyone but you could have written it."),
+                 help="The sources file, or - for stdin (default: sources.toml in your kpictl "
+                 "config dir). Refused if anyone but you could have written it."),
 ]
 
 
@@ -47,15 +47,14 @@ def pull(
     A failing source never stops the others: one line on stderr, the flag source_failed in
     `kpictl report`, exit 1.
 
-    Example: printf 'source = [{kpi = "eng.uptime", command = ["echo", "99.95"]}]\\n' > s.toml && chmod 600 s.toml && kpictl pull --sources s.toml --dry-run
+    Example: echo 'source = [{kpi = "eng.uptime", command = ["echo", "99.95"]}]' | kpictl pull --sources - --dry-run
     """
     from kpictl.services.pull import PullReport, fetch_all, record_pulls
-    from kpictl.services.sources import load_sources, sources_path
 
     st = state(ctx)
     now = st.now()
     chosen_fmt = choose_format(fmt, as_json, view="`pull`")
-    config = load_sources(sources_path(sources))
+    config = _load(sources)
     selected = config.select(keys)
     tz = st.zone()
     db = st.open_db()  # before running anything: an unreachable database fails fast
@@ -99,15 +98,15 @@ def sources_(
     that each $VAR is set and each program or database driver is there (exit 1 if not).
     Values of $VAR are never shown; URL passwords are masked.
 
-    Example: printf 'source = [{kpi = "eng.uptime", command = ["echo", "99.95"]}]\\n' > s.toml && chmod 600 s.toml && kpictl sources --sources s.toml
+    Example: echo 'source = [{kpi = "eng.uptime", command = ["echo", "99.95"]}]' | kpictl sources --sources -
     """
     from kpictl.errors import RuntimeFailure
     from kpictl.render.pull import render_sources
-    from kpictl.services.sources import check_sources, load_sources, sources_path
+    from kpictl.services.sources import check_sources
 
     st = state(ctx)
     chosen_fmt = choose_format(fmt, as_json, view="`sources`")
-    config = load_sources(sources_path(sources))
+    config = _load(sources)
     db = st.open_db()
     with db.session() as session:
         checks = check_sources(session=session, sources=config)
@@ -116,6 +115,18 @@ def sources_(
     if bad:
         raise RuntimeFailure(f"{len(bad)} of {len(checks)} source(s) in {config.path} have "
                              "problems (see above)")
+
+
+def _load(given: str | None):
+    from pathlib import Path
+
+    from kpictl.services.sources import load_sources, parse_sources, sources_path
+
+    if given == "-":
+        return parse_sources(sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer")
+                             else sys.stdin.read().encode("utf-8"),
+                             path=Path("stdin"), base_dir=Path.cwd())
+    return load_sources(sources_path(given))
 
 
 def register(app: typer.Typer) -> None:

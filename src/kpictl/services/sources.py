@@ -150,8 +150,6 @@ def sources_path(given: str | None) -> Path:
 
 def load_sources(path: Path) -> SourcesFile:
     """Read and check ``sources.toml``; refuse (exit 2) an unsafe or invalid file."""
-    import tomllib
-
     if not path.exists():
         raise InvalidInput(f"no sources file at {path}: create it (see the README, 'Sources "
                            "and pull') or name one with --sources FILE / KPICTL_SOURCES")
@@ -161,14 +159,24 @@ def load_sources(path: Path) -> SourcesFile:
     if problem:
         raise InvalidInput(f"refusing sources file: {problem}")
     try:
-        with path.open("rb") as handle:
-            document = tomllib.load(handle)
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+    return parse_sources(data, path=path, base_dir=path.parent)
+
+
+def parse_sources(data: bytes, *, path: Path, base_dir: Path) -> SourcesFile:
+    """Sources from the text of a file (``path`` names it in messages; commands run and
+    relative SQLite paths resolve in ``base_dir``). ``--sources -`` comes here with stdin:
+    a pipe from your own shell is yours."""
+    import tomllib
+
+    try:
+        document = tomllib.loads(data.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput(f"{path}: invalid TOML ({exc})") from None
     except UnicodeDecodeError:
         raise InvalidInput(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
     unknown = [k for k in document if k != "source"]
     if unknown:
         raise InvalidInput(f"{path}: unknown top-level key(s) {', '.join(map(repr, unknown))}; "
@@ -178,7 +186,7 @@ def load_sources(path: Path) -> SourcesFile:
         raise InvalidInput(f"{path}: write each source as a [[source]] table")
     sources, seen = [], set()
     for number, table in enumerate(tables, start=1):
-        source = _source(path, number, table)
+        source = _source(path, number, table, base_dir)
         if source.kpi in seen:
             raise InvalidInput(f"{path}: source {number}: a second source for KPI "
                                f"'{source.kpi}'; keep one source per KPI")
@@ -187,7 +195,7 @@ def load_sources(path: Path) -> SourcesFile:
     return SourcesFile(path, sources)
 
 
-def _source(path: Path, number: int, table) -> Source:
+def _source(path: Path, number: int, table, base_dir: Path) -> Source:
     from kpictl.services.lookups import normalize_key
 
     def fail(message: str) -> InvalidInput:
@@ -234,7 +242,7 @@ def _source(path: Path, number: int, table) -> Source:
         raise fail("by must be a person's handle")
     return Source(kpi=kpi, number=number, command=tuple(command) if command else None,
                   url=url, sql=sql, timeout=_timeout(table.get("timeout"), fail),
-                  by=by.strip().lower() if by else None, base_dir=path.parent)
+                  by=by.strip().lower() if by else None, base_dir=base_dir)
 
 
 def _timeout(value, fail) -> float:
@@ -356,4 +364,9 @@ def _runnable(source: Source) -> list[str]:
         url.get_dialect()
     except Exception as exc:  # noqa: BLE001 - any failure to load the dialect is the message
         return [f"cannot use url {source.shown()}: {type(exc).__name__}"]
+    if url.get_backend_name() == "sqlite":
+        path = Path(url.database or "").expanduser()
+        path = path if path.is_absolute() else source.base_dir / path
+        if not url.database or not path.is_file():
+            return [f"no SQLite database at {path}"]
     return []
