@@ -143,6 +143,8 @@ def test_failing_sources_never_stop_the_others(team, monkeypatch, tmp_path):
     Draft202012Validator(jsonschemas.load("digest")).validate(digest)
     assert {f["key"]: (f["failures"], f["error"]) for f in digest["source_failures"]} == {
         k: (1, errors[k]) for k in ("ops.uptime", "ops.tickets", "ops.deploys", "ops.cost")}
+    md = ok(team, "report", "--since", "2026-11-27", "-f", "md").stdout
+    assert "## Source failures" in md and "| ops.deploys | bob | 1 |" in md
     # Fixed: the next pull clears the flag (and the report before it still shows it).
     write_sources(monkeypatch, tmp_path / "conf", command_source("ops.uptime", "print(99.9)"))
     monkeypatch.setenv("KPICTL_NOW", "2026-11-27T14:00:00+00:00")
