@@ -136,6 +136,12 @@ def test_a_bulk_file_is_one_run_with_one_line_per_event(seeded, hooks):
     # Re-sent: the rows already recorded are skipped, and nothing is announced for them.
     ok(seeded, "checkin", "--file", "-", input=rows.split("\n")[0] + "\n")
     assert hooks.runs("on-checkin") == 1
+    kpis = "key,to,target,start,due\nops.a,bob,5,2026-11-01,2026-12-31\n" \
+           "ops.b,ana,7,2026-11-01,2026-12-31\n"
+    ok(seeded, "assign", "--file", "-", "--input-format", "csv", input=kpis)
+    assert hooks.runs("on-assign") == 2  # ops.tickets above, then this file once
+    assert [(e["kpi"], e["to"], e["created"]) for e in hooks.events("on-assign")[1:]] == [
+        ("ops.a", "bob", True), ("ops.b", "ana", True)]
 
 
 def test_pull_announces_what_it_recorded_and_new_failures(seeded, hooks, tmp_path,

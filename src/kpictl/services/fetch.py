@@ -23,6 +23,7 @@ import math
 import os
 import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -34,6 +35,8 @@ from kpictl.services.sources import Secrets, Source
 #: A source printing more than this is not printing one number.
 MAX_OUTPUT_BYTES = 64 * 1024
 _JSON_KEYS = ("value", "at", "note", "confidence")
+_RUNNING: set[subprocess.Popen] = set()  # commands in flight, for stop_all()
+_RUNNING_LOCK = threading.Lock()
 
 
 class SourceError(Exception):
@@ -91,6 +94,8 @@ def _run_command(source: Source, secrets: Secrets, *, now, tz) -> Reading:
         raise SourceError(f"cannot run {source.command[0]}: permission denied") from None
     except OSError as exc:
         raise SourceError(f"cannot run {source.command[0]}: {exc.strerror or exc}") from None
+    with _RUNNING_LOCK:
+        _RUNNING.add(proc)
     try:
         out, err = proc.communicate(timeout=source.timeout)
     except subprocess.TimeoutExpired:
@@ -99,6 +104,9 @@ def _run_command(source: Source, secrets: Secrets, *, now, tz) -> Reading:
     except BaseException:
         _kill_group(proc)
         raise
+    finally:
+        with _RUNNING_LOCK:
+            _RUNNING.discard(proc)
     if proc.returncode < 0:
         raise SourceError(f"killed by signal {-proc.returncode}")
     if proc.returncode != 0:
@@ -112,6 +120,17 @@ def _run_command(source: Source, secrets: Secrets, *, now, tz) -> Reading:
     except UnicodeDecodeError:
         raise SourceError("printed output that is not UTF-8 text") from None
     return parse_output(secrets.mask(text), now=now, tz=tz)
+
+
+def stop_all() -> None:
+    """Kill every command still running (the pull was interrupted)."""
+    with _RUNNING_LOCK:
+        running = list(_RUNNING)
+    for proc in running:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

@@ -16,10 +16,7 @@ executable (``on-checkin.sample``, a README) is not a hook and is ignored silent
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 #: How long a hook may run before it is stopped (a named setting; ``KPICTL_HOOK_TIMEOUT``
@@ -80,6 +77,7 @@ def deliver(hooks: dict[str, Path], events: list[dict],
             warn: Callable[[str], None]) -> None:
     """Run each hook that has events, with them as JSON Lines on stdin."""
     import json
+    from concurrent.futures import ThreadPoolExecutor
 
     from kpictl.services.events import HOOK_FOR
 
@@ -103,6 +101,8 @@ def deliver(hooks: dict[str, Path], events: list[dict],
 
 def _run(path: Path, name: str, payload: str, timeout: float) -> str | None:
     """Run one hook; the warning to print, or None when it succeeded."""
+    import subprocess
+
     env = {**os.environ, "KPICTL_HOOK": name}
     try:
         proc = subprocess.Popen([str(path)], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
@@ -130,7 +130,10 @@ def _run(path: Path, name: str, payload: str, timeout: float) -> str | None:
     return None
 
 
-def _stop(proc: subprocess.Popen) -> None:
+def _stop(proc) -> None:
+    import signal
+    import subprocess
+
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):

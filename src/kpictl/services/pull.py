@@ -15,17 +15,19 @@ week. A *different* value later in the same slot is a correction of that slot's 
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kpictl.errors import KpictlError
 from kpictl.models import Checkin, Kpi, SourceRun
-from kpictl.services.fetch import Reading, SourceError, read_source
-from kpictl.services.sources import Source
+
+if TYPE_CHECKING:  # the report reads failures from here without paying for running sources
+    from kpictl.services.fetch import Reading
+    from kpictl.services.sources import Source
 
 DEFAULT_JOBS = 4
 MAX_JOBS = 64
@@ -65,7 +67,13 @@ class PullReport:
 
 
 def fetch_all(sources: list[Source], *, jobs: int, now: datetime, tz) -> list[Fetched]:
-    """Every source's reading or error, in the file's order; at most ``jobs`` at a time."""
+    """Every source's reading or error, in the file's order; at most ``jobs`` at a time.
+
+    Interrupted (Ctrl-C), it stops every command still running before it gives up: they run
+    in their own sessions, out of the terminal's reach."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kpictl.services.fetch import SourceError, read_source, stop_all
 
     def one(source: Source) -> Fetched:
         started = time.monotonic()
@@ -81,7 +89,12 @@ def fetch_all(sources: list[Source], *, jobs: int, now: datetime, tz) -> list[Fe
     if not sources:
         return []
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, MAX_JOBS, len(sources)))) as pool:
-        return list(pool.map(one, sources))
+        try:
+            return list(pool.map(one, sources))
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            stop_all()
+            raise
 
 
 def record_pulls(*, session: Session, now: datetime, tz, fetched: list[Fetched],
