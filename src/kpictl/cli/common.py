@@ -48,6 +48,8 @@ class State:
             outbox.attach(session)
             yield session
             outbox.finish(session)
+        if outbox.incomplete:
+            self.warn("some status changes could not be worked out for on-status-change")
         deliver(found, outbox.events, self.warn)
 
     def hooks(self) -> dict:

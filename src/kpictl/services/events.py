@@ -39,6 +39,7 @@ class Outbox:
         self._tz = tz
         self.events: list[dict] = []
         self.before: dict[int, tuple | None] = {}
+        self.incomplete = False  # a status could not be read: some status changes are missing
 
     def wants(self, event_type: str) -> bool:
         return HOOK_FOR.get(event_type) in self.wanted_hooks
@@ -66,12 +67,22 @@ class Outbox:
                               keys=list(keys))
         return {keys[r.key]: (r.key, r.status, list(r.flags), r.owner) for r in report.kpis}
 
+    def safe_snapshot(self, session: Session, ids: list[int]) -> dict[int, tuple]:
+        """:meth:`snapshot` in a savepoint: working out a hook's event must never fail the
+        write it is about (nothing is announced for KPIs it could not read)."""
+        try:
+            with session.begin_nested():
+                return self.snapshot(session, ids)
+        except Exception:  # noqa: BLE001 - the write goes on; the event is dropped
+            self.incomplete = True
+            return {}
+
     def finish(self, session: Session) -> None:
         """Add a ``status_change`` for every touched KPI whose status or flags moved."""
         if not self.before or "on-status-change" not in self.wanted_hooks:
             return
         session.flush()
-        after = self.snapshot(session, list(self.before))
+        after = self.safe_snapshot(session, list(self.before))
         actors = {e.get("kpi"): e.get("by") for e in self.events if e.get("by")}
         for kpi_id, old in self.before.items():
             new = after.get(kpi_id)
@@ -111,6 +122,6 @@ def touch(session: Session, kpis: Iterable) -> None:
     if not fresh:
         return
     session.flush()
-    snap = outbox.snapshot(session, fresh)
+    snap = outbox.safe_snapshot(session, fresh)
     for kpi_id in fresh:
         outbox.before[kpi_id] = snap.get(kpi_id)
