@@ -56,6 +56,7 @@ def isolated_env(tmp_path, monkeypatch, request, backend, pg):
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))  # sources.toml and hooks/
     database = None
     if backend == "postgresql":
         only = request.node.get_closest_marker("sqlite_only")
@@ -67,7 +68,8 @@ def isolated_env(tmp_path, monkeypatch, request, backend, pg):
         monkeypatch.setenv("KPICTL_DB", str(tmp_path / "kpictl.db"))
     monkeypatch.setenv("KPICTL_TZ", "UTC")
     monkeypatch.setenv("KPICTL_NOW", NOW.isoformat())
-    for name in ("KPICTL_USER", "KPICTL_FORMAT", "NO_COLOR", "FORCE_COLOR", "COLUMNS"):
+    for name in ("KPICTL_USER", "KPICTL_FORMAT", "NO_COLOR", "FORCE_COLOR", "COLUMNS",
+                 "KPICTL_SOURCES", "KPICTL_NO_HOOKS", "KPICTL_HOOK_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)
     yield tmp_path
     if database is not None:

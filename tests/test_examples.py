@@ -161,13 +161,124 @@ def test_jq_recipes_example_answers_its_questions(example_env):
 def test_crontab_example_names_scripts_that_exist():
     lines = [line for line in (EXAMPLES / "crontab").read_text().splitlines()
              if line and not line.startswith("#") and "=" not in line.split()[0]]
-    assert len(lines) == 3
+    assert len(lines) == 4
     for line in lines:
         script = next((word for word in line.split() if word.endswith(".sh")), None)
-        if script is None:  # the hourly nudge runs kpictl itself
-            assert line.split()[5:] == ["/opt/kpictl/.venv/bin/kpictl", "-q", "nudge", "--send"]
-            continue
-        assert (EXAMPLES / Path(script).name).exists()
+        assert script is None or (EXAMPLES / Path(script).name).exists()
+    assert [line.split()[5:] for line in lines[-2:]] == [["kpictl", "-q", "nudge", "--send"],
+                                                         ["kpictl", "-q", "pull"]]
+
+
+def _install_hook(env, name):
+    """The example hook, installed as a user would (0700 in their own hooks directory)."""
+    import shutil as sh
+
+    hooks = Path(env["XDG_CONFIG_HOME"]) / "kpictl" / "hooks"
+    hooks.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for directory in (hooks.parent, hooks):
+        directory.chmod(0o700)
+    target = hooks / name
+    sh.copy(EXAMPLES / "hooks" / name, target)
+    target.chmod(0o700)
+    return target
+
+
+@pytest.fixture
+def hook_env(example_env, tmp_path):
+    return {**example_env, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+
+
+def test_file_append_hook_example_logs_each_checkin(hook_env, tmp_path):
+    import json
+
+    log = tmp_path / "events.jsonl"
+    _install_hook(hook_env, "on-checkin")
+    env = {**hook_env, "KPICTL_EVENT_LOG": str(log)}
+    rows = '{"kpi": "eng.uptime", "value": 99.93}\n{"kpi": "mkt.signups", "value": 610}\n'
+    for args, stdin in ((["checkin", "eng.p95-latency", "280"], None),
+                        (["checkin", "--file", "-"], rows)):
+        proc = subprocess.run(["kpictl", *args], env=env, input=stdin, capture_output=True,
+                              text=True, timeout=120, check=False)
+        assert proc.returncode == 0 and "warning" not in proc.stderr, proc.stderr
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(e["type"], e["kpi"], e["value"], e["source"]) for e in events] == [
+        ("checkin", "eng.p95-latency", 280, "cli"), ("checkin", "eng.uptime", 99.93, "file"),
+        ("checkin", "mkt.signups", 610, "file")]
+    assert oct(log.stat().st_mode & 0o777) == "0o600"
+
+
+@needs
+def test_chat_webhook_hook_example_posts_status_changes_with_curl(hook_env):
+    import http.server
+    import json
+    import threading
+
+    posts = []
+
+    class Webhook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the http.server protocol
+            posts.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Webhook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        _install_hook(hook_env, "on-status-change")
+        env = {**hook_env, "CHAT_WEBHOOK_URL": f"http://127.0.0.1:{server.server_port}/hook"}
+        proc = subprocess.run(["kpictl", "checkin", "eng.p95-latency", "280"], env=env,
+                              capture_output=True, text=True, timeout=120, check=False)
+    finally:
+        server.shutdown()
+    assert proc.returncode == 0 and "warning" not in proc.stderr, proc.stderr
+    # The stale KPI got its check-in: no longer stale, so no longer at risk.
+    assert posts == [{"text": "eng.p95-latency (chen): at_risk → on_track"}]
+
+
+def test_chat_webhook_hook_that_cannot_post_warns_and_keeps_the_checkin(hook_env):
+    _install_hook(hook_env, "on-status-change")
+    env = {**hook_env, "CHAT_WEBHOOK_URL": "http://127.0.0.1:9/refused"}
+    proc = subprocess.run(["kpictl", "checkin", "eng.p95-latency", "280"], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0
+    warnings = [line for line in proc.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "on-status-change exited with status" in warnings[0]
+    shown = subprocess.run(["kpictl", "report", "eng.p95-latency", "--json"], env=env,
+                           capture_output=True, text=True, timeout=120, check=True)
+    assert '"current": 280' in shown.stdout
+
+
+def test_sources_example_checks_and_pulls(example_env, tmp_path):
+    import json
+    import shutil as sh
+    import sqlite3
+
+    sources = tmp_path / "sources.toml"
+    sh.copy(EXAMPLES / "sources.toml", sources)
+    sources.chmod(0o600)
+    with sqlite3.connect(tmp_path / "support.db") as conn:
+        conn.executescript("CREATE TABLE tickets(minutes REAL, created_at TEXT, closed INT);"
+                           "INSERT INTO tickets VALUES (50, '2026-11-25 10:00:00', 1), "
+                           "(70, '2026-11-26 09:00:00', 1), (900, '2026-11-26 11:00:00', 0);")
+    env = {**example_env, "KPICTL_SOURCES": str(sources)}
+    env.pop("SALES_DB_PASSWORD", None)
+    checked = subprocess.run(["kpictl", "sources", "--json"], env=env, capture_output=True,
+                             text=True, timeout=120, check=False)
+    assert checked.returncode == 1
+    problems = {s["kpi"]: s["problems"] for s in json.loads(checked.stdout)["sources"]}
+    assert problems == {"eng.uptime": [], "support.first-response": [], "sales.new-arr": [
+        "environment variable(s) not set: SALES_DB_PASSWORD"]}
+    pulled = subprocess.run(["kpictl", "pull", "eng.uptime", "support.first-response",
+                             "--json"], env=env, capture_output=True, text=True, timeout=120,
+                            check=False)
+    assert pulled.returncode == 0, pulled.stderr
+    results = {r["kpi"]: (r["value"], r["at"], r["action"])
+               for r in json.loads(pulled.stdout)["results"]}
+    assert results == {"eng.uptime": (99.95, None, "recorded"),
+                       "support.first-response": (60.0, "2026-11-26T09:00:00Z", "recorded")}
 
 
 pytestmark = pytest.mark.backend_free

@@ -42,6 +42,7 @@ class Flag(StrEnum):
     FORECAST_MISS = "forecast_miss"
     NEEDS_CLOSE = "needs_close"
     UNRESPONSIVE = "unresponsive"  # `give_up` reminders sent with no check-in since
+    SOURCE_FAILED = "source_failed"  # the KPI's latest `kpictl pull` failed (PRODUCT §6)
 
 
 class Outcome(StrEnum):

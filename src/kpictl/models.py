@@ -145,7 +145,8 @@ class Checkin(_Table, table=True):
     confidence: int | None = Field(default=None)
     note: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     blocker: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
-    source: str = Field(default="cli", sa_column=sa.Column(sa.String(32), nullable=False))
+    # "cli", "file", "pull:<kpi key>" (a KPI key is up to 100 characters)
+    source: str = Field(default="cli", sa_column=sa.Column(sa.String(120), nullable=False))
     idem_key: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
 
 
@@ -217,6 +218,8 @@ class NudgeSent(_Table, table=True):
     slot: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     level: int = Field(default=0)
     sent_at: datetime = Field(sa_column=_time())
+
+
 class CheckinCorrection(_Table, table=True):
     """An amendment or retraction of a check-in: append-only, the check-in row stays as it was
     recorded. Each row holds the check-in's fields as they are *after* this correction, so the
@@ -251,3 +254,23 @@ class PersonChange(_Table, table=True):
     field: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
     old_value: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     new_value: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+
+
+class SourceRun(_Table, table=True):
+    """Pulls of a KPI's source that failed, and the first success after them (`kpictl pull`).
+
+    Append-only and small: a failure is always logged, a success only when it ends a run of
+    failures, so the latest row at an instant says whether the source was failing then (the
+    ``source_failed`` flag) and a healthy hourly cron adds nothing. Check-ins themselves are
+    the record of successful pulls.
+    """
+
+    __tablename__ = "source_run"
+    __table_args__ = (sa.Index("ix_source_run_kpi_at", "kpi_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kpi_id: int = Field(foreign_key="kpi.id", ondelete="CASCADE")
+    at: datetime = Field(sa_column=_time())
+    ok: bool = Field(default=False)
+    error: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    seconds: float | None = Field(default=None, sa_column=sa.Column(sa.Float))

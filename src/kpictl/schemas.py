@@ -252,6 +252,18 @@ class KpiEvent:
 
 
 @dataclass
+class SourceFailure:
+    """A KPI whose pulls failed in the digest's window (`kpictl pull`)."""
+
+    key: str
+    owner: str | None
+    failures: int
+    first_at: datetime
+    last_at: datetime
+    error: str | None
+
+
+@dataclass
 class Digest:
     """`report --since D` / `--week this|last` (`kpictl.digest/1`)."""
 
@@ -265,6 +277,7 @@ class Digest:
     reassigned: list[KpiEvent]
     closed: list[KpiEvent]
     summary: dict[str, int]
+    source_failures: list[SourceFailure] = field(default_factory=list)
 
 
 @dataclass

@@ -31,6 +31,7 @@ COMMANDS = {
     "nudge": "nudge",
     "db": "db",
     "demo": "demo", "schema": "schema", "export": "transfer", "import": "transfer",
+    "pull": "pull", "sources": "pull",
 }
 _GROUP_PANELS = {"people": "Delegate", "db": "Data"}
 
@@ -123,6 +124,10 @@ def root(
                                         rich_help_panel="Output")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colour (also NO_COLOR).",
                                            rich_help_panel="Output")] = False,
+    no_hooks: Annotated[
+        bool, typer.Option("--no-hooks", help="Run no hooks for this command (also "
+                           "KPICTL_NO_HOOKS=1).", rich_help_panel="Where")
+    ] = False,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
@@ -136,7 +141,7 @@ def root(
     Example: kpictl report --status at_risk,off_track
     """
     ctx.obj = State(db=db_target, tz=tz, quiet=quiet,
-                    no_color=no_color or bool(os.environ.get("NO_COLOR")))
+                    no_color=no_color or bool(os.environ.get("NO_COLOR")), no_hooks=no_hooks)
 
 
 

@@ -79,7 +79,7 @@ def checkin(
     measured = number(value, option="VALUE")
     when = st.when(at, option="--at", now=now)
     db = st.open_db()
-    with db.session(write=True) as session:
+    with st.write(db, now=now) as session:
         result = record_checkin(session=session, now=now, key=key, value=measured, at=when, by=by,
                                 confidence=confidence, note=note, blocker=blocker, idem_key=key_)
     st.say(result.message)
@@ -97,7 +97,7 @@ def _checkin_file(st, now, path, input_format, skip_invalid, by) -> None:
             rows = (r if not isinstance(r, Row) or r.fields.get("by") else
                     Row(r.line, {**r.fields, "by": by}) for r in rows)
         with progress_bar(st, None, "check-ins") as progress, \
-                db.session(write=True) as session:
+                st.write(db, now=now) as session:
             result = import_checkins(session=session, now=now, tz=st.zone(), rows=rows,
                                      skip_invalid=skip_invalid, progress=progress)
             refuse_invalid(result, name=name, skip_invalid=skip_invalid)

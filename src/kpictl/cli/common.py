@@ -7,6 +7,7 @@ completion must not pay for SQLAlchemy, pendulum or Rich.
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
@@ -22,6 +23,7 @@ class State:
     tz: str | None = None
     quiet: bool = False
     no_color: bool = False
+    no_hooks: bool = False
 
     def open_db(self, *, read: bool = False, warn_missing: bool = True):
         """The database, for a command that writes, or (``read=True``) one that only reads:
@@ -37,6 +39,44 @@ class State:
                       "read, and nothing was created (check --db or KPICTL_DB)",
                       file=sys.stderr)
         return db
+
+    @contextmanager
+    def write(self, db, *, now: datetime | None = None, hooks: bool = True):
+        """A write session whose events reach the hooks once it has committed (see
+        :mod:`kpictl.services.hooks`); with ``--no-hooks``, KPICTL_NO_HOOKS=1 or no hook
+        installed, exactly ``db.session(write=True)``."""
+        found = self.hooks() if hooks else {}
+        if not found:
+            with db.session(write=True) as session:
+                yield session
+            return
+        from kpictl.services.events import Outbox
+        from kpictl.services.hooks import deliver
+
+        outbox = Outbox(wanted=set(found), now=now or self.now(), tz=self.zone)
+        with db.session(write=True) as session:
+            outbox.attach(session)
+            yield session
+            outbox.finish(session)
+        if outbox.incomplete:
+            self.warn("some status changes could not be worked out for on-status-change")
+        deliver(found, outbox.events, self.warn)
+
+    def hooks(self) -> dict:
+        import os
+
+        if self.no_hooks or os.environ.get("KPICTL_NO_HOOKS", "").strip().lower() in (
+                "1", "true", "yes", "on"):
+            return {}
+        from kpictl.services.hooks import discover
+
+        return discover(self.warn)
+
+    def warn(self, message: str) -> None:
+        """A warning: stderr, one line, shown even with -q."""
+        from kpictl.render.text import sanitize
+
+        print(f"kpictl: warning: {sanitize(message)}", file=sys.stderr)
 
     def zone(self):
         from kpictl.timeparse import resolve_zone

@@ -156,7 +156,7 @@ def assign(
     when = st.when(at, option="--at", now=now)
     default_start = st.when("today", option="--start", now=now)
     db = st.open_db()
-    with db.session(write=True) as session:
+    with st.write(db, now=now) as session:
         result = assign_kpi(session=session, now=now, key=key, spec=spec, to=to, by=by,
                             note=note, at=when, default_start=default_start,
                             default_zone=st.zone())
@@ -169,7 +169,7 @@ def _assign_file(st, now, path, input_format, skip_invalid, by) -> None:
 
     rows, errors, name = read_bulk(path, fmt=input_format, columns=KPI_COLUMNS)
     db = st.open_db()
-    with progress_bar(st, len(rows), "KPIs") as progress, db.session(write=True) as session:
+    with progress_bar(st, len(rows), "KPIs") as progress, st.write(db, now=now) as session:
         result = import_kpis(session=session, now=now, tz=st.zone(), rows=rows, errors=errors,
                              skip_invalid=skip_invalid, default_by=by, progress=progress)
         refuse_invalid(result, name=name, skip_invalid=skip_invalid)
@@ -190,7 +190,7 @@ def feedback(
 
     st = state(ctx)
     db = st.open_db()
-    with db.session(write=True) as session:
+    with st.write(db) as session:
         result = add_feedback(session=session, now=st.now(), key=key, text=text, by=by)
     st.say(result.message)
 
@@ -221,7 +221,7 @@ def close(
     now = st.now()
     when = st.when(at, option="--at", now=now)
     db = st.open_db()
-    with db.session(write=True) as session:
+    with st.write(db, now=now) as session:
         result = close_kpi(session=session, now=now, key=key, outcome=outcome, note=note, by=by,
                            at=when, tz=st.zone())
     st.say(result.message)

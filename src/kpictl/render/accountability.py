@@ -99,22 +99,24 @@ def render_digest(digest: Digest, fmt: Format, *, tz, no_color: bool = False,
                                until=digest.until, summary=digest.summary,
                                checkins=digest.checkins, status_changes=digest.status_changes,
                                missed_checkins=digest.missed_checkins, new_kpis=digest.new_kpis,
-                               reassigned=digest.reassigned, closed=digest.closed)
+                               reassigned=digest.reassigned, closed=digest.closed,
+                               source_failures=digest.source_failures)
         if fmt is Format.JSON:
             machine.write_json(doc)
             return
         events = []
         for section in ("checkins", "status_changes", "missed_checkins", "new_kpis",
-                        "reassigned", "closed"):
+                        "reassigned", "closed", "source_failures"):
             events += [{"type": section, **item} for item in doc[section]]
         if fmt is Format.JSONL:
             header = {k: v for k, v in doc.items() if k not in dict.fromkeys(
                 ["checkins", "status_changes", "missed_checkins", "new_kpis", "reassigned",
-                 "closed"])}
+                 "closed", "source_failures"])}
             machine.write_jsonl(header, events)
         else:
             machine.write_csv(["type", "key", "owner", "by", "at", "measured_at", "due_by",
-                               "value", "before", "after", "detail", "note", "blocker"], events)
+                               "value", "before", "after", "detail", "note", "blocker",
+                               "failures", "first_at", "last_at", "error"], events)
         return
     day = lambda d: in_zone(d, tz).strftime("%Y-%m-%d %H:%M")  # noqa: E731
     sections = [
@@ -133,10 +135,13 @@ def render_digest(digest: Digest, fmt: Format, *, tz, no_color: bool = False,
          [[e.key, e.owner, day(e.at), e.detail] for e in digest.reassigned]),
         ("Closed", ["KPI", "Owner", "At", "Outcome"],
          [[e.key, e.owner, day(e.at), e.detail] for e in digest.closed]),
+        ("Source failures", ["KPI", "Owner", "Failed pulls", "Last", "Error"],
+         [[f.key, f.owner, str(f.failures), day(f.last_at), f.error]
+          for f in digest.source_failures]),
     ]
     title = f"Digest {day(digest.since)} → {day(digest.until)} ({tz.name})"
     labels = {"checkins": "check-ins", "missed_checkins": "missed check-ins",
-              "new_kpis": "new KPIs"}
+              "new_kpis": "new KPIs", "source_failures": "KPIs with failed pulls"}
     counts = ", ".join(f"{n} {labels.get(k, k.replace('_', ' '))}"
                        for k, n in digest.summary.items())
     if fmt is Format.MD:

@@ -119,7 +119,7 @@ def digest_page(digest: Digest, *, tz, portfolio: Report | None = None,
     """`report --since/--week --format html`: the window's events, then where things stand."""
     when = lambda d: in_zone(d, tz).strftime("%Y-%m-%d %H:%M")  # noqa: E731
     labels = {"checkins": "check-ins", "missed_checkins": "missed check-ins",
-              "new_kpis": "new KPIs"}
+              "new_kpis": "new KPIs", "source_failures": "KPIs with failed pulls"}
     sections = [
         ("Status changes", ["KPI", "Owner", "Before", "After"],
          [[c.key, c.owner, STATUS_LABEL.get(c.before or "", c.before or "new"),
@@ -136,6 +136,9 @@ def digest_page(digest: Digest, *, tz, portfolio: Report | None = None,
          [[e.key, e.owner, when(e.at), e.detail] for e in digest.reassigned]),
         ("Closed", ["KPI", "Owner", "At", "Outcome"],
          [[e.key, e.owner, when(e.at), e.detail] for e in digest.closed]),
+        ("Source failures", ["KPI", "Owner", "Failed pulls", "Last", "Error"],
+         [[f.key, f.owner, str(f.failures), when(f.last_at), f.error]
+          for f in digest.source_failures]),
     ]
     counts = ", ".join(f"{n} {labels.get(k, k.replace('_', ' '))}"
                        for k, n in digest.summary.items())

@@ -39,7 +39,7 @@ STATUS_LABEL = {
 }
 FLAG_STYLE = {"overdue": "bold red", "stale": "bold yellow", "blocked": "red",
               "low_confidence": "bold yellow", "forecast_miss": "bold yellow",
-              "needs_close": "bold cyan"}
+              "needs_close": "bold cyan", "source_failed": "red"}
 
 
 class _TrimmedLines:

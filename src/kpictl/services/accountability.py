@@ -217,16 +217,25 @@ def build_digest(*, session: Session, since: datetime, until: datetime, now: dat
         if kpi.state != "active" and kpi.closed_at and within(kpi.closed_at):
             closed.append(KpiEvent(kpi.key, owner_at(assignments, kpi.closed_at), kpi.closed_at,
                                    kpi.state))
+    from kpictl.schemas import SourceFailure
+    from kpictl.services.pull import failures_between
+
+    failures = [SourceFailure(kpi_rows[kpi_id].key,
+                              owner_at(log.get(kpi_id, []), last), n, first, last, error)
+                for kpi_id, n, first, last, error in failures_between(
+                    session, since, until, include_until=include_until)]
+    failures.sort(key=lambda f: f.key)
     by_time = lambda e: (e.at, e.key)  # noqa: E731
     missed.sort(key=lambda m: (m.due_by, m.key))
     summary = {"checkins": len(checkins), "status_changes": len(changes),
                "missed_checkins": len(missed), "new_kpis": len(new),
-               "reassigned": len(reassigned), "closed": len(closed)}
+               "reassigned": len(reassigned), "closed": len(closed),
+               "source_failures": len(failures)}
     return Digest(since=since, until=until, generated_at=now, checkins=checkins,
                   status_changes=sorted(changes, key=lambda c: c.key),
                   missed_checkins=missed, new_kpis=sorted(new, key=by_time),
                   reassigned=sorted(reassigned, key=by_time), closed=sorted(closed, key=by_time),
-                  summary=summary)
+                  summary=summary, source_failures=failures)
 
 
 def _window_checkins(session: Session, ids, since, until, include_until, known):

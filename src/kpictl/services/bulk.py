@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from kpictl.errors import InvalidInput, KpictlError
 from kpictl.models import Checkin, Kpi, Person
-from kpictl.services import stats
+from kpictl.services import events, stats
 from kpictl.services.checkins import FUTURE_SKEW, before_start
 from kpictl.services.lookups import clean_text
 from kpictl.timeparse import _NUMBER_RE, MAX_NUMBER, MAX_YEAR, MIN_YEAR, parse_when
@@ -382,10 +382,13 @@ def _import_checkins(*, session, now, tz, rows, errors, skip_invalid, source,
     savepoint = session.begin_nested()  # what a bad row undoes (the caller's work stays)
     writing = not errors or skip_invalid
     done = 0
+    hooked = events.wants(session, "checkin")  # the hooks hear of each row written
+    handles = {v: k for k, v in people.items()} if hooked else {}
     for chunk in _chunks(rows, CHUNK):
         fields = [r.fields for r in chunk if isinstance(r, Row)]
         targets.load({k for f in fields if (k := f.get("kpi")) not in (None, "")
                       and isinstance(k, (str, int, float))})
+        events.touch(session, [t for t in targets.by_key.values() if t is not None])
         _load_keys(session, targets, fields, seen)
         for row in chunk:
             done += 1
@@ -414,6 +417,10 @@ def _import_checkins(*, session, now, tz, rows, errors, skip_invalid, source,
             if not writing:
                 continue
             writer.add(kpi.id, value, measured, author, confidence, note, blocker, idem_key)
+            if hooked:
+                events.emit(session, "checkin", kpi=kpi.key, by=handles.get(author), value=value,
+                            measured_at=measured, confidence=confidence, note=note,
+                            blocker=blocker, source=source, key=idem_key)
             delta = deltas.get(kpi.id)
             if delta is None:
                 delta = deltas[kpi.id] = stats.Delta(kpi.definition)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from kpictl.errors import Conflict, InvalidInput
 from kpictl.models import Checkin
 from kpictl.results import WriteResult
-from kpictl.services import stats
+from kpictl.services import events, stats
 from kpictl.services.lookups import clean_text, get_kpi, get_person
 
 def before_start(option: str, measured: datetime, key: str, start: datetime) -> str:
@@ -66,6 +66,7 @@ def record_checkin(
             return WriteResult("checkin.duplicate",
                                f"already recorded: {kpi.key} = {seen.value:.15g} (key {idem_key})",
                                {"key": kpi.key, "written": 0, "skipped": 1})
+    events.touch(session, [kpi])
     stats.prepare(session)
     session.add(
         Checkin(
@@ -86,6 +87,13 @@ def record_checkin(
     delta.add(measured_at, value)
     delta.recorded_last = now
     stats.add(session, {kpi.id: delta})
+    if events.wants(session, "checkin"):
+        from kpictl.models import Person
+
+        events.emit(session, "checkin", kpi=kpi.key,
+                    by=author.handle if author else session.get(Person, author_id).handle,
+                    value=value, measured_at=measured_at, confidence=confidence, note=note,
+                    blocker=blocker, source=source, key=idem_key)
     unit = f" {kpi.unit}" if kpi.unit else ""
     return WriteResult("checkin.recorded", f"recorded {kpi.key} = {value:.15g}{unit}",
                        {"key": kpi.key, "written": 1, "skipped": 0})

@@ -18,6 +18,7 @@ from kpictl.domain import DEFAULTS, Kind, Outcome
 from kpictl.errors import Conflict, InvalidInput
 from kpictl.models import Assignment, Feedback, Kpi, KpiChange, KpiTag, Milestone, Person
 from kpictl.schemas import WriteResult
+from kpictl.services import events
 from kpictl.services.history import encode, encode_milestones
 from kpictl.services.lookups import (
     clean_text,
@@ -233,6 +234,8 @@ def _create(session, now, key, spec, tags, owner, by_person, note, default_start
             recorded_at=now,
         )
     )
+    events.emit(session, "assign", kpi=key, by=by_person.handle if by_person else None,
+                to=owner.handle, previous=None, created=True, changes=[], note=note)
     return WriteResult(
         "kpi.created",
         f"created {key} ({values['kind']}) and delegated it to {owner.handle}, "
@@ -263,6 +266,8 @@ def _update(session, now, when, kpi, spec, tags, owner, by_person, note) -> Writ
     old_milestones = _milestones_of(session, kpi.id)
     milestones = sorted(spec.milestones) if spec.milestones is not None else old_milestones
     _validate(proposed, milestones)
+    events.touch(session, [kpi])
+    previous_owner = kpi.owner_id
 
     by_id = by_person.id if by_person else None
     changes: list[str] = []
@@ -303,6 +308,14 @@ def _update(session, now, when, kpi, spec, tags, owner, by_person, note) -> Writ
     if not changes:
         return WriteResult("kpi.unchanged", f"{kpi.key} unchanged", {"key": kpi.key})
     kpi.updated_at = now
+    if events.wants(session, "assign"):
+        handles = dict(session.execute(select(Person.id, Person.handle)).all())
+        events.emit(session, "assign", kpi=kpi.key, by=by_person.handle if by_person else None,
+                    to=handles.get(kpi.owner_id),
+                    previous=handles.get(previous_owner) if previous_owner != kpi.owner_id
+                    else None, created=False,
+                    changes=[c if not c.startswith("owner") else "owner" for c in changes],
+                    note=note)
     return WriteResult("kpi.updated", f"updated {kpi.key}: {', '.join(changes)}",
                        {"key": kpi.key, "changes": changes})
 
@@ -361,6 +374,7 @@ def close_kpi(
             raise InvalidInput(f"KPI '{kpi.key}' is not past due yet, so there is no suggested "
                                "outcome: give --outcome achieved, missed or cancelled")
         outcome = Outcome(row.suggested_outcome)
+    events.touch(session, [kpi])
     by_id = by_person.id if by_person else None
     # Logged as state and closed_at changes, so that a report of what was known before the
     # close (or after a reopen) rewinds it exactly (services/history.py).
@@ -372,6 +386,8 @@ def close_kpi(
     kpi.closed_at = when
     kpi.close_note = note
     kpi.updated_at = now
+    events.emit(session, "close", kpi=kpi.key, by=by_person.handle if by_person else None,
+                outcome=str(outcome), closed_at=when, note=note)
     return WriteResult("kpi.closed", f"closed {kpi.key} as {outcome}", {"key": kpi.key,
                                                                        "outcome": str(outcome)})
 
@@ -405,4 +421,6 @@ def add_feedback(
     by_person = get_person(session, by) if by else None
     session.add(Feedback(kpi_id=kpi.id, author_id=by_person.id if by_person else None, at=now,
                          text=text))
+    events.emit(session, "feedback", kpi=kpi.key, by=by_person.handle if by_person else None,
+                text=text)
     return WriteResult("feedback.added", f"feedback recorded on {kpi.key}", {"key": kpi.key})

@@ -175,6 +175,9 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
     histories = corrections.history(session, sorted(replayed), as_of=as_of, known=known) \
         if replayed else {}
 
+    from kpictl.services.pull import failing_kpis
+
+    failing = failing_kpis(session, as_of, ids)
     built = []
     for r in result:
         kpi_id = r[0]
@@ -198,8 +201,12 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
         built.append((kpi, r[n_kpi], last, agg))
     points = _fit_points(session, [kpi for kpi, _o, last, agg in built
                                    if _needs_points(kpi, last, agg)], as_of)
-    return [_row(kpi, owner, last, agg, as_of, tz, thresholds, points.get(kpi.id))
+    rows = [_row(kpi, owner, last, agg, as_of, tz, thresholds, points.get(kpi.id))
             for kpi, owner, last, agg in built]
+    for row, (kpi, *_rest) in zip(rows, built):
+        if kpi.id in failing and row.state == "active":  # its latest pull failed
+            row.flags.append("source_failed")
+    return rows
 
 
 def _needs_points(kpi: KpiAt, last, agg: _Aggregates) -> bool:

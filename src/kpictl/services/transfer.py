@@ -148,7 +148,7 @@ FIELDS: dict[str, tuple[F, ...]] = {
         F("confidence", "confidence", "int", False, lo=0, hi=10),
         F("note", "note", "text", False),
         F("blocker", "blocker", "text", False),
-        F("source", "source", "text", limit=32),
+        F("source", "source", "text", limit=120),
         F("key", "idem_key", "text", False, limit=200),
     ),
     "correction": (

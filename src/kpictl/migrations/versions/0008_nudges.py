@@ -1,7 +1,7 @@
 """away windows (people away) and the log of nudges sent (kpictl nudge)
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-02 06:30:00
 """
 
@@ -11,7 +11,7 @@ import kpictl.db
 
 
 revision = '0008'
-down_revision = '0004'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
