@@ -251,3 +251,23 @@ def test_import_runs_no_hooks(seeded, hooks, tmp_path):
     ok(seeded, "--db", str(target), "import", "-", input=export)
     assert {n: hooks.runs(n) for n in NAMES} == before
     assert dump_db(str(target))["checkin"]
+
+
+def test_amend_retract_and_reopen_reach_their_hooks(seeded, hooks):
+    ok(seeded, "checkin", "sales.arr", "40")
+    checkin_id = ok(seeded, "report", "sales.arr", "--json").json()["checkins"][-1]["id"]
+    ok(seeded, "amend", str(checkin_id), "--value", "4", "--reason", "typo", "--by", "ana")
+    ok(seeded, "retract", str(checkin_id), "--reason", "wrong KPI", "--by", "ana")
+    amend, retract = hooks.events("on-checkin")[1:]
+    assert amend == {"schema": "kpictl.event/1", "type": "amend", "at": AT, "kpi": "sales.arr",
+                     "by": "ana", "id": checkin_id, "reason": "typo", "changes": ["value"],
+                     "value": 4.0, "measured_at": AT, "confidence": None, "note": None,
+                     "blocker": None}
+    assert (retract["type"], retract["id"], retract["reason"], retract["value"]) == (
+        "retract", checkin_id, "wrong KPI", 4.0)
+    # Retracted: the KPI has no data again, and that is a status change too.
+    assert hooks.events("on-status-change")[-1]["after"]["status"] == "no_data"
+    ok(seeded, "close", "sales.arr", "--outcome", "cancelled")
+    ok(seeded, "reopen", "sales.arr", "--reason", "closed by mistake")
+    change = hooks.events("on-status-change")[-1]
+    assert (change["before"]["status"], change["after"]["status"]) == ("cancelled", "no_data")

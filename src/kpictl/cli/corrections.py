@@ -62,7 +62,7 @@ def amend(
     if blocker is not None or no_blocker:
         changes["blocker"] = None if no_blocker else blocker
     db = st.open_db()
-    with db.session(write=True) as session:
+    with st.write(db, now=now) as session:  # the hooks hear of it once it committed
         result = amend_checkin(session=session, now=now, checkin_id=checkin_id, reason=reason,
                                by=by, **{k: changes.get(k, KEEP) for k in
                                          ("value", "at", "confidence", "note", "blocker")})
@@ -86,8 +86,9 @@ def retract(
 
     st = state(ctx)
     db = st.open_db()
-    with db.session(write=True) as session:
-        result = retract_checkin(session=session, now=st.now(), checkin_id=checkin_id,
+    now = st.now()
+    with st.write(db, now=now) as session:
+        result = retract_checkin(session=session, now=now, checkin_id=checkin_id,
                                  reason=reason, by=by)
     st.say(result.message)
 
@@ -110,8 +111,9 @@ def reopen(
 
     st = state(ctx)
     db = st.open_db()
-    with db.session(write=True) as session:
-        result = reopen_kpi(session=session, now=st.now(), key=key, reason=reason, by=by)
+    now = st.now()
+    with st.write(db, now=now) as session:
+        result = reopen_kpi(session=session, now=now, key=key, reason=reason, by=by)
     st.say(result.message)
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from kpictl.errors import Conflict, InvalidInput, NotFound
 from kpictl.models import Checkin, CheckinCorrection, Kpi
 from kpictl.results import WriteResult
+from kpictl.services import events
 from kpictl.services.lookups import clean_text, get_person
 
 #: The fields a correction can change, in the order they are shown.
@@ -179,10 +180,13 @@ def amend_checkin(*, session: Session, now: datetime, checkin_id: int, reason: s
     if new == before:
         raise InvalidInput(f"check-in {checkin_id} of {kpi.key} already has these values; "
                            "nothing to amend")
+    events.touch(session, [kpi])
     session.add(CheckinCorrection(checkin_id=row.id, kpi_id=kpi.id, kind="amend",
                                   recorded_at=now, by_id=author.id if author else None,
                                   reason=reason, **new))
     changed = [name for name in FIELDS if new[name] != before[name]]
+    events.emit(session, "amend", kpi=kpi.key, by=author.handle if author else None,
+                id=checkin_id, reason=reason, changes=changed, **new)  # the corrected values
     shown = ", ".join(_describe(name, before[name], new[name]) for name in changed)
     return WriteResult("checkin.amended", f"amended check-in {checkin_id} of {kpi.key}: {shown}",
                        {"id": checkin_id, "key": kpi.key, "changed": changed})
@@ -195,10 +199,14 @@ def retract_checkin(*, session: Session, now: datetime, checkin_id: int, reason:
     row, kpi, fixes = _target(session, checkin_id)
     author = get_person(session, by) if by else None
     current = effective(row, fixes)
+    events.touch(session, [kpi])
     session.add(CheckinCorrection(checkin_id=row.id, kpi_id=kpi.id, kind="retract",
                                   recorded_at=now, by_id=author.id if author else None,
                                   reason=reason,
                                   **{name: getattr(current, name) for name in FIELDS}))
+    events.emit(session, "retract", kpi=kpi.key, by=author.handle if author else None,
+                id=checkin_id, reason=reason, value=current.value,
+                measured_at=current.measured_at)
     return WriteResult("checkin.retracted",
                        f"retracted check-in {checkin_id} of {kpi.key} "
                        f"({current.value:.15g} at {current.measured_at:%Y-%m-%d %H:%M} UTC)",

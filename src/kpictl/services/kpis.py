@@ -400,6 +400,7 @@ def reopen_kpi(*, session: Session, now: datetime, key: str, reason: str,
     by_person = get_person(session, by) if by else None
     if kpi.state == "active":
         raise Conflict(f"KPI '{kpi.key}' is not closed; there is nothing to reopen")
+    events.touch(session, [kpi])  # reopening changes its status: a status_change event
     by_id = by_person.id if by_person else None
     closed_as = kpi.state
     for name, old in (("state", kpi.state), ("closed_at", encode(kpi.closed_at)),
