@@ -148,15 +148,15 @@ def test_schema_unknown_name_is_not_found(run):
     result = run("schema", "reprot")
     assert (result.exit_code, result.stdout) == (3, "")
     assert result.stderr == ("kpictl: error: no schema 'reprot'; did you mean 'report'? "
-                             "Choose one of digest, kpi, owners, people, person, rebalance, report, "
-                             "suggest\n")
+                             "Choose one of digest, kpi, log, owners, people, person, rebalance, "
+                             "report, suggest\n")
 
 
 def test_schema_unknown_name_without_a_close_match(run):
     result = run("schema", "zzz")
     assert (result.exit_code, result.stdout) == (3, "")
     assert result.stderr == ("kpictl: error: no schema 'zzz'; choose one of digest, kpi, "
-                             "owners, people, person, rebalance, report, suggest\n")
+                             "log, owners, people, person, rebalance, report, suggest\n")
 
 
 def test_schema_does_not_import_the_database_layer():
@@ -223,7 +223,7 @@ def test_report_json_matches_schema(team):
 
 def test_report_json_as_of_the_past_matches_schema(team):
     v = validator(schema_of(team, "report"))
-    doc = document(team, "report", "--json", "--as-of", "-1w")
+    doc = document(team, "report", "--json", "--as-of", "-1w", "--revised")  # recorded later
     assert_valid(v, doc)
     assert doc["as_of"] == "2026-11-20T23:59:59Z"
     assert doc["kpis"]
@@ -412,7 +412,7 @@ def test_person_schema_rejects_broken_documents(team):
 
 def test_report_by_owner_json_matches_schema(team):
     v = validator(schema_of(team, "owners"))
-    for args in ((), ("--as-of", "-1w")):
+    for args in ((), ("--as-of", "-1w", "--revised")):
         doc = document(team, "report", "--by", "owner", "--json", *args)
         assert_valid(v, doc)
     assert {o["handle"] for o in doc["owners"]} == {"ana", "bob"}
