@@ -13,7 +13,9 @@ body="$(mktemp)" errors="$(mktemp)" page="$(mktemp)"
 trap 'rm -f "$body" "$errors" "$page"' EXIT
 case "$format" in md|html) ;; *) echo "weekly_report.sh: REPORT_FORMAT must be md or html" >&2; exit 2;; esac
 
-kpictl --no-color report --week last --format md > "$body" 2> "$errors" || { cat "$errors" >&2; exit 1; }
+# --revised: last week as known when the mail goes out, with check-ins back-filled since
+# (without it, the digest shows exactly what was known at the end of the week).
+kpictl --no-color report --week last --revised --format md > "$body" 2> "$errors" || { cat "$errors" >&2; exit 1; }
 echo >> "$body"
 kpictl --no-color report --format md --fail-on overdue,stale >> "$body" 2> "$errors"
 status=$?
@@ -22,7 +24,7 @@ if [ "$status" -ne 0 ] && [ "$status" -ne 5 ]; then
   exit "$status"
 fi
 if [ "$format" = html ]; then
-  kpictl report --week last --format html > "$page" 2> "$errors" || { cat "$errors" >&2; exit 1; }
+  kpictl report --week last --revised --format html > "$page" 2> "$errors" || { cat "$errors" >&2; exit 1; }
 fi
 
 subject="KPI report, week of $(date -d 'last monday' +%F 2>/dev/null || date +%F)"

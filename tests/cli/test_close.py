@@ -26,7 +26,7 @@ def test_close_sets_status_to_outcome(seeded, outcome):
 def test_close_at_past_instant_and_report_before_it(seeded):
     ok(seeded, "close", "sales.arr", "--outcome", "cancelled", "--at", "2026-11-20")
     assert row(seeded)["status"] == "cancelled"
-    before_close = row(seeded, "--as-of", "2026-11-19")
+    before_close = row(seeded, "--as-of", "2026-11-19", "--revised")  # recorded later
     assert (before_close["state"], before_close["status"]) == ("active", "no_data")
 
 

@@ -295,7 +295,9 @@ def test_close_sets_outcome_and_logs_state(team, now):
     assert result.message == "closed k.one as achieved"
     kpi = kpi_row(team, "k.one")
     assert (kpi.state, kpi.closed_at, kpi.close_note) == ("achieved", now, "done")
-    assert changes(team, "k.one") == [("state", "active", "achieved")]
+    # the close logs its effective time too, so a report of what was known rewinds it exactly
+    assert changes(team, "k.one") == [("state", "active", "achieved"),
+                                      ("closed_at", None, "2026-11-27T12:00:00Z")]
     assert team.row("k.one").status == "achieved"
 
 

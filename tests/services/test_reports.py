@@ -214,8 +214,8 @@ def test_report_detail_of_closed_kpi_has_outcome(team):
     team.call(close_kpi, key="k.one", outcome=Outcome.ACHIEVED)
     detail = team.detail("k.one")
     assert detail.outcome == "achieved"
-    assert [(c.field, c.old, c.new) for c in detail.changes] == [("state", "active",
-                                                                  "achieved")]
+    assert [(c.field, c.old, c.new) for c in detail.changes] == [
+        ("state", "active", "achieved"), ("closed_at", None, "2026-11-27T12:00:00Z")]
 
 
 def test_report_detail_unknown_kpi_is_not_found(team):

@@ -105,7 +105,7 @@ def reopen(
     The close and the reopen stay in the log; reports --as-of an instant between them show
     the KPI closed, as it was then.
 
-    Example: kpictl reopen sales.new-arr --reason "closed the wrong KPI"
+    Example: kpictl reopen sales.renewals --reason "closed the wrong KPI"
     """
     from kpictl.services.kpis import reopen_kpi
 
