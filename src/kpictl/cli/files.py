@@ -87,8 +87,11 @@ def progress_bar(st, total: int | None, label: str):
 
 
 def finish(st, result, *, what: str, name: str, skip_invalid: bool,
-           skipped: str = "skipped (already recorded)") -> None:
-    """The one-line summary, or exit 2 listing every bad row (nothing was written)."""
+           skipped: str = "skipped (already recorded)") -> int:
+    """The one-line summary, or exit 2 listing every bad row (nothing was written).
+
+    Returns the exit code once the transaction commits: 7 (partly done, PRODUCT §4) when
+    ``--skip-invalid`` left bad rows out and wrote the rest, else 0."""
     from kpictl.errors import InvalidInput
     from kpictl.services.bulk import listed
 
@@ -99,3 +102,4 @@ def finish(st, result, *, what: str, name: str, skip_invalid: bool,
     for line in listed(result.errors):
         print(f"kpictl: skipped {line}", file=sys.stderr)
     st.say(f"{name}: {result.summary(what, skipped)}")
+    return 7 if result.errors else 0

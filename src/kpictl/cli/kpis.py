@@ -166,8 +166,10 @@ def _assign_file(st, now, path, input_format, skip_invalid, by) -> None:
     with progress_bar(st, len(rows), "KPIs") as progress, db.session(write=True) as session:
         result = import_kpis(session=session, now=now, tz=st.zone(), rows=rows, errors=errors,
                              skip_invalid=skip_invalid, default_by=by, progress=progress)
-        finish(st, result, what="KPIs", name=name, skip_invalid=skip_invalid,
-               skipped="unchanged")
+        code = finish(st, result, what="KPIs", name=name, skip_invalid=skip_invalid,
+                      skipped="unchanged")
+    if code:  # after the commit: the valid rows are written
+        raise typer.Exit(code)
 
 
 def feedback(

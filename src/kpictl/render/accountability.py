@@ -25,8 +25,7 @@ def render_owners(report: OwnersReport, fmt: Format, *, tz, no_color: bool = Fal
                                             owners=report.owners))
         return
     if fmt is Format.JSONL:
-        machine.write_jsonl(machine.envelope("owners", report.generated_at, as_of=report.as_of),
-                            [machine.plain(o) for o in report.owners])
+        machine.write_jsonl([machine.plain(o) for o in report.owners])
         return
     flat = [{**machine.plain(o), **o.by_status} for o in report.owners]
     if fmt is Format.CSV:
@@ -107,10 +106,7 @@ def render_digest(digest: Digest, fmt: Format, *, tz, no_color: bool = False,
                         "reassigned", "closed"):
             events += [{"type": section, **item} for item in doc[section]]
         if fmt is Format.JSONL:
-            header = {k: v for k, v in doc.items() if k not in dict.fromkeys(
-                ["checkins", "status_changes", "missed_checkins", "new_kpis", "reassigned",
-                 "closed"])}
-            machine.write_jsonl(header, events)
+            machine.write_jsonl(events)
         else:
             machine.write_csv(["type", "key", "owner", "by", "at", "measured_at", "due_by",
                                "value", "before", "after", "detail", "note", "blocker"], events)
