@@ -73,6 +73,42 @@ class _LazyCommands(MutableMapping):
         return len(self.loaders)
 
 
+def _plain_help() -> None:
+    """Help that reads as a manual: no ``<bool>``/``<str>`` type tags (a flag takes no value;
+    an option without a metavar takes its name in capitals, ``--name NAME``) and no ``{KEY}`` braces for a required
+    argument in the usage line (``Usage: kpictl people add [OPTIONS] HANDLE``, as
+    man pages write it). Typer offers no setting for either; both methods only shape help."""
+    from typer.core import TyperArgument, TyperOption
+
+    generic = {"<bool>", "<str>", "<int>", "<float>", "<text>", "<list[str]>"}
+    for cls in (TyperArgument, TyperOption):
+        original = cls.display_type_rich
+        if getattr(original, "_kpictl", False):
+            continue
+
+        def display_type_rich(self, ctx, _original=original):
+            shown = _original(self, ctx)
+            if shown is None or str(shown).lower() not in generic:
+                return shown
+            if isinstance(self, TyperOption) and not self.is_flag and self.opts:
+                return self.opts[-1].lstrip("-").upper()  # --name takes NAME, as Click says
+            return None
+
+        display_type_rich._kpictl = True
+        cls.display_type_rich = display_type_rich
+    usage = getattr(TyperArgument, "_usage_display_name", None)
+    if usage is not None and not getattr(usage, "_kpictl", False):
+        def _usage_display_name(self, _original=usage):
+            name = _original(self)
+            return name[1:].replace("}", "", 1) if name.startswith("{") else name
+
+        _usage_display_name._kpictl = True
+        TyperArgument._usage_display_name = _usage_display_name
+
+
+_plain_help()
+
+
 class _KpictlGroup(TyperGroup):
     def __init__(self, **attrs) -> None:
         super().__init__(**attrs)

@@ -56,9 +56,9 @@ def checkin(
 ) -> None:
     """Record a check-in (a measured value) on a KPI, or many from a file.
 
-    Example: kpictl checkin sales.new-arr 42000 --confidence 7 --note "two deals signed"
+    Example: kpictl checkin sales.new-arr 42000 --confidence 7 --note "2 deals"
 
-    Example: echo '{"kpi": "sales.pipeline", "value": 390000}' | kpictl checkin --file -
+    Example: echo '{"kpi": "mkt.cac", "value": 610}' | kpictl checkin --file -
     """
     from kpictl.errors import InvalidInput
 

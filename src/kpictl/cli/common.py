@@ -164,7 +164,7 @@ def _complete_format(incomplete: str) -> list[str]:
 FormatOption = Annotated[
     str | None,
     typer.Option("--format", "-f", envvar="KPICTL_FORMAT", metavar="table|json|jsonl|csv|md|html",
-                 help="Output format (html: `report` views only).", show_default="table",
+                 help="Output format (html: `report` views only). Default: table.",
                  autocompletion=_complete_format, rich_help_panel="Output"),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.",

@@ -71,14 +71,14 @@ def assign(
     = None,
     cadence: Annotated[
         str | None, typer.Option("--cadence", metavar="CADENCE", rich_help_panel=SCHEDULE,
-                                 show_default="weekly", autocompletion=complete.cadences,
+                                 autocompletion=complete.cadences,
                                  help="Check-in rhythm: daily, weekly, biweekly, monthly, "
-                                 "quarterly, Nd, Nw.")
+                                 "quarterly, Nd, Nw. Default: weekly.")
     ] = None,
     grace: Annotated[
         str | None, typer.Option("--grace", metavar="Nd", rich_help_panel=SCHEDULE,
-                                 show_default="2d",
-                                 help="Slack after a missed check-in before it is stale.")
+                                 help="Slack after a missed check-in before it is stale. "
+                                 "Default: 2d.")
     ] = None,
     by: ByOption = None,
     note: Annotated[str | None, typer.Option("--note", metavar="TEXT",
@@ -180,7 +180,7 @@ def feedback(
 ) -> None:
     """Leave a manager's feedback on a KPI; it shows in `kpictl report KEY`.
 
-    Example: kpictl feedback sales.new-arr "Great pipeline work; focus on closing" --by maya
+    Example: kpictl feedback sales.new-arr "Focus on closing" --by maya
     """
     from kpictl.services.kpis import add_feedback
 
@@ -204,7 +204,7 @@ def close(
 ) -> None:
     """Close a KPI with its outcome; it takes no more check-ins.
 
-    Example: kpictl close sales.new-arr --outcome achieved --note "Closed the Q4 deals"
+    Example: kpictl close sales.new-arr --outcome achieved --note "Q4 deals won"
     """
     from kpictl.services.kpis import close_kpi
 

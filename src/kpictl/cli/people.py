@@ -39,8 +39,8 @@ def add(
                      autocompletion=complete.skills),
     ] = None,
     capacity: Annotated[
-        str | None, typer.Option("--capacity", metavar="N", help="Most active KPIs they should own.",
-                                 show_default="5", rich_help_panel=LOAD)
+        str | None, typer.Option("--capacity", metavar="N", help="Most active KPIs they should own. Default: 5.",
+                                 rich_help_panel=LOAD)
     ] = None,
 ) -> None:
     """Add a person you can delegate KPIs to.

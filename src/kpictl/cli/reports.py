@@ -85,7 +85,7 @@ def report(
 
     Example: kpictl report --week last --format md
 
-    Example: kpictl report --by owner --fail-on overdue,stale || echo "needs attention"
+    Example: kpictl report --fail-on overdue,stale || echo "needs attention"
     """
     from kpictl.domain import Flag, Format
     from kpictl.errors import InvalidInput

@@ -208,6 +208,16 @@ def _report_table(report: Report, tz, no_color: bool,
         console.print(hidden_note(fitted.hidden, width=console.width))
 
 
+def _change_value(value: str | None) -> str | None:
+    """A changed number as tables show numbers (``120,000``); other values as stored."""
+    from kpictl.render.text import number
+
+    try:
+        return number(float(value)) if value is not None else None
+    except ValueError:
+        return value
+
+
 def _cadence_text(r, as_of, tz):
     from kpictl.render import table as t
 
@@ -309,6 +319,8 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
     color = console.is_terminal and not console.no_color
     chart = trajectory(detail, tz=tz, width=min(console.width, 100), color=color)
     if chart:
+        console.print()
+        chart = chart.rstrip("\n")
         console.print(RichText.from_ansi(chart) if color else RichText(chart))
 
     checkins = t.new_table(title="Check-ins")
@@ -324,6 +336,7 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
                          t.text(c.confidence), t.text(note or None))
     if len(detail.checkins) > 20:
         checkins.caption = Text(f"last 20 of {len(detail.checkins)}; all with --format csv")
+    console.print()
     console.print(checkins)
 
     log = t.new_table(title="Delegation")
@@ -333,7 +346,17 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
         log.add_row(t.text(t.local_date(a.valid_from, tz)),
                     t.text(t.local_date(a.valid_until, tz) if a.valid_until else "now"),
                     t.text(a.to), t.text(a.by), t.text(a.note))
+    console.print()
     console.print(log)
+    if detail.changes:
+        changes = t.new_table(title="Changes")
+        for name in ("When", "By", "Field", "From", "To"):
+            changes.add_column(name)
+        for c in detail.changes:
+            changes.add_row(t.text(t.local_date(c.at, tz)), t.text(c.by), t.text(c.field),
+                            t.text(_change_value(c.old)), t.text(_change_value(c.new)))
+        console.print()
+        console.print(changes)
     if detail.feedback:
         fb = t.new_table(title="Feedback")
         for name in ("When", "", "By", "Feedback"):
@@ -341,6 +364,7 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
         for f in detail.feedback:
             fb.add_row(t.text(t.local_date(f.at, tz)), t.ago(f.at, detail.as_of), t.text(f.by),
                        t.text(f.text))
+        console.print()
         console.print(fb)
 
 
