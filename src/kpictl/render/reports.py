@@ -111,8 +111,6 @@ TREND_POINTS = 12
 
 def _report_table(report: Report, tz, no_color: bool,
                   trends: dict[str, list[float]] | None = None) -> None:
-    import textwrap
-
     from kpictl.render import table as t
     from kpictl.render.columns import Column, fit, hidden_note
 
@@ -175,16 +173,19 @@ def _report_table(report: Report, tz, no_color: bool,
         kpi_cell.append("\n")
         kpi_cell.append(t.text(short(title)))
         if "Flags" in folds and r.flags:
-            words = [f.replace("_", " ") for f in r.flags]
-            for line in textwrap.wrap(", ".join(words), width=limit, break_long_words=False):
+            lines: list[list[str]] = [[]]  # whole flags per line ("low confidence" unbroken)
+            for flag in r.flags:
+                words = flag.replace("_", " ")
+                if lines[-1] and len(", ".join([*lines[-1], words])) + 1 > limit:
+                    lines.append([])
+                lines[-1].append(flag)
+            for line in lines:
                 kpi_cell.append("\n")
-                styled = t.Text()
-                for i, part in enumerate(line.split(", ")):
-                    if i:
-                        styled.append(", ")
-                    flag = part.replace(" ", "_").rstrip(",")
-                    styled.append(part, style=t.FLAG_STYLE.get(flag, ""))
-                kpi_cell.append_text(styled)
+                for i, flag in enumerate(line):
+                    kpi_cell.append(", " if i else "")
+                    kpi_cell.append(flag.replace("_", " "), style=t.FLAG_STYLE.get(flag, ""))
+                if line is not lines[-1]:
+                    kpi_cell.append(",")
         return {**row, "KPI": kpi_cell}
 
     columns = [Column(name, priority, **opts) for name, priority, opts in PORTFOLIO_COLUMNS
