@@ -109,6 +109,43 @@ def _plain_help() -> None:
 _plain_help()
 
 
+class _Recorder:
+    """Stands in for a Typer app in a module's ``register(app)``: it notes each command's
+    name, panel and function instead of building it."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, dict, Callable]] = []
+
+    def command(self, name: str, **options):
+        def record(function):
+            self.seen.append((name, options, function))
+            return function
+        return record
+
+
+def _summaries() -> dict:
+    """Every command as the root help lists it (name, panel, help text), without building
+    its parameters: Typer's ``get_command`` for twelve commands is most of what `kpictl
+    --help` costs beyond a one-command app, and the root help shows none of their options."""
+    import inspect
+
+    from typer.core import TyperCommand
+
+    stubs = {}
+    for module_name in dict.fromkeys(COMMANDS.values()):
+        module = importlib.import_module(f"kpictl.cli.{module_name}")
+        if module_name in _GROUP_PANELS:
+            stubs[module_name] = TyperGroup(name=module_name, help=module.app.info.help,
+                                            rich_help_panel=_GROUP_PANELS[module_name])
+            continue
+        recorder = _Recorder()
+        module.register(recorder)
+        for name, options, function in recorder.seen:
+            stubs[name] = TyperCommand(name=name, help=inspect.getdoc(function),
+                                       rich_help_panel=options.get("rich_help_panel"))
+    return {name: stubs[name] for name in COMMANDS}
+
+
 class _KpictlGroup(TyperGroup):
     def __init__(self, **attrs) -> None:
         super().__init__(**attrs)
@@ -116,6 +153,14 @@ class _KpictlGroup(TyperGroup):
         for name, command in self.commands.items():
             lazy[name] = command
         self.commands = lazy
+
+    def format_help(self, ctx, formatter) -> None:
+        real = self.commands
+        self.commands = _summaries()  # see _summaries: the list needs no built command
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self.commands = real
 
 
 app = typer.Typer(

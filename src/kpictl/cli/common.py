@@ -69,6 +69,14 @@ def state(ctx: typer.Context) -> State:
 def number(text: str | None, *, option: str) -> float | None:
     if text is None:
         return None
+    plain = text.strip()
+    # The everyday case (``42000``, ``-2.5``) without importing the date grammar's module:
+    # a single check-in's start-up is a benchmark bar. Anything else takes the full parser.
+    digits = plain[1:] if plain[:1] == "-" else plain
+    whole, _, fraction = digits.partition(".")
+    if whole.isascii() and whole.isdigit() and len(whole) <= 15 \
+            and (not fraction or (fraction.isascii() and fraction.isdigit())):
+        return float(plain) + 0.0
     from kpictl.timeparse import parse_number
 
     return parse_number(text, what=option)
