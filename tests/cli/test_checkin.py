@@ -104,7 +104,8 @@ def test_checkin_idempotency_key_with_other_value_is_exit_4(seeded):
         (["sales.arr", "42", "--at", "2026-02-30"], 2,
          ("--at: invalid date '2026-02-30': February 2026 has 28 days "
           "(use 2026-02-01 to 2026-02-28)")),
-        (["sales.arr", "42", "--at", "tomorrow"], 2, "--at 2026-11-28 00:00 UTC is in the future"),
+        (["sales.arr", "42", "--at", "tomorrow"], 2,
+         "--at 2026-11-28 00:00 UTC is in the future (it is now 2026-11-27 12:00 UTC)"),
         (["sales.arr", "42", "--by", "anaa"], 3,
          "no person 'anaa'; did you mean 'ana'? See `kpictl people list`."),
     ],

@@ -124,9 +124,39 @@ def demo_db(tmp_path_factory):
     return path
 
 
+def rendered_examples(run, monkeypatch, path, columns: int = 80) -> list[str]:
+    """The `Example:` lines as `kpictl … --help` shows them on a terminal this wide."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    out = ok(run, *path, "--help").stdout
+    return [line.strip().removeprefix("Example:").strip() for line in out.splitlines()
+            if line.strip().startswith("Example:")]
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[label(p) for p, _ in COMMANDS])
+def test_help_at_80_columns_has_no_type_tags_braces_or_odd_defaults(run, monkeypatch, path,
+                                                                    command):
+    monkeypatch.setenv("COLUMNS", "80")
+    out = ok(run, *path, "--help").stdout
+    assert all(len(line) <= 80 for line in out.splitlines())
+    for noise in ("<bool>", "<str>", "<int>", "<text>", "[default: (", "{HANDLE}", "{KEY}",
+                  "{FILE}", "{PATH}", "{NAME}"):
+        assert noise not in out, (label(path), noise)
+    for param in command.params:  # an option that takes a value still says so
+        if isinstance(param, typer.core.TyperOption) and not param.is_flag \
+                and param.opts[0] not in TYPER_OWN:
+            row = next(line for line in out.splitlines() if f" {param.opts[0]} " in line
+                       or line.rstrip("│ ").endswith(param.opts[0]))
+            assert len(row.replace("│", " ").split()) > 1, row
+
+
 @pytest.mark.parametrize(("path", "example"), EXAMPLES,
                          ids=[f"{label(p)}: {e}" for p, e in EXAMPLES])
-def test_every_help_example_works_when_pasted(demo_db, tmp_path, path, example):
+def test_every_help_example_works_when_pasted(demo_db, tmp_path, run, monkeypatch, path,
+                                              example):
+    # Pasted from the help as an 80-column terminal shows it: whole, never broken in two.
+    shown = rendered_examples(run, monkeypatch, path)
+    assert example in shown, (example, shown)
+    example = shown[shown.index(example)]
     db = tmp_path / "team.db"
     src, dst = sqlite3.connect(demo_db), sqlite3.connect(db)
     try:

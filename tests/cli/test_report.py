@@ -170,14 +170,10 @@ def test_report_csv_neutralises_formulas(seeded):
     assert row["title"] == "'=HYPERLINK(\"http://x\")"
 
 
-def test_report_jsonl(portfolio):
+def test_report_jsonl_is_records_only(portfolio):
     lines = ok(portfolio, "report", "--format", "jsonl").stdout.splitlines()
-    header = json.loads(lines[0])
-    assert header["schema"] == "kpictl.report/1"
-    assert header["as_of"] == "2026-11-27T12:00:00Z"
-    assert header["summary"]["total"] == 3
-    assert "kpis" not in header
-    records = [json.loads(line) for line in lines[1:]]
+    records = [json.loads(line) for line in lines]  # no envelope line (PRODUCT §4)
+    assert all("schema" not in r for r in records)
     assert [r["key"] for r in records] == ["ops.backlog", "eng.uptime", "sales.arr"]
     assert all(REQUIRED_ROW_FIELDS <= set(r) for r in records)
 
@@ -305,15 +301,24 @@ def test_report_fail_on_matched_prints_report_then_exits_5(portfolio):
     assert result.exit_code == 5
     doc = result.json()
     assert [k["key"] for k in doc["kpis"]] == ["ops.backlog", "eng.uptime", "sales.arr"]
-    assert result.stderr == "kpictl: error: --fail-on matched 1 KPI(s): ops.backlog\n"
+    # A match is what cron asked about, not an error: a notice, not worded as one.
+    assert result.stderr == "kpictl: --fail-on matched 1 KPI: ops.backlog (exit 5)\n"
 
 
 def test_report_fail_on_matches_flags_too(portfolio):
-    result = portfolio("-q", "report", "-f", "csv", "--fail-on", "blocked, OVERDUE")
+    result = portfolio("report", "-f", "csv", "--fail-on", "blocked, OVERDUE")
     assert result.exit_code == 5
     assert len(list(csv.DictReader(io.StringIO(result.stdout)))) == 3
-    assert result.stderr == ("kpictl: error: --fail-on matched 2 KPI(s): ops.backlog, "
-                             "eng.uptime\n")
+    assert result.stderr == ("kpictl: --fail-on matched 2 KPIs: ops.backlog, eng.uptime "
+                             "(exit 5)\n")
+
+
+def test_report_fail_on_is_silent_with_quiet(portfolio):
+    result = portfolio("-q", "report", "-f", "csv", "--fail-on", "blocked,overdue")
+    assert (result.exit_code, result.stderr) == (5, "")
+    assert len(list(csv.DictReader(io.StringIO(result.stdout)))) == 3
+    quiet_table = portfolio("-q", "report", "--by", "owner", "--fail-on", "overdue")
+    assert (quiet_table.exit_code, quiet_table.stderr) == (5, "")
 
 
 def test_report_fail_on_with_key(portfolio):
@@ -353,7 +358,7 @@ def test_report_fail_on_applies_to_the_digest_and_owner_views(portfolio):
         result = portfolio("report", *view, "--fail-on", "overdue")
         assert result.exit_code == 5, view
         assert result.stdout  # printed first
-        assert result.stderr == "kpictl: error: --fail-on matched 1 KPI(s): ops.backlog\n"
+        assert result.stderr == "kpictl: --fail-on matched 1 KPI: ops.backlog (exit 5)\n"
 
 
 def test_report_key_refuses_portfolio_filters(portfolio):

@@ -277,19 +277,45 @@ def test_people_show_json_matches_schema(team):
         assert_valid(v, document(team, "people", "show", handle, "--json"))
 
 
-def test_report_jsonl_is_a_header_and_kpi_rows(team):
-    schema = schema_of(team, "report")
-    lines = ok(team, "report", "--format", "jsonl").splitlines()
-    header, records = strict_json(lines[0]), [strict_json(line) for line in lines[1:]]
-    assert header["schema"] == "kpictl.report/1"
-    assert "kpis" not in header
-    header_schema = copy.deepcopy(schema)
-    header_schema["required"].remove("kpis")
-    assert_valid(validator(header_schema), header)
-    rows = row_validator(schema)
+def test_report_jsonl_is_kpi_rows_only(team):
+    rows = row_validator(schema_of(team, "report"))
+    records = [strict_json(line) for line in ok(team, "report", "--format", "jsonl").splitlines()]
     for record in records:
+        assert "schema" not in record
         assert_valid(rows, record)
     assert sorted(r["key"] for r in records) == sorted(KEYS)
+
+
+#: Every listing, and the list of its JSON document that its JSON Lines are (PRODUCT §4:
+#: "its records, one per line, and nothing else").
+LISTINGS = [
+    (["report"], "kpis"), (["report", "--by", "owner"], "owners"),
+    (["people", "list"], "people"), (["people", "show", "ana"], "kpis"),
+    (["suggest", "--tag", "sales"], "candidates"), (["suggest", "--rebalance"], "moves"),
+    (["report", KEYS[0]], "checkins"),
+]
+
+
+@pytest.mark.parametrize(("args", "listed"), LISTINGS, ids=[" ".join(a) for a, _ in LISTINGS])
+def test_every_listing_jsonl_is_its_records_and_nothing_else(team, args, listed):
+    document_ = document(team, *args, "--json")
+    lines = ok(team, *args, "--format", "jsonl").splitlines()
+    records = [strict_json(line) for line in lines]
+    assert len(records) == len(document_[listed])
+    assert all("schema" not in r and "generated_at" not in r for r in records)
+    for record, item in zip(records, document_[listed]):
+        assert {k: v for k, v in record.items() if k != "kpi" or listed != "checkins"} == item
+
+
+def test_digest_jsonl_is_its_events_only(team):
+    doc = document(team, "report", "--week", "this", "--json")
+    records = [strict_json(line) for line in
+               ok(team, "report", "--week", "this", "-f", "jsonl").splitlines()]
+    sections = ("checkins", "status_changes", "missed_checkins", "new_kpis", "reassigned",
+                "closed")
+    assert len(records) == sum(len(doc[s]) for s in sections)
+    assert {r["type"] for r in records} <= set(sections)
+    assert all("schema" not in r for r in records)
 
 
 def test_forecast_object_validates_against_the_row_definition(team):

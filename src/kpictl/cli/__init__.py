@@ -77,6 +77,79 @@ class _LazyCommands(MutableMapping):
         return len(self.loaders)
 
 
+def _plain_help() -> None:
+    """Help that reads as a manual: no ``<bool>``/``<str>`` type tags (a flag takes no value;
+    an option without a metavar takes its name in capitals, ``--name NAME``) and no ``{KEY}`` braces for a required
+    argument in the usage line (``Usage: kpictl people add [OPTIONS] HANDLE``, as
+    man pages write it). Typer offers no setting for either; both methods only shape help."""
+    from typer.core import TyperArgument, TyperOption
+
+    generic = {"<bool>", "<str>", "<int>", "<float>", "<text>", "<list[str]>"}
+    for cls in (TyperArgument, TyperOption):
+        original = cls.display_type_rich
+        if getattr(original, "_kpictl", False):
+            continue
+
+        def display_type_rich(self, ctx, _original=original):
+            shown = _original(self, ctx)
+            if shown is None or str(shown).lower() not in generic:
+                return shown
+            if isinstance(self, TyperOption) and not self.is_flag and self.opts:
+                return self.opts[-1].lstrip("-").upper()  # --name takes NAME, as Click says
+            return None
+
+        display_type_rich._kpictl = True
+        cls.display_type_rich = display_type_rich
+    usage = getattr(TyperArgument, "_usage_display_name", None)
+    if usage is not None and not getattr(usage, "_kpictl", False):
+        def _usage_display_name(self, _original=usage):
+            name = _original(self)
+            return name[1:].replace("}", "", 1) if name.startswith("{") else name
+
+        _usage_display_name._kpictl = True
+        TyperArgument._usage_display_name = _usage_display_name
+
+
+_plain_help()
+
+
+class _Recorder:
+    """Stands in for a Typer app in a module's ``register(app)``: it notes each command's
+    name, panel and function instead of building it."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, dict, Callable]] = []
+
+    def command(self, name: str, **options):
+        def record(function):
+            self.seen.append((name, options, function))
+            return function
+        return record
+
+
+def _summaries() -> dict:
+    """Every command as the root help lists it (name, panel, help text), without building
+    its parameters: Typer's ``get_command`` for twelve commands is most of what `kpictl
+    --help` costs beyond a one-command app, and the root help shows none of their options."""
+    import inspect
+
+    from typer.core import TyperCommand
+
+    stubs = {}
+    for module_name in dict.fromkeys(COMMANDS.values()):
+        module = importlib.import_module(f"kpictl.cli.{module_name}")
+        if module_name in _GROUP_PANELS:
+            stubs[module_name] = TyperGroup(name=module_name, help=module.app.info.help,
+                                            rich_help_panel=_GROUP_PANELS[module_name])
+            continue
+        recorder = _Recorder()
+        module.register(recorder)
+        for name, options, function in recorder.seen:
+            stubs[name] = TyperCommand(name=name, help=inspect.getdoc(function),
+                                       rich_help_panel=options.get("rich_help_panel"))
+    return {name: stubs[name] for name in COMMANDS}
+
+
 class _KpictlGroup(TyperGroup):
     def __init__(self, **attrs) -> None:
         super().__init__(**attrs)
@@ -84,6 +157,14 @@ class _KpictlGroup(TyperGroup):
         for name, command in self.commands.items():
             lazy[name] = command
         self.commands = lazy
+
+    def format_help(self, ctx, formatter) -> None:
+        real = self.commands
+        self.commands = _summaries()  # see _summaries: the list needs no built command
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self.commands = real
 
 
 app = typer.Typer(

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from kpictl.cli import complete
-from kpictl.cli.common import ByOption, number, state
+from kpictl.cli.common import ByOption, number, state, whole
 
 DETAILS = "Details"
 
@@ -24,7 +24,7 @@ def checkin(
     ] = None,
     by: ByOption = None,
     confidence: Annotated[
-        int | None, typer.Option("--confidence", min=0, max=10, metavar="0-10",
+        str | None, typer.Option("--confidence", metavar="0-10",
                                  rich_help_panel=DETAILS,
                                  help="How sure you are the target will be met.")
     ] = None,
@@ -56,9 +56,9 @@ def checkin(
 ) -> None:
     """Record a check-in (a measured value) on a KPI, or many from a file.
 
-    Example: kpictl checkin sales.new-arr 42000 --confidence 7 --note "two deals signed"
+    Example: kpictl checkin sales.new-arr 42000 --confidence 7 --note "2 deals"
 
-    Example: echo '{"kpi": "sales.pipeline", "value": 390000}' | kpictl checkin --file -
+    Example: echo '{"kpi": "mkt.cac", "value": 610}' | kpictl checkin --file -
     """
     from kpictl.errors import InvalidInput
 
@@ -77,11 +77,13 @@ def checkin(
     from kpictl.services.checkins import record_checkin
 
     measured = number(value, option="VALUE")
+    confidence = whole(confidence, option="--confidence", use="a whole number from 0 to 10")
     when = st.when(at, option="--at", now=now)
     db = st.open_db()
     with st.write(db, now=now) as session:
         result = record_checkin(session=session, now=now, key=key, value=measured, at=when, by=by,
-                                confidence=confidence, note=note, blocker=blocker, idem_key=key_)
+                                confidence=confidence, note=note, blocker=blocker, idem_key=key_,
+                                tz=st.zone() if at is not None else None)
     st.say(result.message)
 
 
@@ -101,7 +103,9 @@ def _checkin_file(st, now, path, input_format, skip_invalid, by) -> None:
             result = import_checkins(session=session, now=now, tz=st.zone(), rows=rows,
                                      skip_invalid=skip_invalid, progress=progress)
             refuse_invalid(result, name=name, skip_invalid=skip_invalid)
-    finish(st, result, what="check-ins", name=name)
+    code = finish(st, result, what="check-ins", name=name)
+    if code:  # after the commit: the valid rows are written
+        raise typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:

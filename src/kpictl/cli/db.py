@@ -94,7 +94,7 @@ def check(ctx: typer.Context, fmt: FormatOption = None, as_json: JsonOption = Fa
 
     st = state(ctx)
     report = run_check(db=st.open_db(read=True, warn_missing=False))
-    if choose_format(fmt, as_json, view="`db check`") in (Format.JSON, Format.JSONL):
+    if choose_format(fmt, as_json, ctx=ctx, view="`db check`") in (Format.JSON, Format.JSONL):
         machine.write_json(machine.envelope("check", st.now(), ok=report.ok,
                                             **machine.plain(report)))
     else:

@@ -98,10 +98,14 @@ def refuse_invalid(result, *, name: str, skip_invalid: bool) -> None:
 
 
 def finish(st, result, *, what: str, name: str,
-           skipped: str = "skipped (already recorded)") -> None:
-    """After the commit — "written" means committed: the skipped rows and the summary line."""
+           skipped: str = "skipped (already recorded)") -> int:
+    """After the commit — "written" means committed: the skipped rows and the summary line.
+
+    Returns the exit code: 7 (partly done, PRODUCT §4) when ``--skip-invalid`` left bad rows
+    out and wrote the rest, else 0."""
     from kpictl.services.bulk import listed
 
     for line in listed(result.errors):
         print(f"kpictl: skipped {line}", file=sys.stderr)
     st.say(f"{name}: {result.summary(what, skipped)}")
+    return 7 if result.errors else 0

@@ -76,14 +76,14 @@ def assign(
     ] = None,
     cadence: Annotated[
         str | None, typer.Option("--cadence", metavar="CADENCE", rich_help_panel=SCHEDULE,
-                                 show_default="weekly", autocompletion=complete.cadences,
+                                 autocompletion=complete.cadences,
                                  help="Check-in rhythm: daily, weekly, biweekly, monthly, "
-                                 "quarterly, Nd, Nw.")
+                                 "quarterly, Nd, Nw. Default: weekly.")
     ] = None,
     grace: Annotated[
         str | None, typer.Option("--grace", metavar="Nd", rich_help_panel=SCHEDULE,
-                                 show_default="2d",
-                                 help="Slack after a missed check-in before it is stale.")
+                                 help="Slack after a missed check-in before it is stale. "
+                                 "Default: 2d.")
     ] = None,
     by: ByOption = None,
     note: Annotated[str | None, typer.Option("--note", metavar="TEXT",
@@ -173,7 +173,9 @@ def _assign_file(st, now, path, input_format, skip_invalid, by) -> None:
         result = import_kpis(session=session, now=now, tz=st.zone(), rows=rows, errors=errors,
                              skip_invalid=skip_invalid, default_by=by, progress=progress)
         refuse_invalid(result, name=name, skip_invalid=skip_invalid)
-    finish(st, result, what="KPIs", name=name, skipped="unchanged")
+    code = finish(st, result, what="KPIs", name=name, skipped="unchanged")
+    if code:  # after the commit: the valid rows are written
+        raise typer.Exit(code)
 
 
 def feedback(
@@ -184,7 +186,7 @@ def feedback(
 ) -> None:
     """Leave a manager's feedback on a KPI; it shows in `kpictl report KEY`.
 
-    Example: kpictl feedback sales.new-arr "Great pipeline work; focus on closing" --by maya
+    Example: kpictl feedback sales.new-arr "Focus on closing" --by maya
     """
     from kpictl.services.kpis import add_feedback
 
@@ -213,7 +215,7 @@ def close(
     Without --outcome, a KPI past its due date closes with the outcome the report suggests
     (achieved when its target was reached or its threshold held, else missed).
 
-    Example: kpictl close sales.new-arr --outcome achieved --note "Closed the Q4 deals"
+    Example: kpictl close sales.new-arr --outcome achieved --note "Q4 deals won"
     """
     from kpictl.services.kpis import close_kpi
 

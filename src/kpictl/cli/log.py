@@ -40,7 +40,7 @@ def log(
 
     st = state(ctx)
     now = st.now()
-    fmt_ = choose_format(fmt, as_json, view="`log`")
+    fmt_ = choose_format(fmt, as_json, ctx=ctx, view="`log`")
     start = st.when(since, option="--since", bound="start", now=now)
     end = st.when(until, option="--until", bound="end", now=now)
     if start is not None and end is not None and start > end:

@@ -70,7 +70,7 @@ def nudge(
     if send and as_of:
         raise InvalidInput("--send mails what is due now: it does not take --as-of")
     settings = NudgeSettings(ahead=ahead, escalate_after=escalate_after, give_up=give_up)
-    fmt_ = choose_format(fmt, as_json, view="`nudge`")
+    fmt_ = choose_format(fmt, as_json, ctx=ctx, view="`nudge`")
     tz = st.zone()
     smtp = None
     if send and not dry_run:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from kpictl.cli import complete
-from kpictl.cli.common import ByOption, FormatOption, JsonOption, choose_format, state
+from kpictl.cli.common import ByOption, FormatOption, JsonOption, choose_format, state, whole
 
 app = typer.Typer(
     help="The people you can delegate KPIs to: add, list, show, edit, deactivate.\n\n"
@@ -39,8 +39,8 @@ def add(
                      autocompletion=complete.skills),
     ] = None,
     capacity: Annotated[
-        int | None, typer.Option("--capacity", help="Most active KPIs they should own.",
-                                 show_default="5", rich_help_panel=LOAD)
+        str | None, typer.Option("--capacity", metavar="N", help="Most active KPIs they should own. Default: 5.",
+                                 rich_help_panel=LOAD)
     ] = None,
 ) -> None:
     """Add a person you can delegate KPIs to.
@@ -53,8 +53,13 @@ def add(
     db = st.open_db()
     with db.session(write=True) as session:
         result = add_person(session=session, now=st.now(), handle=handle, name=name, email=email,
-                            skills=skill or [], capacity=capacity, manager=manager)
+                            skills=skill or [],
+                            capacity=whole(capacity, option="--capacity", use=_CAPACITY),
+                            manager=manager)
     st.say(result.message)
+
+
+_CAPACITY = "a number of KPIs from 0 to 1000"
 
 
 @app.command("list")
@@ -75,7 +80,7 @@ def list_(
     from kpictl.services.people import list_people
 
     st = state(ctx)
-    fmt_ = choose_format(fmt, as_json, view="`people list`")
+    fmt_ = choose_format(fmt, as_json, ctx=ctx, view="`people list`")
     db = st.open_db(read=True)
     with db.session() as session:
         people = list_people(session=session, include_inactive=all_)
@@ -97,7 +102,7 @@ def show(
     from kpictl.services.people import show_person
 
     st = state(ctx)
-    fmt_ = choose_format(fmt, as_json, view="`people show`")
+    fmt_ = choose_format(fmt, as_json, ctx=ctx, view="`people show`")
     db = st.open_db(read=True)
     now = st.now()
     with db.session() as session:
@@ -130,7 +135,7 @@ def edit(
         list[str] | None, typer.Option("--remove-skill", metavar="SKILL", help="Drop a skill.",
                                        rich_help_panel=LOAD, autocompletion=complete.skills)
     ] = None,
-    capacity: Annotated[int | None, typer.Option("--capacity", help="New capacity.",
+    capacity: Annotated[str | None, typer.Option("--capacity", metavar="N", help="New capacity.",
                                                  rich_help_panel=LOAD)] = None,
 ) -> None:
     """Change a person's details, skills or capacity.
@@ -144,8 +149,8 @@ def edit(
     with db.session(write=True) as session:
         result = edit_person(session=session, handle=handle, name=name, email=email,
                              add_skills=skill or [], remove_skills=remove_skill or [],
-                             capacity=capacity, manager=manager, activate=active,
-                             now=st.now())
+                             capacity=whole(capacity, option="--capacity", use=_CAPACITY),
+                             manager=manager, activate=active, now=st.now())
     st.say(result.message)
 
 

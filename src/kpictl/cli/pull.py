@@ -53,7 +53,7 @@ def pull(
 
     st = state(ctx)
     now = st.now()
-    chosen_fmt = choose_format(fmt, as_json, view="`pull`")
+    chosen_fmt = choose_format(fmt, as_json, ctx=ctx, view="`pull`")
     config = _load(sources)
     selected = config.select(keys)
     tz = st.zone()
@@ -105,7 +105,7 @@ def sources_(
     from kpictl.services.sources import check_sources
 
     st = state(ctx)
-    chosen_fmt = choose_format(fmt, as_json, view="`sources`")
+    chosen_fmt = choose_format(fmt, as_json, ctx=ctx, view="`sources`")
     config = _load(sources)
     db = st.open_db()
     with db.session() as session:

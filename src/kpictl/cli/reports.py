@@ -93,7 +93,7 @@ def report(
 
     Example: kpictl report --as-of 2027-01-21T10:00 --revised
 
-    Example: kpictl report --by owner --fail-on overdue,stale || echo "needs attention"
+    Example: kpictl report --fail-on overdue,stale || echo "needs attention"
     """
     from kpictl.domain import Flag, Format
     from kpictl.errors import InvalidInput
@@ -109,13 +109,14 @@ def report(
     fail_set: set[str] = set()
     if fail_on:
         known = {str(s) for s in Status} | {str(f) for f in Flag}
-        fail_set = {item.strip().lower() for item in fail_on.split(",") if item.strip()}
+        fail_set = {item.strip().lower().replace("-", "_") for item in fail_on.split(",")
+                    if item.strip()}
         unknown = sorted(fail_set - known)
         if unknown:
             raise InvalidInput(f"--fail-on: unknown status or flag {', '.join(unknown)}; "
                                f"use any of {', '.join(sorted(known))}")
     tz = st.zone()
-    fmt_ = choose_format(fmt, as_json, html=by is None, view="`report --by owner`")
+    fmt_ = choose_format(fmt, as_json, ctx=ctx, html=by is None, view="`report --by owner`")
     human = fmt_ in (Format.TABLE, Format.HTML)  # only these show trends (sparklines)
     status = parse_choices(status, Status, option="--status")
     if key and (owner or tag or status):
@@ -152,7 +153,7 @@ def report(
                 trends = _trends(session, portfolio.kpis, instant, now, revised)
         render_digest(digest, fmt_, tz=tz, no_color=st.no_color, portfolio=portfolio,
                       trends=trends)
-        _fail_on(fail_set, rows)
+        _fail_on(st, fail_set, rows)
         return
     if by:
         from kpictl.render.accountability import render_owners
@@ -163,7 +164,7 @@ def report(
                                         revised=revised)
             rows = _fail_on_rows(session, fail_set, instant, now, tz, revised)
         render_owners(owners, fmt_, tz=tz, no_color=st.no_color)
-        _fail_on(fail_set, rows)
+        _fail_on(st, fail_set, rows)
         return
     db = st.open_db(read=True)
     with db.session() as session:
@@ -180,7 +181,7 @@ def report(
         render_kpi_detail(detail, fmt_, tz=tz, no_color=st.no_color)
     else:
         render_report(result, fmt_, tz=tz, no_color=st.no_color, trends=trends)
-    _fail_on(fail_set, rows)
+    _fail_on(st, fail_set, rows)
 
 
 def _trends(session, rows, instant, now, revised) -> dict[str, list[float]]:
@@ -202,14 +203,19 @@ def _fail_on_rows(session, fail_set, instant, now, tz, revised=False) -> list:
     return build_report(session=session, as_of=instant, now=now, tz=tz, revised=revised).kpis
 
 
-def _fail_on(fail_set: set[str], rows) -> None:
-    """Exit 5 (after the report was printed) when any KPI has a listed status or flag."""
-    from kpictl.errors import FailOnMatched
+def _fail_on(st, fail_set: set[str], rows) -> None:
+    """Exit 5 (after the report was printed) when any KPI has a listed status or flag.
 
+    A match is the answer cron asked for, not a failure: one notice on stderr, not worded
+    as an error, and nothing at all with ``-q``."""
     hits = [r.key for r in rows if r.status in fail_set or fail_set.intersection(r.flags)]
     if hits:
+        from kpictl.errors import FailOnMatched
+
         shown = ", ".join(hits[:5]) + (f" and {len(hits) - 5} more" if len(hits) > 5 else "")
-        raise FailOnMatched(f"--fail-on matched {len(hits)} KPI(s): {shown}")
+        st.say(f"kpictl: --fail-on matched {len(hits)} {'KPI' if len(hits) == 1 else 'KPIs'}: "
+               f"{shown} (exit {FailOnMatched.exit_code})")
+        raise typer.Exit(FailOnMatched.exit_code)
 
 
 def register(app: typer.Typer) -> None:

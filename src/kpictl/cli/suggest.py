@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from kpictl.cli import complete
-from kpictl.cli.common import FormatOption, JsonOption, choose_format, state
+from kpictl.cli.common import FormatOption, JsonOption, choose_format, state, whole
 
 NEW = "A KPI not created yet"
 RANKING = "Ranking"
@@ -25,7 +25,7 @@ def suggest(
     ] = None,
     unit: Annotated[str | None, typer.Option("--unit", metavar="UNIT", rich_help_panel=NEW,
                                              help="Unit of that new KPI.")] = None,
-    top: Annotated[int | None, typer.Option("--top", metavar="N", rich_help_panel=RANKING,
+    top: Annotated[str | None, typer.Option("--top", metavar="N", rich_help_panel=RANKING,
                                             help="Only the best N.")] = None,
     explain: Annotated[bool, typer.Option("--explain", rich_help_panel=RANKING,
                                           help="The evidence, in words.")] = False,
@@ -55,8 +55,9 @@ def suggest(
     from kpictl.services.suggestions import parse_weights, rebalance, suggest_owners
 
     st = state(ctx)
+    top = whole(top, option="--top", use="a number of people, 1 or more")
     weights = parse_weights(weight or [])
-    fmt_ = choose_format(fmt, as_json, view="`suggest`")
+    fmt_ = choose_format(fmt, as_json, ctx=ctx, view="`suggest`")
     now = st.now()
     tz = st.zone()
     if rebalance_:

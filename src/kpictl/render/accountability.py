@@ -26,8 +26,7 @@ def render_owners(report: OwnersReport, fmt: Format, *, tz, no_color: bool = Fal
                                             owners=report.owners))
         return
     if fmt is Format.JSONL:
-        machine.write_jsonl(machine.envelope("owners", report.generated_at, as_of=report.as_of),
-                            [machine.plain(o) for o in report.owners])
+        machine.write_jsonl([machine.plain(o) for o in report.owners])
         return
     flat = [{**machine.plain(o), **o.by_status} for o in report.owners]
     if fmt is Format.CSV:
@@ -35,54 +34,74 @@ def render_owners(report: OwnersReport, fmt: Format, *, tz, no_color: bool = Fal
         return
     headers = ["Owner", "KPIs", "On track", "At risk", "Off track", "Overdue", "No data",
                "Check-ins on time", "Late", "Missed", "Hit rate", "Confidence"]
-    rows = [[o.handle, o.kpis, *(o.by_status[s] for s in _COUNTED),
-             f"{o.checkins_on_time} ({_pct(o.on_time_rate)})", o.checkins_late,
-             o.checkins_missed,
-             f"{_pct(o.hit_rate)} of {o.closed_achieved + o.closed_missed}",
-             o.calibration if o.confidence_brier is None
-             else f"{o.calibration} ({o.confidence_brier:.2f})"]
+    rows = [[o.handle, o.kpis, *(o.by_status[s] for s in _COUNTED), _on_time(o),
+             o.checkins_late, o.checkins_missed, _hit_rate(o), _confidence(o)]
             for o in report.owners]
     if fmt is Format.MD:
         sys.stdout.write(f"# Accountability by owner — {in_zone(report.as_of, tz):%Y-%m-%d}\n\n")
         machine.write_md_table(headers, rows)
         return
     from kpictl.render import table as t
+    from kpictl.render.columns import Column, fit, hidden_note
 
     console = t.make_console(no_color=no_color)
-    on_tty = console.width < t.OFF_TTY_WIDTH
-    # The table adds a bar of each person's on-time share of check-ins after their KPI count.
-    headers = [*headers[:2], "On time", *headers[2:]]
-    rows = [[*row[:2], o.on_time_rate, *row[2:]] for o, row in zip(report.owners, rows)]
-    shown = list(headers)
-    # A narrow terminal gives up detail columns first; the owner is never cut.
-    droppable = ["No data", "Late", "Confidence", "On time", "Overdue", "Hit rate", "Off track"]
-    while True:
-        grid = t.new_table(title=f"Accountability by owner as of "
+    # On a terminal the on-time share is one bar with its percentage and the number of slots
+    # (not a bar beside a column that repeats it); a narrow screen gives up detail first.
+    columns = [Column("Owner"), Column("KPIs", justify="right"),
+               Column("On time", priority=1), Column("On track", 6, "right"),
+               Column("At risk", 4, "right"), Column("Off track", 3, "right"),
+               Column("Overdue", 3, "right"), Column("No data", 7, "right"),
+               Column("Late", 8, "right"), Column("Missed", 3, "right"),
+               Column("Hit rate", 2), Column("Confidence", 9)]
+    cells = []
+    for o in report.owners:
+        style = {"Owner": "bold" if o.active else ""}  # inactive: not bold
+        row = {"Owner": t.text(o.handle, style["Owner"]), "KPIs": t.text(o.kpis)}
+        slots = o.checkins_on_time + o.checkins_late + o.checkins_missed
+        if slots:
+            row["On time"] = t.bar(o.on_time_rate)
+            row["On time"].append(f" of {slots}")
+        else:
+            row["On time"] = t.text("no slots yet", "dim")
+        for status, name in zip(_COUNTED, ("On track", "At risk", "Off track", "Overdue",
+                                           "No data")):
+            value = o.by_status[status]
+            row[name] = t.text(value, "red" if value and status in ("off_track", "overdue")
+                               else "bold yellow" if value and status == "at_risk" else "")
+        row["Late"] = t.text(o.checkins_late)
+        row["Missed"] = t.text(o.checkins_missed, "red" if o.checkins_missed else "")
+        row["Hit rate"] = t.text(_hit_rate(o))
+        row["Confidence"] = t.text(_confidence(o))
+        cells.append(row)
+
+    def make_table():
+        return t.new_table(title=f"Accountability by owner as of "
                                  f"{in_zone(report.as_of, tz):%Y-%m-%d %H:%M} {tz.name}")
-        for h in shown:
-            grid.add_column(h, justify="left" if h in ("Owner", "On time") else "right",
-                            no_wrap=True)
-        for o, row in zip(report.owners, rows):
-            cells = []
-            for h, value in zip(headers, row):
-                if h not in shown:
-                    continue
-                if h == "On time":
-                    cells.append(t.bar(value))
-                    continue
-                style = "bold" if h == "Owner" and o.active else ""  # inactive: not bold
-                if h in ("Overdue", "Off track", "Missed") and value:
-                    style = "red"
-                elif h == "At risk" and value:
-                    style = "bold yellow"
-                cells.append(t.text(value, style))
-            grid.add_row(*cells)
-        left = [h for h in droppable if h in shown]
-        natural = console.measure(grid, options=console.options.update_width(t.OFF_TTY_WIDTH))
-        if not on_tty or not left or natural.maximum <= console.width:
-            break
-        shown.remove(left[0])
-    console.print(grid)
+
+    fitted = fit(console, columns, cells, make_table)
+    console.print(fitted.table)
+    if fitted.hidden:
+        console.print(hidden_note(fitted.hidden, width=console.width))
+
+
+def _on_time(o) -> str:
+    """``19 of 22 (86%)``; a person with no slots due yet has no share to show."""
+    slots = o.checkins_on_time + o.checkins_late + o.checkins_missed
+    if not slots:
+        return "no slots yet"
+    return f"{o.checkins_on_time} of {slots} ({_pct(o.on_time_rate)})"
+
+
+def _hit_rate(o) -> str:
+    closed = o.closed_achieved + o.closed_missed
+    return f"{_pct(o.hit_rate)} of {closed}" if closed else "none closed"
+
+
+def _confidence(o) -> str:
+    """The calibration in words, with the Brier score named (0 perfect, 0.25 a coin)."""
+    if o.confidence_brier is None:
+        return o.calibration
+    return f"{o.calibration} (Brier {o.confidence_brier:.2f})"
 
 
 def render_digest(digest: Digest, fmt: Format, *, tz, no_color: bool = False,
@@ -109,10 +128,7 @@ def render_digest(digest: Digest, fmt: Format, *, tz, no_color: bool = False,
                         "reassigned", "closed", "source_failures"):
             events += [{"type": section, **item} for item in doc[section]]
         if fmt is Format.JSONL:
-            header = {k: v for k, v in doc.items() if k not in dict.fromkeys(
-                ["checkins", "status_changes", "missed_checkins", "new_kpis", "reassigned",
-                 "closed", "source_failures"])}
-            machine.write_jsonl(header, events)
+            machine.write_jsonl(events)
         else:
             machine.write_csv(["type", "key", "owner", "by", "at", "measured_at", "due_by",
                                "value", "before", "after", "detail", "note", "blocker",

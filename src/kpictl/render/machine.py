@@ -118,10 +118,11 @@ def write_json(document: Any, out: TextIO | None = None) -> None:
     out.write(dumps(document, indent=2 if isatty is not None and isatty() else None) + "\n")
 
 
-def write_jsonl(header: dict, records: list[dict], out: TextIO | None = None) -> None:
-    """A header line (the envelope without its list) and then one record per line."""
+def write_jsonl(records: list[dict], out: TextIO | None = None) -> None:
+    """One record per line and nothing else (PRODUCT §4): no envelope line, so
+    `kpictl report -f jsonl | jq -r .key` prints keys only. The schema and the instant are in
+    the ``--format json`` document of the same view."""
     out = out or sys.stdout
-    out.write(dumps(header, indent=None) + "\n")
     for record in records:
         out.write(dumps(record, indent=None) + "\n")
 

@@ -51,9 +51,7 @@ def render_report(report: Report, fmt: Format, *, tz, no_color: bool = False,
         machine.write_envelope("report", report.generated_at, as_of=report.as_of,
                                filters=report.filters, kpis=report.kpis, summary=report.summary)
     elif fmt is Format.JSONL:
-        header = machine.envelope("report", report.generated_at, as_of=report.as_of,
-                                  filters=report.filters, summary=report.summary)
-        machine.write_jsonl(header, [machine.plain(r) for r in report.kpis])
+        machine.write_jsonl([machine.plain(r) for r in report.kpis])
     elif fmt is Format.CSV:
         machine.write_csv(REPORT_COLUMNS, [_flat(r) for r in report.kpis])
     elif fmt is Format.MD:
@@ -95,8 +93,18 @@ def _target_text(row) -> str:
     return prefix + number(row.target)
 
 
-#: Columns a narrow terminal gives up first (status, key, progress and flags always stay).
-_DROPPABLE = ("Trend", "Last check-in", "Exp.", "Target", "Forecast", "Current", "Due", "Owner")
+#: The portfolio's columns on a terminal, in order, with the priority that decides which a
+#: narrow screen gives up first (higher goes sooner; see :mod:`kpictl.render.columns`).
+#: Status, key and progress always stay; the owner and the flags fold into the KPI cell
+#: rather than vanish; Current and Target go together or not at all.
+PORTFOLIO_COLUMNS = [
+    ("Status", 0, {}), ("KPI", 0, {}), ("Owner", 4, {"fold": "KPI"}), ("Progress", 0, {}),
+    ("Trend", 9, {}), ("Exp.", 7, {"justify": "right"}),
+    ("Current", 2, {"justify": "right", "group": "value"}),
+    ("Target", 2, {"justify": "right", "group": "value"}),
+    ("Due", 3, {}), ("Forecast", 6, {}), ("Last check-in", 8, {}),
+    ("Flags", 5, {"fold": "KPI", "no_wrap": False}),
+]
 _TITLE_ON_TTY = 48
 #: Check-ins a portfolio sparkline shows (table and HTML).
 TREND_POINTS = 12
@@ -105,6 +113,7 @@ TREND_POINTS = 12
 def _report_table(report: Report, tz, no_color: bool,
                   trends: dict[str, list[float]] | None = None) -> None:
     from kpictl.render import table as t
+    from kpictl.render.columns import Column, fit, hidden_note
 
     console = t.make_console(no_color=no_color)
     as_of = in_zone(report.as_of, tz)
@@ -116,17 +125,20 @@ def _report_table(report: Report, tz, no_color: bool,
         ))
         return
     on_tty = console.width < t.OFF_TTY_WIDTH
+    narrow = on_tty and console.width < 120
+    # On a narrow screen a title is cut to the width the keys already take (keys never are).
+    limit = _TITLE_ON_TTY if not narrow else max(16, max(len(r.key) for r in report.kpis))
+    bar_width = 10 if not narrow else 8 if console.width >= 100 else 5
 
-    def cells(r, owner_inline: bool = False) -> dict:
-        title = f"{r.owner} · {r.title}" if owner_inline else r.title
-        limit = _TITLE_ON_TTY if console.width >= 120 else 28
-        if on_tty and len(title) > limit:  # titles may shorten on screen; keys never
-            title = title[:limit - 1] + "…"
+    def short(title: str) -> str:
+        return title[:limit - 1] + "…" if on_tty and len(title) > limit else title
+
+    def cells(r) -> dict:
         kpi_cell = t.text(r.key, "bold")
         kpi_cell.append("\n")
-        kpi_cell.append(t.text(title))
+        kpi_cell.append(t.text(short(r.title)))
         due = t.text(t.local_date(r.due, tz))
-        due.append(" ")
+        due.append("\n" if on_tty else " ")  # rows are two lines on a terminal anyway
         due.append(t.due_text(r.due, report.as_of, r.status, state=r.state))
         trend = {}
         if trends is not None:
@@ -134,36 +146,78 @@ def _report_table(report: Report, tz, no_color: bool,
                                     or None, "cyan")
         return {
             "Status": t.status_text(r.status), "KPI": kpi_cell, "Owner": t.text(r.owner),
-            "Progress": t.bar(r.progress), **trend,
+            "Progress": t.bar(r.progress, width=bar_width), **trend,
             "Exp.": t.text("" if r.expected_progress is None  # maintain kinds: no pace
                            else f"{r.expected_progress * 100:.0f}%"),
-            "Current": t.text(t.number(r.current, r.unit)), "Target": t.text(_target_text(r)),
+            "Current": current(r), "Target": t.text(_target_text(r)),
             "Due": due, "Forecast": _forecast_cell(r),
             "Last check-in": t.ago(r.last_checkin_at, report.as_of),
             "Flags": t.flags_text(r.flags),
         }
 
+    def current(r):
+        if not on_tty or r.current is None or not r.unit:
+            return t.text(t.number(r.current, r.unit))
+        cell = t.text(t.number(r.current))  # the unit below: the column stays narrow
+        cell.append("\n")
+        cell.append(t.text(r.unit, "dim"))
+        return cell
+
+    by_key = {r.key: r for r in report.kpis}
+
+    def folded(row: dict, folds: list[str]) -> dict:
+        """The owner joins the title line and the flags get lines of their own in the KPI
+        cell, wrapped to its width (a key's length or the title limit)."""
+        r = by_key[row["KPI"].plain.split("\n", 1)[0]]
+        title = f"{r.owner} · {r.title}" if "Owner" in folds else r.title
+        kpi_cell = t.text(r.key, "bold")
+        kpi_cell.append("\n")
+        kpi_cell.append(t.text(short(title)))
+        if "Flags" in folds and r.flags:
+            lines: list[list[str]] = [[]]  # whole flags per line ("low confidence" unbroken)
+            for flag in r.flags:
+                words = flag.replace("_", " ")
+                if lines[-1] and len(", ".join([*lines[-1], words])) + 1 > limit:
+                    lines.append([])
+                lines[-1].append(flag)
+            for line in lines:
+                kpi_cell.append("\n")
+                for i, flag in enumerate(line):
+                    kpi_cell.append(", " if i else "")
+                    kpi_cell.append(flag.replace("_", " "), style=t.FLAG_STYLE.get(flag, ""))
+                if line is not lines[-1]:
+                    kpi_cell.append(",")
+        return {**row, "KPI": kpi_cell}
+
+    columns = [Column(name, priority, **opts) for name, priority, opts in PORTFOLIO_COLUMNS
+               if name != "Trend" or trends is not None]
+    if on_tty:
+        columns = [c if c.name != "Flags" else Column(c.name, c.priority, fold=c.fold,
+                                                       no_wrap=False, max_width=15)
+                   for c in columns]
     rows = [cells(r) for r in report.kpis]
-    right = {"Exp.", "Current", "Target"}
-    columns = list(rows[0])
-    while True:
+
+    def make_table():
         grid = t.new_table(title=f"KPIs as of {as_of:%Y-%m-%d %H:%M} {tz.name}",
                            caption=_summary_line(report))
-        for name in columns:
-            # On a terminal, flags wrap onto more lines rather than push other columns out.
-            grid.add_column(name, justify="right" if name in right else "left",
-                            no_wrap=name != "Flags",
-                            max_width=15 if on_tty and name == "Flags" else None)
-        for row in rows:
-            grid.add_row(*(row[name] for name in columns))
-        droppable = [c for c in _DROPPABLE if c in columns]
-        natural = console.measure(grid, options=console.options.update_width(t.OFF_TTY_WIDTH))
-        if not on_tty or not droppable or natural.maximum <= console.width:
-            break
-        columns.remove(droppable[0])
-        if droppable[0] == "Owner":  # the owner matters too much to lose: it joins the title
-            rows = [cells(r, owner_inline=True) for r in report.kpis]
-    console.print(grid)
+        if narrow:
+            grid.padding = (0, 1, 0, 0)  # one space less between columns
+        return grid
+
+    fitted = fit(console, columns, rows, make_table, folded=folded)
+    console.print(fitted.table)
+    if fitted.hidden:
+        console.print(hidden_note(fitted.hidden, width=console.width))
+
+
+def _change_value(value: str | None) -> str | None:
+    """A changed number as tables show numbers (``120,000``); other values as stored."""
+    from kpictl.render.text import number
+
+    try:
+        return number(float(value)) if value is not None else None
+    except ValueError:
+        return value
 
 
 def _cadence_text(r, as_of, tz):
@@ -204,8 +258,8 @@ def render_kpi_detail(detail: KpiDetail, fmt: Format, *, tz, no_color: bool = Fa
         if fmt is Format.JSON:
             machine.write_json(doc)
         else:
-            machine.write_jsonl({k: v for k, v in doc.items() if k not in ("checkins",)},
-                                [{"type": "checkin", **c} for c in doc["checkins"]])
+            # The records of one KPI's view are its check-ins, each naming its KPI.
+            machine.write_jsonl([{"kpi": detail.kpi.key, **c} for c in doc["checkins"]])
         return
     if fmt is Format.CSV:
         machine.write_csv(["id", "status", "measured_at", "value", "by", "confidence", "note",
@@ -293,6 +347,8 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
     color = console.is_terminal and not console.no_color
     chart = trajectory(detail, tz=tz, width=min(console.width, 100), color=color)
     if chart:
+        console.print()
+        chart = chart.rstrip("\n")
         console.print(RichText.from_ansi(chart) if color else RichText(chart))
 
     checkins = t.new_table(title="Check-ins")
@@ -314,6 +370,7 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
                          t.text(c.confidence), t.text(note or None))
     if len(detail.checkins) > 20:
         checkins.caption = Text(f"last 20 of {len(detail.checkins)}; all with --format csv")
+    console.print()
     console.print(checkins)
 
     log = t.new_table(title="Delegation")
@@ -323,7 +380,17 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
         log.add_row(t.text(t.local_date(a.valid_from, tz)),
                     t.text(t.local_date(a.valid_until, tz) if a.valid_until else "now"),
                     t.text(a.to), t.text(a.by), t.text(a.note))
+    console.print()
     console.print(log)
+    if detail.changes:
+        changes = t.new_table(title="Changes")
+        for name in ("When", "By", "Field", "From", "To"):
+            changes.add_column(name)
+        for c in detail.changes:
+            changes.add_row(t.text(t.local_date(c.at, tz)), t.text(c.by), t.text(c.field),
+                            t.text(_change_value(c.old)), t.text(_change_value(c.new)))
+        console.print()
+        console.print(changes)
     if detail.feedback:
         fb = t.new_table(title="Feedback")
         for name in ("When", "", "By", "Feedback"):
@@ -331,6 +398,7 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
         for f in detail.feedback:
             fb.add_row(t.text(t.local_date(f.at, tz)), t.ago(f.at, detail.as_of), t.text(f.by),
                        t.text(f.text))
+        console.print()
         console.print(fb)
 
 
@@ -348,8 +416,7 @@ def render_people(people: list[PersonView], fmt: Format, *, now, no_color: bool 
     if fmt is Format.JSON:
         machine.write_json(machine.envelope("people", now, people=people))
     elif fmt is Format.JSONL:
-        machine.write_jsonl(machine.envelope("people", now),
-                            [machine.plain(p) for p in people])
+        machine.write_jsonl([machine.plain(p) for p in people])
     elif fmt is Format.CSV:
         machine.write_csv(PEOPLE_COLUMNS, [_person_record(p) for p in people])
     elif fmt is Format.MD:
@@ -384,10 +451,7 @@ def render_person(detail: PersonDetail, fmt: Format, *, now, tz, no_color: bool 
                                             kpis=detail.kpis))
         return
     if fmt is Format.JSONL:
-        machine.write_jsonl(machine.envelope("person", now, as_of=now, person=detail.person,
-                                             calibration=detail.calibration,
-                                             away=detail.away),
-                            [machine.plain(r) for r in detail.kpis])
+        machine.write_jsonl([machine.plain(r) for r in detail.kpis])
         return
     if fmt is Format.CSV:
         machine.write_csv(REPORT_COLUMNS, [_flat(r) for r in detail.kpis])

@@ -39,9 +39,7 @@ def render_suggestion(result: Suggestion, fmt: Format, *, explain: bool,
                                             candidates=result.candidates))
         return
     if fmt is Format.JSONL:
-        machine.write_jsonl(machine.envelope("suggest", result.generated_at, kpi=result.kpi,
-                                             weights=result.weights),
-                            [machine.plain(c) for c in result.candidates])
+        machine.write_jsonl([machine.plain(c) for c in result.candidates])
         return
     if fmt is Format.CSV:
         machine.write_csv(CANDIDATE_COLUMNS, _records(result))
@@ -65,24 +63,55 @@ def render_suggestion(result: Suggestion, fmt: Format, *, explain: bool,
     from kpictl.render import table as t
 
     console = t.make_console(no_color=no_color)
-    grid = t.new_table(title=f"Who should own {_what(result)}",
-                       caption=f"score = weighted mean of the components; weights: {weights}")
-    for h in headers + (["Why"] if explain else []):
-        grid.add_column(h, justify="right" if h in ("#", "Score", "Track record", "Skills",
-                                                    "Capacity", "Reliability") else "left",
-                        no_wrap=h not in ("Notes", "Why"))
-    for row, c in zip(rows, result.candidates):
-        cells = [t.text(row[0]), t.text(c.handle, "bold"), t.text(row[2], "bold cyan")]
-        cells += [t.text(v) for v in row[3:7]]
-        cells += [t.text(row[7], "red" if c.overloaded else ""),
-                  t.text(row[8] or None, "bold yellow" if c.overloaded else "")]
-        if explain:
-            cells.append(t.text("; ".join(c.reasons)))
-        grid.add_row(*cells)
     if not result.candidates:
         console.print(t.text("No active people. Add one with `kpictl people add`."))
         return
-    console.print(grid)
+    title = f"Who should own {_what(result)}"
+    caption = f"score = weighted mean of the components; weights: {weights}"
+
+    def cells(row, c, why: bool) -> list:
+        out = [t.text(row[0]), t.text(c.handle, "bold"), t.text(row[2], "bold cyan")]
+        out += [t.text(v) for v in row[3:7]]
+        out += [t.text(row[7], "red" if c.overloaded else ""),
+                t.text(row[8] or None, "bold yellow" if c.overloaded else "")]
+        return out + ([t.text("; ".join(c.reasons))] if why else [])
+
+    def table(names, why: bool, **kw):
+        grid = t.new_table(**kw)
+        for h in names + (["Why"] if why else []):
+            grid.add_column(h, justify="right" if h in _NUMERIC else "left",
+                            no_wrap=h != "Why")
+        for row, c in zip(rows, result.candidates):
+            grid.add_row(*cells(row, c, why))
+        return grid
+
+    wide = table(headers, explain, title=title, caption=caption)
+    if not _too_wide(console, wide):
+        console.print(wide)
+        return
+    # A narrow terminal: short headers, and the reasons below each candidate, whole.
+    from kpictl.render.columns import print_with_details
+
+    console.print(t.text(title, "bold"))
+    print_with_details(console, table(_SHORT_HEADERS, False),
+                       [[t.text("; ".join(c.reasons))] if explain else []
+                        for c in result.candidates])
+    console.print(t.text(caption, "dim"))
+
+
+_NUMERIC = {"#", "Score", "Track record", "Skills", "Capacity", "Reliability", "Track", "Cap.",
+            "Rel."}
+_SHORT_HEADERS = ["#", "Person", "Score", "Track", "Skills", "Cap.", "Rel.", "Load", "Notes"]
+
+
+def _too_wide(console, table) -> bool:
+    """Whether ``table`` would have to cut or squeeze cells on this terminal."""
+    from kpictl.render.table import OFF_TTY_WIDTH
+
+    if console.width >= OFF_TTY_WIDTH:
+        return False
+    natural = console.measure(table, options=console.options.update_width(OFF_TTY_WIDTH))
+    return natural.maximum > console.width
 
 
 MOVE_COLUMNS = ["key", "title", "status", "from_owner", "to", "score_from", "score_to", "gain",
@@ -96,9 +125,7 @@ def render_rebalance(plan: Rebalance, fmt: Format, *, no_color: bool = False) ->
                                             moves=plan.moves))
         return
     if fmt is Format.JSONL:
-        machine.write_jsonl(machine.envelope("rebalance", plan.generated_at,
-                                             weights=plan.weights, overloaded=plan.overloaded),
-                            [machine.plain(m) for m in plan.moves])
+        machine.write_jsonl([machine.plain(m) for m in plan.moves])
         return
     if fmt is Format.CSV:
         machine.write_csv(MOVE_COLUMNS, [machine.plain(m) for m in plan.moves])
@@ -116,12 +143,28 @@ def render_rebalance(plan: Rebalance, fmt: Format, *, no_color: bool = False) ->
         console.print(t.text("No moves to propose: nobody is over capacity and no KPI at risk "
                              "has a better-suited owner with room."))
         return
-    grid = t.new_table(title="Proposed moves (apply with the command on the right)")
-    for h in ("KPI", "Status", "From", "To", "Score", "Why", "Command"):
-        grid.add_column(h, no_wrap=h in ("KPI", "Command"))
-    for m in plan.moves:
-        grid.add_row(t.text(m.key, "bold"), t.text(m.status.replace("_", " ")),
-                     t.text(m.from_owner), t.text(m.to, "bold"),
-                     t.text(f"{m.score_from:.2f} → {m.score_to:.2f} (+{m.gain:.2f})", "green"),
-                     t.text(m.reason), t.text(m.command, "cyan"))
-    console.print(grid)
+    title = "Proposed moves (apply with the command on the right)"
+
+    def table(names, **kw):
+        grid = t.new_table(**kw)
+        for h in names:
+            grid.add_column(h, no_wrap=h in ("KPI", "Command", "From", "To", "Score"))
+        for m in plan.moves:
+            cells = {"KPI": t.text(m.key, "bold"), "Status": t.text(m.status.replace("_", " ")),
+                     "From": t.text(m.from_owner), "To": t.text(m.to, "bold"),
+                     "Score": t.text(f"{m.score_from:.2f} → {m.score_to:.2f} (+{m.gain:.2f})",
+                                     "green"),
+                     "Why": t.text(m.reason), "Command": t.text(m.command, "cyan")}
+            grid.add_row(*(cells[h] for h in names))
+        return grid
+
+    wide = table(["KPI", "Status", "From", "To", "Score", "Why", "Command"], title=title)
+    if not _too_wide(console, wide):
+        console.print(wide)
+        return
+    # A narrow terminal: each move on one line, its reason and command whole below it.
+    from kpictl.render.columns import print_with_details
+
+    console.print(t.text("Proposed moves (apply each with the command below it)", "bold"))
+    print_with_details(console, table(["KPI", "Status", "From", "To", "Score"]),
+                       [[t.text(m.reason), t.text(m.command, "cyan")] for m in plan.moves])

@@ -43,7 +43,18 @@ def number(value: float | None, unit: str | None = None) -> str:
         s = f"{value:.3g}"  # 0.00012 stays visible
     else:
         s = f"{value:,.{2 if abs(value) < 100 else 1}f}".rstrip("0").rstrip(".")
-    return f"{s} {unit}" if unit else s
+    return f"{s} {unit_for(value, unit)}" if unit else s
+
+
+def unit_for(value: float, unit: str) -> str:
+    """The unit agreeing with the count: ``1 bug``, ``2 bugs``; ``1 day``; ``1 sign-up``.
+    Only plural-looking words change (``%``, ``ms``, ``EUR`` and ``class`` never do)."""
+    if abs(value) != 1 or len(unit) <= 3 or not unit.endswith("s") or unit.endswith("ss"):
+        return unit
+    word = unit.replace("-", "")
+    if not word.isalpha() or not word.islower():
+        return unit
+    return unit[:-1]
 
 
 def in_zone(value, tz):

@@ -26,7 +26,7 @@ from typing import TextIO
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
-from kpictl.errors import InvalidInput, KpictlError
+from kpictl.errors import InvalidInput, KpictlError, did_you_mean
 from kpictl.models import Checkin, Kpi, Person
 from kpictl.services import events, stats
 from kpictl.services.checkins import FUTURE_SKEW, before_start
@@ -268,6 +268,7 @@ class _Targets:
 
     def __init__(self, session: Session) -> None:
         self.session, self.by_key, self.by_raw = session, {}, {}
+        self.all_keys: list[str] | None = None
 
     def load(self, raw_keys: set) -> None:
         keys = {str(k).strip().lower() for k in raw_keys if k not in self.by_raw}
@@ -282,6 +283,20 @@ class _Targets:
                 self.by_key[kpi.key] = _Target(kpi.id, kpi.key, kpi.state, kpi.owner_id, kpi)
             for key in chunk:
                 self.by_key.setdefault(key, None)
+
+    def hint(self, raw) -> str:
+        """`` (did you mean 'sales.arr'?)`` for an unknown key, from every KPI's key (read
+        once, on the first unknown key); at most a few dozen distinct keys get one."""
+        if self.all_keys is None:
+            self.all_keys = self.session.execute(select(Kpi.key)).scalars().all()
+            self.hints = {}
+        text = str(raw).strip().lower()
+        if text not in self.hints:
+            if len(self.hints) >= MAX_LISTED:
+                return ""
+            found = did_you_mean(text, self.all_keys)
+            self.hints[text] = f" ({found[2:]})" if found else ""
+        return self.hints[text]
 
     def get(self, raw) -> _Target | None:
         try:
@@ -476,47 +491,75 @@ def _load_keys(session: Session, targets: _Targets, fields: list[dict], seen: di
 
 
 def _checkin_row(f: dict, targets: _Targets, people: dict, when, now, latest_allowed):
-    """One row's values, or :class:`KpictlError` saying what is wrong with it. An empty
-    value ("", as an empty CSV cell) is the same as a missing one."""
+    """One row's values, or :class:`KpictlError` naming *every* problem of the row (a user
+    fixing a file should not discover them one run at a time). An empty value ("", as an
+    empty CSV cell) is the same as a missing one."""
     key, value, at, by, confidence, note, blocker, idem_key = map(f.get, CHECKIN_COLUMNS)
+    problems: list[str] = []
+
+    def check(convert, *args):
+        try:
+            return convert(*args)
+        except KpictlError as exc:
+            problems.append(exc.message)
+            return None
+
+    kpi = None
     if key is None or key == "":
-        raise InvalidInput("kpi is required")
-    kpi = targets.get(key)
-    if kpi is None:
-        raise InvalidInput(f"no KPI {str(key)!r}")
-    if kpi.state != "active":
-        raise InvalidInput(f"KPI '{kpi.key}' is closed ({kpi.state})")
-    value = _value(value, "value") if value != "" else None
-    if value is None:
-        raise InvalidInput("value is required")
-    measured = when(at, "at") if at is not None and at != "" else now
-    if measured > latest_allowed:
-        raise InvalidInput(f"at {measured:%Y-%m-%d %H:%M} UTC is in the future")
-    if measured < kpi.definition.start:
-        raise InvalidInput(before_start("at", measured, kpi.key, kpi.definition.start))
-    author = kpi.owner_id
+        problems.append("kpi is required")
+    else:
+        kpi = targets.get(key)
+        if kpi is None:
+            problems.append(f"no KPI {str(key)!r}{targets.hint(key)}")
+        elif kpi.state != "active":
+            problems.append(f"KPI '{kpi.key}' is closed ({kpi.state})")
+    if value is None or value == "":
+        problems.append("value is required")
+        value = None
+    else:
+        value = check(_value, value, "value")
+    measured = check(when, at, "at") if at is not None and at != "" else now
+    if measured is not None and measured > latest_allowed:
+        problems.append(f"at {_in_zone(measured, when.tz)} is in the future")
+    if measured is not None and kpi is not None and measured < kpi.definition.start:
+        problems.append(before_start("at", measured, kpi.key, kpi.definition.start))
+    author = kpi.owner_id if kpi is not None else None
     if by is not None and by != "":
-        author = people.get(str(by).strip().lower())
+        handle = str(by).strip().lower()
+        author = people.get(handle)
         if author is None:
-            raise InvalidInput(f"no person {str(by)!r}")
+            hint = did_you_mean(handle, people) if len(people) <= 10_000 else ""
+            problems.append(f"no person {str(by)!r}" + (f" ({hint[2:]})" if hint else ""))
     if confidence == "":
         confidence = None
     elif type(confidence) is str and len(confidence) <= 2 and confidence.isdigit() \
             and confidence.isascii():
         confidence = int(confidence)
         if confidence > 10:
-            raise InvalidInput(f"confidence {str(confidence)!r} must be a whole number 0-10")
+            problems.append(f"confidence {str(confidence)!r} must be a whole number 0-10")
     elif confidence is not None:
-        number = _number(confidence, "confidence")
+        try:
+            number = _number(confidence, "confidence")
+        except KpictlError:
+            number = None
         if number is None or number != int(number) or not 0 <= number <= 10:
-            raise InvalidInput(f"confidence {confidence!r} must be a whole number 0-10")
-        confidence = int(number)
-    note = clean_text(_text(note), what="note") if note is not None and note != "" else None
-    blocker = clean_text(_text(blocker), what="blocker") \
+            problems.append(f"confidence {confidence!r} must be a whole number 0-10")
+        else:
+            confidence = int(number)
+    note = check(lambda v: clean_text(v, what="note"), _text(note)) if note is not None and note != "" else None
+    blocker = check(lambda v: clean_text(v, what="blocker"), _text(blocker)) \
         if blocker is not None and blocker != "" else None
-    idem_key = clean_text(_text(idem_key), what="key", limit=200) \
+    idem_key = check(lambda v: clean_text(v, what="key", limit=200), _text(idem_key)) \
         if idem_key is not None and idem_key != "" else None
+    if problems:
+        raise InvalidInput("; ".join(problems))
     return kpi, value, measured, author, confidence, note, blocker, idem_key
+
+
+def _in_zone(value: datetime, tz) -> str:
+    from kpictl.services.checkins import in_zone
+
+    return in_zone(value, tz)
 
 
 # --- KPIs ----------------------------------------------------------------------------------
@@ -529,6 +572,9 @@ def import_kpis(*, session: Session, now: datetime, tz, rows: list[Row], errors:
     so one file can hand the same KPI set to many people."""
     from kpictl.domain import Kind
     from kpictl.services.kpis import KpiSpec, assign
+    from kpictl.services.lookups import find_person
+
+    handles = None  # every handle, read on the first unknown one (for "did you mean")
 
     result = BulkResult(errors=list(errors))
     result.invalid = len(errors)
@@ -542,27 +588,47 @@ def import_kpis(*, session: Session, now: datetime, tz, rows: list[Row], errors:
         def fill(value):
             return value.replace("{to}", owner) if isinstance(value, str) else value
 
+        problems: list[str] = []
+
+        def check(convert, *args):
+            try:
+                return convert(*args)
+            except KpictlError as exc:
+                problems.append(exc.message)
+                return None
+
+        kind = f.get("kind")
+        if kind is not None:
+            try:
+                kind = Kind(str(kind).strip().lower())
+            except ValueError:
+                problems.append(f"kind {kind!r}: use increase, decrease, at-least, at-most or "
+                                "range")
+                kind = None
+        if not f.get("key"):
+            problems.append("key is required")
+        for role in ("to", "by"):  # every problem of the row at once, hints included
+            handle = f.get(role) if role == "to" else (f.get("by") or default_by)
+            if handle and not isinstance(handle, (int, float)) \
+                    and find_person(session, str(handle)) is None:
+                if handles is None:
+                    handles = session.execute(select(Person.handle)).scalars().all()
+                hint = did_you_mean(str(handle).strip().lower(), handles)
+                problems.append(f"no person {str(handle)!r}" + (f" ({hint[2:]})" if hint else ""))
+        tags = f.get("tags")
+        spec = KpiSpec(
+            title=fill(f.get("title")), outcome=fill(f.get("outcome")), unit=f.get("unit"),
+            kind=kind, baseline=check(_number, f.get("baseline"), "baseline"),
+            target=check(_number, f.get("target"), "target"),
+            low=check(_number, f.get("low"), "low"), high=check(_number, f.get("high"), "high"),
+            start=check(when, f.get("start"), "start", "start"),
+            due=check(when, f.get("due"), "due", "end"),
+            cadence=f.get("cadence"), grace=f.get("grace"),
+            tags=[t for t in str(tags).split(";") if t.strip()] if tags else None,
+        )
         try:
-            kind = f.get("kind")
-            if kind is not None:
-                try:
-                    kind = Kind(str(kind).strip().lower())
-                except ValueError:
-                    raise InvalidInput(f"kind {kind!r}: use increase, decrease, at-least, "
-                                       "at-most or range") from None
-            tags = f.get("tags")
-            spec = KpiSpec(
-                title=fill(f.get("title")), outcome=fill(f.get("outcome")), unit=f.get("unit"),
-                kind=kind, baseline=_number(f.get("baseline"), "baseline"),
-                target=_number(f.get("target"), "target"), low=_number(f.get("low"), "low"),
-                high=_number(f.get("high"), "high"),
-                start=when(f.get("start"), "start", "start"),
-                due=when(f.get("due"), "due", "end"),
-                cadence=f.get("cadence"), grace=f.get("grace"),
-                tags=[t for t in str(tags).split(";") if t.strip()] if tags else None,
-            )
-            if not f.get("key"):
-                raise InvalidInput("key is required")
+            if problems:
+                raise InvalidInput("; ".join(problems))
             with session.begin_nested():
                 outcome = assign(session=session, now=now, key=fill(f["key"]), spec=spec,
                                  to=owner or None, by=f.get("by") or default_by,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +23,13 @@ def before_start(option: str, measured: datetime, key: str, start: datetime) -> 
 FUTURE_SKEW = timedelta(minutes=5)
 
 
+def in_zone(value: datetime, tz) -> str:
+    """``2026-11-29 00:00 Europe/Berlin``: an instant as the user reads it (``tz`` None: UTC)."""
+    if tz is None:
+        return f"{value.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC"
+    return f"{value.astimezone(tz):%Y-%m-%d %H:%M} {getattr(tz, 'name', None) or tz}"
+
+
 def record_checkin(
     *,
     session: Session,
@@ -36,6 +43,7 @@ def record_checkin(
     blocker: str | None = None,
     idem_key: str | None = None,
     source: str = "cli",
+    tz=None,
 ) -> WriteResult:
     kpi = get_kpi(session, key, for_update=True)  # its definition feeds the aggregates
     note = clean_text(note, what="--note")
@@ -45,7 +53,8 @@ def record_checkin(
         raise InvalidInput(f"invalid --confidence {confidence}: use a whole number from 0 to 10")
     measured_at = at or now
     if measured_at > now + FUTURE_SKEW:
-        raise InvalidInput(f"--at {measured_at:%Y-%m-%d %H:%M} UTC is in the future")
+        raise InvalidInput(f"--at {in_zone(measured_at, tz)} is in the future (it is now "
+                           f"{in_zone(now, tz)})")
     if measured_at < kpi.start:
         raise InvalidInput(before_start("--at", measured_at, kpi.key, kpi.start))
     author = get_person(session, by) if by else None
