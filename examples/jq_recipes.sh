@@ -9,7 +9,8 @@ kpictl report --json | jq -r '[.kpis[] | select(.status == "overdue") | .owner] 
 echo "# At risk or off track, worst first: key, owner, progress vs expected"
 kpictl report --json | jq -r '.kpis[]
   | select(.status == "at_risk" or .status == "off_track")
-  | "\(.key)\t\(.owner)\t\(.progress * 100 | round)% vs \(.expected_progress * 100 | round)%"'
+  | "\(.key)\t\(.owner)\t\((.progress // 0) * 100 | round)% vs \(if .expected_progress == null
+      then "no pace (kept within bounds)" else "\(.expected_progress * 100 | round)%" end)"'
 
 echo "# Stale KPIs and when a check-in was due"
 kpictl report --json | jq -r '.kpis[] | select(.flags | index("stale")) | "\(.key)\t\(.next_checkin_due)"'

@@ -152,7 +152,8 @@ def test_jq_recipes_example_answers_its_questions(example_env):
     proc = _run("jq_recipes.sh", example_env)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert "eng.p95-latency\t2026-11-17T00:00:00Z" in out  # the stale one
+    # The stale one: checked in during the ISO week of Nov 2, the next was due by Sun Nov 15.
+    assert "eng.p95-latency\t2026-11-15T23:59:59Z" in out
     assert "# Forecast to miss" in out
     forecast = out.split("# Forecast to miss: projected value and chance\n")[1].splitlines()
     assert forecast and all(line.count("\t") == 2 for line in forecast)

@@ -125,7 +125,7 @@ def test_report_json(portfolio):
                                 "confidence", "forecast", "days_left")} == {
         "owner": "ana", "kind": "increase", "unit": "EUR", "baseline": 0, "target": 100,
         "current": 40, "last_checkin_at": "2026-11-26T00:00:00Z",
-        "next_checkin_due": "2026-12-06T00:00:00Z", "progress": 0.4, "progress_raw": 0.4,
+        "next_checkin_due": "2026-12-06T23:59:59Z", "progress": 0.4, "progress_raw": 0.4,
         "expected_progress": pytest.approx(0.4344, abs=5e-5), "status": "on_track", "flags": [],
         "confidence": 7,
         "forecast": None, "days_left": 34.5}

@@ -105,7 +105,7 @@ def test_report_html_rows_match_the_json_report(portfolio):
     arr = next(r for r in page.rows if r["key"] == "sales.arr")["text"]
     assert "sales.arr New ARR ana 40% vs" in arr and "40 EUR 100 2026-12-31 in 34d" in arr
     backlog = next(r for r in page.rows if r["key"] == "ops.backlog")["text"]
-    assert "6d late" in backlog and backlog.endswith("overdue")
+    assert "6d late" in backlog and backlog.endswith("overdue needs close")
     assert "4 KPIs" in " ".join(page.text)
     assert page.tags.count("svg") == 1 + len(page.rows)  # the status bar and the sparklines
     assert_self_contained(html, page)

@@ -632,7 +632,8 @@ def import_kpis(*, session: Session, now: datetime, tz, rows: list[Row], errors:
             with session.begin_nested():
                 outcome = assign(session=session, now=now, key=fill(f["key"]), spec=spec,
                                  to=owner or None, by=f.get("by") or default_by,
-                                 note=f.get("note"), default_start=default_start)
+                                 note=f.get("note"), default_start=default_start,
+                                 default_zone=tz)
         except KpictlError as exc:
             result.invalid += 1
             result.errors.append(f"line {row.line}: {exc.message}")
