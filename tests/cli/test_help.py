@@ -167,14 +167,22 @@ def test_every_help_example_works_when_pasted(demo_db, tmp_path, run, monkeypatc
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KPICTL_", "NO_COLOR"))}
     env.update(KPICTL_DB=str(db), KPICTL_TZ="UTC", KPICTL_NOW="2026-11-27T12:00:00Z",
                KPICTL_USER="maya", HOME=str(tmp_path), XDG_DATA_HOME=str(tmp_path / "data"),
-               PY=sys.executable)
+               XDG_CONFIG_HOME=str(tmp_path / "config"), PY=sys.executable)
+    # A user who set up `kpictl pull` has a private sources file (the pull/sources examples).
+    config = tmp_path / "config" / "kpictl"
+    config.mkdir(parents=True, mode=0o700)
+    (tmp_path / "config").chmod(0o700)
+    sources = config / "sources.toml"
+    sources.write_text('[[source]]\nkpi = "eng.uptime"\ncommand = ["echo", "99.95"]\n')
+    sources.chmod(0o600)
     # `kpictl` is this checkout's, whatever is on PATH; the example runs through a real shell.
     script = f'set -o pipefail; kpictl() {{ "$PY" -m kpictl "$@"; }}\n{example}\n'
     proc = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=120, check=False)
     assert proc.returncode == 0, (example, proc.stderr)
     assert "Traceback" not in proc.stderr
-    made = {p.name for p in tmp_path.iterdir()} - {"team.db", "team.db-wal", "team.db-shm"}
+    made = {p.name for p in tmp_path.iterdir()} - {"team.db", "team.db-wal", "team.db-shm",
+                                                   "config"}
     assert proc.stdout or proc.stderr or made  # every example shows, confirms or writes
 
 

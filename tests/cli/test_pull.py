@@ -94,8 +94,7 @@ def test_pull_records_a_command_and_a_sqlite_query_once_per_slot(team, monkeypat
     assert [c["value"] for c in checkins(team, "sales.arr")] == [42.5, 42.5]
 
 
-def test_a_changed_value_in_the_same_slot_is_the_latest_in_reports(team, monkeypatch,
-                                                                    tmp_path):
+def test_a_changed_value_in_the_same_slot_amends_its_checkin(team, monkeypatch, tmp_path):
     value = tmp_path / "value.txt"
     value.write_text("10")
     write_sources(monkeypatch, tmp_path / "conf", command_source(
@@ -106,9 +105,17 @@ def test_a_changed_value_in_the_same_slot_is_the_latest_in_reports(team, monkeyp
     assert pull_json(team)[1]["results"][0]["action"] == "changed"
     assert pull_json(team)[1]["results"][0]["action"] == "unchanged"
     assert ok(team, "report", "sales.arr", "--json").json()["kpi"]["current"] == 12
-    history = checkins(team, "sales.arr")
-    assert [c["value"] for c in history] == [10, 12]
-    assert history[1]["note"] == "pulled value changed from 10"
+    (pulled,) = [c for c in checkins(team, "sales.arr") if c["source"] == "pull:sales.arr"]
+    assert (pulled["value"], pulled["status"]) == (12, "amended")
+    (fix,) = pulled["corrections"]
+    assert fix["reason"] == "pulled value changed from 10 to 12"
+    assert fix["changes"]["value"] == {"from": 10, "to": 12}
+    # Known then: a report of before the amendment still shows the pulled 10.
+    before = ok(team, "report", "sales.arr", "--json", "--as-of",
+                "2026-11-27T12:30:00Z").json()["kpi"]
+    assert before["current"] == 10
+    logged = ok(team, "log", "sales.arr", "--json").json()["events"]
+    assert any(e["type"] == "checkin.amended" for e in logged)
 
 
 def test_failing_sources_never_stop_the_others(team, monkeypatch, tmp_path):

@@ -54,7 +54,8 @@ def test_every_row_carries_suggested_outcome_and_needs_close(team):
         "p.reached": ("achieved", "achieved", True),
         "p.missed": ("overdue", "missed", True),
         "m.held": ("overdue", "achieved", True),  # latest 4 misses; 4 of 5 held
-        "m.broke": ("on_track", "missed", True),  # latest meets; 2 of 4 held
+        # latest meets, 2 of 4 held; no check-in in its last week (16–20 Nov): stale → at risk
+        "m.broke": ("at_risk", "missed", True),
         "p.early": ("achieved", None, False),
     }
     assert all(r["expected_progress"] is None for k, r in got.items() if k.startswith("m."))
@@ -63,7 +64,7 @@ def test_every_row_carries_suggested_outcome_and_needs_close(team):
 def test_reached_target_has_no_forecast(team):
     got = rows(team)
     assert got["p.early"]["forecast"] is None
-    before = rows(team, "--as-of", "2026-11-20")  # 90 of 100 then: still forecast
+    before = rows(team, "--as-of", "2026-11-20", "--revised")  # 90 of 100 then: a forecast
     assert before["p.early"]["forecast"] is not None
 
 

@@ -144,7 +144,7 @@ def test_report_fail_on_exits_5_after_printing(scenario):
     assert result.exit_code == 5
     assert result.json()["kpis"]  # the report is printed first
     assert result.stderr.strip() == (
-        "kpictl: error: --fail-on matched 3 KPI(s): inc.overdue, inc.stale, inc.no-data"
+        "kpictl: --fail-on matched 3 KPIs: inc.overdue, inc.stale, inc.no-data (exit 5)"
     )
     clean = scenario("-q", "report", "--owner", "ben", "--fail-on", "overdue,stale")
     assert clean.exit_code == 0

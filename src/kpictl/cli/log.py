@@ -32,7 +32,7 @@ def log(
 
     Example: kpictl log sales.new-arr --since -2w
 
-    Example: kpictl log --by ana --json | jq '.events[] | select(.type == "checkin.amended")'
+    Example: kpictl log --by ana --json | jq -r '.events[].type'
     """
     from kpictl.errors import InvalidInput
     from kpictl.render.log import render_log

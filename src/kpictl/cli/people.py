@@ -174,8 +174,8 @@ def away(
     ctx: typer.Context,
     handle: Handle,
     from_: Annotated[str | None, typer.Option("--from", metavar="DATE", rich_help_panel=WHO,
-                                              help="First day away (start of day; date "
-                                              "grammar).", show_default="now")] = None,
+                                              help="First day away, from the start of that "
+                                              "day (date grammar). Default: now.")] = None,
     until: Annotated[str | None, typer.Option("--until", metavar="DATE", rich_help_panel=WHO,
                                               help="Last day away, inclusive (to the end of "
                                               "that day).")] = None,
@@ -192,7 +192,7 @@ def away(
     """Mark someone away: no nudges to them, their missed slots are not charged, and their
     nudges go to the cover (else their manager).
 
-    Example: kpictl people away ana --from 2027-02-01 --until 2027-02-12 --cover ben
+    Example: kpictl people away ana --until 2027-02-12 --cover ben
     """
     from kpictl.errors import InvalidInput
 

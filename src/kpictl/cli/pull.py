@@ -47,7 +47,7 @@ def pull(
     A failing source never stops the others: one line on stderr, the flag source_failed in
     `kpictl report`, exit 1.
 
-    Example: echo 'source = [{kpi = "eng.uptime", command = ["echo", "99.95"]}]' | kpictl pull --sources - --dry-run
+    Example: kpictl pull --dry-run
     """
     from kpictl.services.pull import PullReport, fetch_all, record_pulls
 
@@ -98,7 +98,7 @@ def sources_(
     that each $VAR is set and each program or database driver is there (exit 1 if not).
     Values of $VAR are never shown; URL passwords are masked.
 
-    Example: echo 'source = [{kpi = "eng.uptime", command = ["echo", "99.95"]}]' | kpictl sources --sources -
+    Example: kpictl sources
     """
     from kpictl.errors import RuntimeFailure
     from kpictl.render.pull import render_sources

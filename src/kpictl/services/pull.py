@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kpictl.errors import KpictlError
-from kpictl.models import Checkin, Kpi, SourceRun
+from kpictl.models import CheckinCorrection, Checkin, Kpi, SourceRun
 
 if TYPE_CHECKING:  # the report reads failures from here without paying for running sources
     from kpictl.services.fetch import Reading
@@ -129,34 +129,40 @@ def record_pulls(*, session: Session, now: datetime, tz, fetched: list[Fetched],
     return results
 
 
-def slot_key(kpi: Kpi, instant: datetime, tz) -> str:
+def slot_key(kpi: Kpi, instant: datetime, tz=None) -> str:
     """The idempotency key of the cadence slot holding ``instant``: ``pull:<slot start>``.
 
-    The slot is the one :mod:`kpictl.services.cadence` judges check-ins by (a measurement
-    before the KPI's start belongs to the first slot)."""
+    The slot is the one :mod:`kpictl.services.cadence` judges check-ins by, in the KPI's own
+    zone (a measurement before the KPI's start belongs to the first slot)."""
     from kpictl.render.machine import iso
-    from kpictl.services.cadence import slot_index
+    from kpictl.services.cadence import Slots
     from kpictl.timeparse import parse_cadence
 
-    cadence = parse_cadence(kpi.cadence)
-    k = max(0, slot_index(kpi.start, instant, cadence, tz))
-    return f"pull:{iso(cadence.add(kpi.start, k, tz=tz))}"
+    slots = Slots(kpi.start, kpi.due, parse_cadence(kpi.cadence), kpi.zone)
+    return f"pull:{iso(slots.begin(max(0, slots.index(instant))))}"
 
 
 def record_pulled(*, session: Session, now: datetime, tz, kpi: Kpi, source: Source,
                   reading: Reading, dry_run: bool = False) -> str:
     """``recorded`` (first value of its slot), ``unchanged`` (the slot has this value), or
-    ``changed`` (the slot had another value: corrected)."""
+    ``changed`` (the slot had another value: its check-in is amended, with the reason)."""
+    from kpictl.services import corrections
     from kpictl.services.checkins import record_checkin
 
     measured = reading.at or now
-    key = slot_key(kpi, measured, tz)
+    key = slot_key(kpi, measured)
     latest = session.execute(
         select(Checkin).where(Checkin.kpi_id == kpi.id, Checkin.idem_key.startswith(key))
         .order_by(Checkin.id.desc()).limit(1)
     ).scalar_one_or_none()
-    if latest is not None and latest.value == reading.value:
-        return "unchanged"
+    current = None
+    if latest is not None:
+        fixes = list(session.execute(
+            select(CheckinCorrection).where(CheckinCorrection.checkin_id == latest.id)
+            .order_by(CheckinCorrection.recorded_at, CheckinCorrection.id)).scalars())
+        current = corrections.effective(latest, fixes)
+        if current.status == "retracted" or current.value == reading.value:
+            return "unchanged"  # a retraction is a person's decision: a pull does not undo it
     if kpi.state != "active":
         from kpictl.errors import Conflict
 
@@ -165,7 +171,7 @@ def record_pulled(*, session: Session, now: datetime, tz, kpi: Kpi, source: Sour
         return "changed" if latest is not None else "recorded"
     if latest is not None:
         record_changed_value(session=session, now=now, kpi=kpi, source=source,
-                             reading=reading, previous=latest, slot=key)
+                             reading=reading, previous=current)
         return "changed"
     record_checkin(session=session, now=now, key=kpi.key, value=reading.value,
                    at=reading.at, by=source.by, confidence=reading.confidence,
@@ -174,24 +180,20 @@ def record_pulled(*, session: Session, now: datetime, tz, kpi: Kpi, source: Sour
 
 
 def record_changed_value(*, session: Session, now: datetime, kpi: Kpi, source: Source,
-                         reading: Reading, previous: Checkin, slot: str) -> None:
-    """A slot's pulled value changed: correct the slot's check-in.
+                         reading: Reading, previous) -> None:
+    """A slot's pulled value changed: amend the slot's check-in (``kpictl amend``'s own
+    correction, so the original stays in its history and the log says why)."""
+    from kpictl.services.corrections import KEEP, amend_checkin
+    from kpictl.services.lookups import handles_by_id
 
-    Until ``kpictl amend`` exists this records a further check-in of the slot (key
-    ``pull:<slot start>#N``), measured now, so the latest value wins in every report and the
-    earlier one stays in the history. With amend, this is the one function to switch: amend
-    ``previous`` to ``reading.value`` with the reason "pulled value changed".
-    """
-    from kpictl.services.checkins import record_checkin
-
-    count = len(session.execute(
-        select(Checkin.id).where(Checkin.kpi_id == kpi.id, Checkin.idem_key.startswith(slot))
-    ).all())
-    record_checkin(session=session, now=now, key=kpi.key, value=reading.value,
-                   at=reading.at if reading.at and reading.at > previous.measured_at else None,
-                   by=source.by, confidence=reading.confidence,
-                   note=reading.note or f"pulled value changed from {previous.value:.15g}",
-                   idem_key=f"{slot}#{count + 1}", source=f"pull:{kpi.key}")
+    by = source.by or handles_by_id(session).get(kpi.owner_id)
+    amend_checkin(session=session, now=now, checkin_id=previous.id, by=by,
+                  reason=f"pulled value changed from {previous.value:.15g} to "
+                         f"{reading.value:.15g}",
+                  value=reading.value,
+                  at=reading.at if reading.at and reading.at != previous.measured_at else KEEP,
+                  confidence=reading.confidence if reading.confidence is not None else KEEP,
+                  note=reading.note if reading.note is not None else KEEP)
 
 
 def _latest_run(session: Session, kpi_id: int) -> SourceRun | None:

@@ -305,12 +305,18 @@ def _forecast(kpi: KpiAt, agg: _Aggregates, last: _Latest | None, as_of, cadence
     if points is not None:  # values relative to the baseline, like the aggregates' sums
         if kpi.milestones:
             plan = _plan(kpi)
-        fit = Fit.of_points([(x, v - shift - _plan_at(plan, x)) for x, v in points],
-                            scale=max(abs(v) for _, v in points))
-    result = forecast(fit, increase=kind is Kind.INCREASE, target=kpi.target - shift,
-                      start=kpi.start, due=kpi.due, as_of=as_of,
-                      latest_value=last.value - shift, period_days=cadence.approx_days(),
-                      plan=plan)
+        try:
+            fit = Fit.of_points([(x, v - shift - _plan_at(plan, x)) for x, v in points],
+                                scale=max(abs(v) for _, v in points))
+        except (OverflowError, ZeroDivisionError):  # values near ±1.7e308 (data written
+            return None  # around kpictl): no forecast rather than a made-up one, or a crash
+    try:
+        result = forecast(fit, increase=kind is Kind.INCREASE, target=kpi.target - shift,
+                          start=kpi.start, due=kpi.due, as_of=as_of,
+                          latest_value=last.value - shift,
+                          period_days=cadence.approx_days(), plan=plan)
+    except OverflowError:
+        return None
     if result is None:
         return None
     # Full precision (PRODUCT §4): tables round for people, JSON and CSV never do.
