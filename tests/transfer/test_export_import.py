@@ -297,7 +297,20 @@ def test_import_demo_database_round_trip(run, tmp_path, new_db):
                                ("report", "sales.pipeline", "--json", "--as-of", "-2w")]:
         mine = without_generated_at(ok(run, "--db", demo, *args).json())
         theirs = without_generated_at(ok(run, "--db", target, *args).json())
-        assert mine == theirs, args  # the same report, to the last digit, on either backend
+        # The same report on either backend. Forecasts carry full precision since issue 14,
+        # and PostgreSQL adds the imported sums in another order than SQLite's writers did:
+        # they agree to 10 significant digits, not always to the last bit (an open item).
+        assert _ten_digits(mine) == _ten_digits(theirs), args
+
+
+def _ten_digits(value):
+    if isinstance(value, float):
+        return float(f"{value:.10g}")
+    if isinstance(value, dict):
+        return {k: _ten_digits(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_ten_digits(v) for v in value]
+    return value
 
 
 def test_import_from_stdin(rich, tmp_path, new_db):
