@@ -134,6 +134,9 @@ def test_nudge_usage_errors_change_nothing(run, monkeypatch):
     assert_error(run("nudge", "--send"), 2)
     assert_error(run("nudge", "--to", "nobdy"), 3)
     assert_error(run("nudge", "--ahead", "soon"), 2)
+    assert_error(run("nudge", "--give-up", "2.5"), 2,
+                 "invalid --give-up '2.5': use a whole number from 1 to 100")
+    assert_error(run("nudge", "--give-up", "0"), 2)
     assert_error(run("nudge", "--send", "--as-of", "-1d"), 2)
     assert dump_db() == before
 

@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 
 from kpictl.cli import complete
-from kpictl.cli.common import AsOfOption, FormatOption, JsonOption, choose_format, state
+from kpictl.cli.common import (
+    AsOfOption,
+    FormatOption,
+    JsonOption,
+    choose_format,
+    state,
+    whole,
+)
 from kpictl.domain import NUDGE_DEFAULTS
 
 LADDER = "Ladder"
@@ -28,10 +35,10 @@ def nudge(
         str, typer.Option("--escalate-after", metavar="DAYS", rich_help_panel=LADDER,
                           help="Late this long: to the manager; twice as long: the "
                           "skip-level; and so on up.")] = NUDGE_DEFAULTS.escalate_after,
-    give_up: Annotated[int, typer.Option("--give-up", metavar="N", rich_help_panel=LADDER,
-                                         help="Unanswered reminders before a KPI is "
-                                         "flagged unresponsive and the manager is told.",
-                                         min=1, max=100)] = NUDGE_DEFAULTS.give_up,
+    give_up: Annotated[str, typer.Option("--give-up", metavar="N", rich_help_panel=LADDER,
+                                         help="Unanswered reminders (1-100) before a KPI is "
+                                         "flagged unresponsive and the manager is told.")
+                       ] = str(NUDGE_DEFAULTS.give_up),
     send: Annotated[bool, typer.Option("--send", rich_help_panel=MAIL,
                                        help="Mail each recipient their new nudges over SMTP "
                                        "(KPICTL_SMTP_URL) and record them as sent.")] = False,
@@ -69,7 +76,10 @@ def nudge(
         raise InvalidInput("--dry-run goes with --send (without --send nothing is sent anyway)")
     if send and as_of:
         raise InvalidInput("--send mails what is due now: it does not take --as-of")
-    settings = NudgeSettings(ahead=ahead, escalate_after=escalate_after, give_up=give_up)
+    reminders = whole(give_up, option="--give-up", use="a whole number from 1 to 100")
+    if not 1 <= reminders <= 100:
+        raise InvalidInput(f"invalid --give-up {give_up!r}: use a whole number from 1 to 100")
+    settings = NudgeSettings(ahead=ahead, escalate_after=escalate_after, give_up=reminders)
     fmt_ = choose_format(fmt, as_json, ctx=ctx, view="`nudge`")
     tz = st.zone()
     smtp = None
