@@ -31,10 +31,25 @@ class Mailbox:
         return [m for m in self.messages if address in m["To"]]
 
 
+def self_signed(directory) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and its key (openssl), for the TLS variants: a client
+    trusts it when ``SSL_CERT_FILE`` names it."""
+    import subprocess
+
+    cert, key = str(directory / "cert.pem"), str(directory / "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
 @contextmanager
-def smtp_server(login: tuple[str, str] | None = None):
+def smtp_server(login: tuple[str, str] | None = None, tls: str | None = None,
+                cert: tuple[str, str] | None = None):
     """Yields (url, mailbox); the server stops when the block ends. With ``login`` the server
-    requires AUTH with that user and password (over plain loopback, for the test)."""
+    requires AUTH with that user and password (over plain loopback, for the test). ``tls`` is
+    ``"starttls"`` (offered, and required before mail) or ``"smtps"`` (TLS from the start),
+    with ``cert`` from :func:`self_signed`."""
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -51,9 +66,20 @@ def smtp_server(login: tuple[str, str] | None = None):
 
         extra = {"authenticator": authenticator, "auth_required": True,
                  "auth_require_tls": False}
+    scheme = "smtp"
+    if tls is not None:
+        import ssl
+
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(*cert)
+        if tls == "starttls":
+            extra.update(tls_context=context, require_starttls=True)
+        else:
+            extra.update(ssl_context=context)
+            scheme = "smtps"
     controller = Controller(box, hostname="127.0.0.1", port=port, **extra)
     controller.start()
     try:
-        yield f"smtp://127.0.0.1:{controller.port}", box
+        yield f"{scheme}://127.0.0.1:{controller.port}", box
     finally:
         controller.stop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from jsonschema import Draft202012Validator
 
 from kpictl import jsonschemas
@@ -215,3 +216,55 @@ def test_nudge_logs_in_from_the_environment_or_netrc(run, monkeypatch, tmp_path)
         assert "refused the login of 'kpictl'" in result.stderr
         assert "s3cret" not in result.stderr and "pa:ss" not in result.stderr
         assert len(box.messages) == 1
+
+
+def test_people_away_confirms_in_the_users_zone(run, monkeypatch):
+    _team(run)
+    monkeypatch.setenv("KPICTL_TZ", "Europe/Berlin")
+    result = ok(run, "people", "away", "ana", "--from", "2027-02-01", "--until", "2027-02-12",
+                "--cover", "ben")
+    assert result.stderr == ("ana away 2027-02-01 00:00 Europe/Berlin → 2027-02-12 23:59 "
+                             "Europe/Berlin, covered by ben\n")
+    again = run("people", "away", "ana", "--from", "2027-02-10", "--until", "2027-02-20")
+    assert_error(again, 4, "ana is already away 2027-02-01 00:00 Europe/Berlin → 2027-02-12 "
+                 "23:59 Europe/Berlin; `kpictl people away ana --clear` first")
+
+
+@pytest.mark.parametrize("tls", ["starttls", "smtps"])
+def test_nudge_mails_over_tls_when_the_server_offers_it(run, monkeypatch, tmp_path, tls):
+    from tests.smtp import self_signed
+
+    _team(run)
+    _at(monkeypatch, "2027-01-10T09:00:00+00:00")
+    cert = self_signed(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", cert[0])  # the client trusts only this certificate
+    with smtp_server(tls=tls, cert=cert) as (url, box):
+        monkeypatch.setenv("KPICTL_SMTP_URL", url)
+        ok(run, "nudge", "--send")  # starttls: the server refuses mail before STARTTLS
+        assert [m["To"].addresses[0].addr_spec for m in box.messages] == ["ana@example.com"]
+    monkeypatch.delenv("SSL_CERT_FILE")
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "none.pem"))  # now it trusts nothing
+    _at(monkeypatch, "2027-01-13T09:00:00+00:00")
+    with smtp_server(tls=tls, cert=cert) as (url, box):
+        monkeypatch.setenv("KPICTL_SMTP_URL", url)
+        assert_error(run("nudge", "--send"), 1)  # an untrusted certificate is not used
+        assert box.messages == []
+
+
+def test_nudge_with_nothing_new_opens_no_connection(run, monkeypatch):
+    _team(run)
+    _at(monkeypatch, "2027-01-05T09:00:00+00:00")  # nothing due yet
+    monkeypatch.setenv("KPICTL_SMTP_URL", "smtp://127.0.0.1:1")  # nothing listens there
+    result = ok(run, "nudge", "--send")
+    assert result.stderr == "nothing new to send\n"
+
+
+def test_a_slot_due_while_away_is_passed_on_but_never_escalated(run, monkeypatch):
+    _team(run)
+    _at(monkeypatch, "2027-01-16T09:00:00+00:00")  # week 1 due Sun 10 Jan: 5 days late
+    assert ("maya", "escalation", "sales.arr", 1) in _items(run)
+    ok(run, "people", "away", "ana", "--from", "2027-01-09", "--until", "2027-01-20")
+    doc = ok(run, "nudge", "--json").json()
+    items = [(r["handle"], i["type"], i["level"], i["covering"]) for r in doc["recipients"]
+             for i in r["items"]]
+    assert items == [("maya", "checkin_late", 0, "ana")]  # her manager covers; no ladder

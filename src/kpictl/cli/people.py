@@ -215,5 +215,5 @@ def away(
 
     with st.open_db().session(write=True) as session:
         result = set_away(session=session, now=now, handle=handle, starts=starts, ends=ends,
-                          cover=cover, by=by)
+                          cover=cover, by=by, tz=st.zone())
     st.say(result.message)

@@ -33,8 +33,14 @@ class AwayView:
     cover: str | None
 
 
+def _shown(instant: datetime, tz) -> str:
+    """An instant in the user's zone, as they typed it: "2027-02-01 00:00 Europe/Berlin"."""
+    local = instant.astimezone(tz) if tz is not None else instant
+    return f"{local:%Y-%m-%d %H:%M} {getattr(tz, 'name', None) or 'UTC'}"
+
+
 def set_away(*, session: Session, now: datetime, handle: str, starts: datetime, ends: datetime,
-             cover: str | None = None, by: str | None = None) -> WriteResult:
+             cover: str | None = None, by: str | None = None, tz=None) -> WriteResult:
     person = get_person(session, handle)
     if ends < starts:
         raise InvalidInput("--until must not be before --from")
@@ -54,16 +60,16 @@ def set_away(*, session: Session, now: datetime, handle: str, starts: datetime, 
         raise Conflict(f"{person.handle} already has {MAX_WINDOWS} away windows")
     for other_starts, other_ends in windows:
         if other_starts < ends and starts < other_ends:  # touching windows do not overlap
-            raise Conflict(f"{person.handle} is already away {other_starts:%Y-%m-%d %H:%M} → "
-                           f"{other_ends:%Y-%m-%d %H:%M} UTC; "
+            raise Conflict(f"{person.handle} is already away {_shown(other_starts, tz)} → "
+                           f"{_shown(other_ends, tz)}; "
                            f"`kpictl people away {person.handle} --clear` first")
     session.add(Away(person_id=person.id, starts=starts, ends=ends,
                      cover_id=cover_row.id if cover_row else None,
                      by_id=by_row.id if by_row else None, recorded_at=now))
     covered = f", covered by {cover_row.handle}" if cover_row else ""
     return WriteResult("person.away",
-                       f"{person.handle} away {starts:%Y-%m-%d %H:%M} → {ends:%Y-%m-%d %H:%M} "
-                       f"UTC{covered}",
+                       f"{person.handle} away {_shown(starts, tz)} → {_shown(ends, tz)}"
+                       f"{covered}",
                        {"handle": person.handle, "cover": cover_row.handle if cover_row else None})
 
 

@@ -490,19 +490,25 @@ def _load_keys(session: Session, targets: _Targets, fields: list[dict], seen: di
         seen[(kpi_id, key)] = value
 
 
+class _Problems(list):
+    """Every problem of one file row, so a user fixing a file sees them all at once."""
+
+    def check(self, convert, *args):
+        """``convert(*args)``, or None with its error noted."""
+        try:
+            return convert(*args)
+        except KpictlError as exc:
+            self.append(exc.message)
+            return None
+
+
 def _checkin_row(f: dict, targets: _Targets, people: dict, when, now, latest_allowed):
     """One row's values, or :class:`KpictlError` naming *every* problem of the row (a user
     fixing a file should not discover them one run at a time). An empty value ("", as an
     empty CSV cell) is the same as a missing one."""
     key, value, at, by, confidence, note, blocker, idem_key = map(f.get, CHECKIN_COLUMNS)
-    problems: list[str] = []
-
-    def check(convert, *args):
-        try:
-            return convert(*args)
-        except KpictlError as exc:
-            problems.append(exc.message)
-            return None
+    problems = _Problems()
+    check = problems.check
 
     kpi = None
     if key is None or key == "":
@@ -588,14 +594,8 @@ def import_kpis(*, session: Session, now: datetime, tz, rows: list[Row], errors:
         def fill(value):
             return value.replace("{to}", owner) if isinstance(value, str) else value
 
-        problems: list[str] = []
-
-        def check(convert, *args):
-            try:
-                return convert(*args)
-            except KpictlError as exc:
-                problems.append(exc.message)
-                return None
+        problems = _Problems()
+        check = problems.check
 
         kind = f.get("kind")
         if kind is not None:
