@@ -66,6 +66,14 @@ def test_an_endless_line_fails_fast(args):
     assert time.monotonic() - started < 30
 
 
+def test_a_csv_field_past_its_limit_is_one_line_and_writes_nothing(seeded, tmp_path):
+    path = write(tmp_path, "c.csv", "kpi,value,note\nsales.arr,5," + "x" * 131_073 + "\n")
+    before = dump_db()
+    assert_error(seeded("checkin", "--file", path), 2, f"{path}: line 2: unreadable CSV "
+                 "(field larger than field limit (131072))")
+    assert dump_db() == before
+
+
 # --- import as strict as the command line -------------------------------------------------
 
 HEADER = '{"schema": "kpictl.export/1", "kpictl_version": "0", "schema_revision": "0002", ' \
