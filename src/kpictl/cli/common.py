@@ -89,15 +89,16 @@ class State:
         return utcnow()
 
     def when(self, text: str | None, *, option: str, bound: Literal["start", "end"] = "start",
-             now: datetime | None = None) -> datetime | None:
-        """Parse a date option with the kpictl grammar; errors name the option."""
+             now: datetime | None = None, tz=None) -> datetime | None:
+        """Parse a date option with the kpictl grammar (in ``tz``, default the viewer's
+        zone); errors name the option."""
         if text is None:
             return None
         from kpictl.errors import InvalidInput
         from kpictl.timeparse import parse_when
 
         try:
-            return parse_when(text, now=now or self.now(), tz=self.zone(), bound=bound)
+            return parse_when(text, now=now or self.now(), tz=tz or self.zone(), bound=bound)
         except InvalidInput as exc:
             raise InvalidInput(f"{option}: {exc.message}") from None
 

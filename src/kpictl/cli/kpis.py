@@ -121,6 +121,7 @@ def assign(
     from kpictl.errors import InvalidInput
     from kpictl.services.kpis import KpiSpec
     from kpictl.services.kpis import assign as assign_kpi
+    from kpictl.timeparse import resolve_zone
 
     st = state(ctx)
     now = st.now()
@@ -135,6 +136,9 @@ def assign(
         return
     if key is None:
         raise InvalidInput("give a KPI KEY (kpictl assign sales.arr --to ana …), or --file PATH")
+    # A KPI's dates are days in its own zone: --zone when given, else the zone of the KPI
+    # being changed, else (a new KPI) the viewer's, which becomes its zone.
+    own = _own_zone(st, key, zone) if (start or due or milestone) else None
     milestones = None
     if milestone is not None:
         milestones = []
@@ -142,25 +146,46 @@ def assign(
             date_text, sep, value_text = item.partition("=")
             if not sep:
                 raise InvalidInput(f"--milestone {item!r}: use DATE=VALUE, e.g. 2027-02-15=60000")
-            milestones.append((st.when(date_text, option="--milestone", bound="end", now=now),
+            milestones.append((st.when(date_text, option="--milestone", bound="end", now=now,
+                                       tz=own),
                                number(value_text, option="--milestone value")))
     spec = KpiSpec(
         title=title, outcome=outcome, unit=unit, kind=kind,
         baseline=number(baseline, option="--baseline"),
         target=number(target, option="--target"),
         low=number(low, option="--low"), high=number(high, option="--high"),
-        start=st.when(start, option="--start", bound="start", now=now),
-        due=st.when(due, option="--due", bound="end", now=now),
+        start=st.when(start, option="--start", bound="start", now=now, tz=own),
+        due=st.when(due, option="--due", bound="end", now=now, tz=own),
         cadence=cadence, grace=grace, zone=zone, tags=tag, milestones=milestones,
     )
     when = st.when(at, option="--at", now=now)
-    default_start = st.when("today", option="--start", now=now)
+    default_start = st.when("today", option="--start", now=now,
+                            tz=resolve_zone(zone) if zone else None)
     db = st.open_db()
     with st.write(db, now=now) as session:
         result = assign_kpi(session=session, now=now, key=key, spec=spec, to=to, by=by,
                             note=note, at=when, default_start=default_start,
                             default_zone=st.zone())
     st.say(result.message)
+
+
+def _own_zone(st, key: str, zone: str | None):
+    """The zone the date options of `assign KEY` are read in (see :func:`assign`)."""
+    from kpictl.errors import KpictlError
+    from kpictl.services.lookups import find_kpi
+    from kpictl.timeparse import resolve_zone
+
+    if zone:
+        return resolve_zone(zone)
+    try:
+        db = st.open_db(read=True, warn_missing=False)
+        if db.stand_in:
+            return None
+        with db.session() as session:
+            kpi = find_kpi(session, key)
+            return resolve_zone(kpi.zone) if kpi is not None and kpi.zone else None
+    except KpictlError:  # e.g. an older schema: the write below upgrades it, or says why not
+        return None
 
 
 def _assign_file(st, now, path, input_format, skip_invalid, by) -> None:

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from kpictl import __version__
 from kpictl.render import svg
-from kpictl.render.text import due_by, in_zone, number, sanitize
+from kpictl.render.text import due_by, in_zone, number, own_zone, sanitize
 from kpictl.schemas import Digest, KpiDetail, KpiRow, Report
 
 STATUS_LABEL = {"on_track": "on track", "at_risk": "at risk", "off_track": "off track",
@@ -84,7 +84,7 @@ def kpi_cells(row: KpiRow, *, tz, trend: list[float] | None = None) -> dict:
         "behind": (row.progress is not None and row.expected_progress is not None
                    and row.progress < row.expected_progress),
         "current": number(row.current, row.unit), "target": _target_text(row),
-        "due": in_zone(row.due, tz).strftime("%Y-%m-%d"), "days": days, "late": late,
+        "due": in_zone(row.due, own_zone(row, tz)).strftime("%Y-%m-%d"), "days": days, "late": late,
         "forecast": forecast_text(row) if row.forecast else "—",
         "forecast_miss": "forecast_miss" in row.flags,
         "flags": [f.replace("_", " ") for f in row.flags],
@@ -155,12 +155,13 @@ def kpi_page(detail: KpiDetail, *, tz) -> str:
 
     r = detail.kpi
     day = lambda d: in_zone(d, tz).strftime("%Y-%m-%d")  # noqa: E731
+    own_day = lambda d: in_zone(d, own_zone(r, tz)).strftime("%Y-%m-%d")  # noqa: E731
     kind = f"{r.kind}, target {kpi_cells(r, tz=tz)['target']}"
     if r.baseline is not None:
         kind += f" from baseline {number(r.baseline)}"
     facts = [
         ("Owner", r.owner or "—"), ("Kind", kind + (f" {r.unit}" if r.unit else "")),
-        ("Window", f"{day(r.start)} → {day(r.due)}"),
+        ("Window", f"{own_day(r.start)} → {own_day(r.due)}"),
         ("Progress", _pct(r.progress) if r.expected_progress is None
          else f"{_pct(r.progress)} (expected {_pct(r.expected_progress)})"),
         ("Current", number(r.current, r.unit)),

@@ -6,7 +6,7 @@ import sys
 
 from kpictl.domain import Format
 from kpictl.render import machine
-from kpictl.render.text import in_zone
+from kpictl.render.text import in_zone, own_zone
 from kpictl.schemas import KpiDetail, PersonDetail, PersonView, Report
 
 REPORT_COLUMNS = [
@@ -76,7 +76,7 @@ def _report_md(report: Report, tz) -> None:
          f"{r.progress * 100:.0f}%" if r.progress is not None else "",
          f"{r.expected_progress * 100:.0f}%" if r.expected_progress is not None else "",
          r.current, _target_text(r),
-         in_zone(r.due, tz).strftime("%Y-%m-%d"), forecast_text(r) if r.forecast else "",
+         in_zone(r.due, own_zone(r, tz)).strftime("%Y-%m-%d"), forecast_text(r) if r.forecast else "",
          ", ".join(r.flags)]
         for r in report.kpis
     ]
@@ -137,7 +137,7 @@ def _report_table(report: Report, tz, no_color: bool,
         kpi_cell = t.text(r.key, "bold")
         kpi_cell.append("\n")
         kpi_cell.append(t.text(short(r.title)))
-        due = t.text(t.local_date(r.due, tz))
+        due = t.text(t.local_date(r.due, own_zone(r, tz)))
         due.append("\n" if on_tty else " ")  # rows are two lines on a terminal anyway
         due.append(t.due_text(r.due, report.as_of, r.status, state=r.state))
         trend = {}
@@ -271,7 +271,7 @@ def render_kpi_detail(detail: KpiDetail, fmt: Format, *, tz, no_color: bool = Fa
         sys.stdout.write(f"# {machine.md_cell(row.key)} — {machine.md_cell(row.title)}\n\n")
         sys.stdout.write(f"Status: **{row.status.replace('_', ' ')}**, owner "
                          f"{machine.md_cell(row.owner)}, "
-                         f"due {in_zone(row.due, tz):%Y-%m-%d}\n\n")
+                         f"due {in_zone(row.due, own_zone(row, tz)):%Y-%m-%d}\n\n")
         machine.write_md_table(["ID", "Status", "Measured", "Value", "By", "Confidence", "Note"],
                                [[c.id, c.status, in_zone(c.measured_at, tz).strftime(
                                    "%Y-%m-%d %H:%M"), c.value, c.by, c.confidence, c.note]
@@ -318,7 +318,8 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
         ("Kind", t.text(f"{r.kind}, target {_target_text(r)}"
                         + (f" from baseline {t.number(r.baseline)}" if r.baseline is not None
                            else "") + (f" {r.unit}" if r.unit else ""))),
-        ("Window", t.text(f"{t.local_date(r.start, tz)} → {t.local_date(r.due, tz)} (")
+        ("Window", t.text(f"{t.local_date(r.start, own_zone(r, tz))} → "
+                          f"{t.local_date(r.due, own_zone(r, tz))} (")
          .append_text(t.due_text(r.due, detail.as_of, r.status, state=r.state, prefix="due ")).append(")")),
         ("Progress", t.bar(r.progress)),
         *([] if r.expected_progress is None else  # maintain kinds have no pace

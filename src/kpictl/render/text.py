@@ -9,6 +9,7 @@ by building ``rich.text.Text`` objects (never markup strings) from the sanitized
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # C0 controls except tab/newline, DEL, C1 controls, line/paragraph separators (they split a
 # one-line message for many readers), bidi embeddings/overrides/isolates and marks.
@@ -64,6 +65,19 @@ def in_zone(value, tz):
         return value.astimezone(tz)
     except (OverflowError, ValueError):
         return value
+
+
+def own_zone(row, tz):
+    """The KPI's own zone (its dates are days there, whoever looks), or ``tz`` without one."""
+    zone = getattr(row, "zone", None)
+    return _zone(zone) if zone else tz
+
+
+@lru_cache(maxsize=256)
+def _zone(name: str):
+    from kpictl.timeparse import resolve_zone
+
+    return resolve_zone(name)
 
 
 def local_day(value, tz) -> str:
