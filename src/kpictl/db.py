@@ -308,9 +308,28 @@ def open_database(target: str | None, *, migrate: bool = True, read: bool = Fals
                 "PostgreSQL support is not installed: pip install 'kpictl[postgres]'"
             ) from None
     db = Database(url=url, engine=engine)
+    if migrate and read:
+        _refuse_older_schema(db)
     if migrate:
         ensure_schema(db)
     return db
+
+
+def _refuse_older_schema(db: Database) -> None:
+    """A read never migrates a server's database: an older schema it knows is refused with the
+    fix, as for a SQLite file (an empty database still gets its schema on first use)."""
+    from kpictl.dbfiles import known_revisions
+
+    with translate_errors(db.url), db.engine.connect() as conn:
+        try:
+            version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        except (OperationalError, sa.exc.ProgrammingError):
+            version = None
+        conn.rollback()
+    if version is not None and version != SCHEMA_REVISION and version in known_revisions():
+        raise RuntimeFailure(
+            f"the database {db.location} has schema {version}, not {SCHEMA_REVISION}: "
+            "run `kpictl db upgrade` (a command that only reads changes nothing)")
 
 
 def _open_sqlite_file(url: URL, *, migrate: bool, read: bool, notify) -> Database:
