@@ -1,3 +1,28 @@
 """kpictl: delegate KPIs, collect check-ins, see early what is on track."""
 
 __version__ = "0.1.0"
+
+
+def _as_program() -> bool:
+    """Imported to run as the `kpictl` program (console script or ``python -m kpictl``, whose
+    argv[0] is "-m" while the package is found), not as a library or in a test."""
+    import os
+    import sys
+
+    return bool(sys.argv) and (sys.argv[0] == "-m"
+                               or os.path.basename(sys.argv[0]) in ("kpictl", "kpictl.exe"))
+
+
+def _interrupted_while_starting(signum, frame) -> None:  # pragma: no cover - a signal's timing
+    """Ctrl-C while the program is still importing: nothing has been done yet, so one line and
+    exit 130, not a traceback from deep inside an import (main() installs Python's handler)."""
+    import os
+
+    os.write(2, b"kpictl: error: interrupted\n")
+    os._exit(130)
+
+
+if _as_program():
+    import signal as _signal
+
+    _signal.signal(_signal.SIGINT, _interrupted_while_starting)

@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
-from kpictl import __version__
+from kpictl import __version__, _interrupted_while_starting
 from kpictl.cli.common import State
 
 #: Every command, in help order, with the module that defines it. A module's ``register(app)``
@@ -240,7 +240,10 @@ def _fail(message: str, code: int, details: list[str] = ()) -> None:
     for line in details:
         print(f"kpictl: {_shorten(sanitize(line))}", file=sys.stderr)
     print(f"kpictl: error: {_shorten(sanitize(message))}", file=sys.stderr)
-    sys.stdout.flush() if not sys.stdout.closed else None
+    try:
+        sys.stdout.flush() if not sys.stdout.closed else None
+    except (OSError, ValueError):  # the reader is gone or the disk full: the line above says why
+        pass
     raise SystemExit(code)
 
 
@@ -265,6 +268,27 @@ def _reader_gone() -> None:
     raise SystemExit(0)
 
 
+def _unexpected(exc: Exception, program: bool) -> None:
+    """An error no layer turned into a message: a database error the translation missed (the
+    file changed or locked under us) is a runtime failure; anything else is a bug, which the
+    program reports in one line too (``KPICTL_DEBUG=1`` shows the traceback; in-process, as
+    in the tests, it propagates)."""
+    import sqlite3
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if isinstance(exc, (SQLAlchemyError, sqlite3.Error)):
+        from kpictl.db import redact
+
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        _fail(f"database error: {redact(detail[0]) if detail else type(exc).__name__}", 1)
+    if not program or os.environ.get("KPICTL_DEBUG", "").strip() not in ("", "0"):
+        raise exc
+    first = str(exc).strip().splitlines()
+    _fail(f"unexpected {type(exc).__name__}{': ' + first[0] if first else ''} (a bug in "
+          "kpictl: please report it; KPICTL_DEBUG=1 shows where)", 1)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the app and map every failure to one line and an exit code."""
     from kpictl.errors import KpictlError
@@ -284,6 +308,11 @@ def main(argv: list[str] | None = None) -> None:
     from kpictl.cli.output import check_stdout
 
     check_stdout()  # a short write (full disk) is an error, not a file cut short
+    import signal
+
+    program = signal.getsignal(signal.SIGINT) is _interrupted_while_starting
+    if program:  # from here Ctrl-C is KeyboardInterrupt, answered below
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         result = app(args=args, prog_name="kpictl", standalone_mode=False)
         sys.stdout.flush()
@@ -317,7 +346,12 @@ def main(argv: list[str] | None = None) -> None:
         if exc.code == 1 and isinstance(exc.__context__, BrokenPipeError):
             _reader_gone()
         raise
+    except Exception as exc:
+        _unexpected(exc, program)
     else:
         if result == 130:  # Typer turned Ctrl-C into a silent exit; say what happened
             _fail("interrupted; nothing was written by the interrupted command", 130)
         raise SystemExit(result if isinstance(result, int) else 0)
+    finally:
+        if program:  # the command has ended and said so: a late Ctrl-C changes nothing
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
