@@ -29,8 +29,10 @@ def viewer(run, monkeypatch):
 
 
 def test_due_given_at_creation_is_read_in_the_kpis_zone(viewer):
-    ok(viewer, "assign", "pp.sales", "--to", "ana", "--target", "100", "--zone", KPI_ZONE,
-       "--start", "2027-03-01", "--due", "2027-03-31", "--milestone", "2027-03-15=50")
+    created = ok(viewer, "assign", "pp.sales", "--to", "ana", "--target", "100", "--zone",
+                 KPI_ZONE, "--start", "2027-03-01", "--due", "2027-03-31", "--milestone",
+                 "2027-03-15=50")
+    assert created.stderr.strip().endswith("due 2027-03-31"), created.stderr
     got = kpi(viewer, "pp.sales")
     assert got["zone"] == KPI_ZONE
     assert got["due"].startswith(DUE_MAR_31), got["due"]

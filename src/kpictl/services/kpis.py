@@ -186,6 +186,16 @@ def assign(
     return _update(session, now, when, kpi, spec, tags, owner, by_person, note)
 
 
+def _local(instant: datetime, zone: str) -> datetime:
+    """``instant`` in the KPI's zone: its dates are days there (see :mod:`kpictl.timeparse`)."""
+    from kpictl.timeparse import resolve_zone
+
+    try:
+        return instant.astimezone(resolve_zone(zone))
+    except (OverflowError, ValueError):
+        return instant
+
+
 def _create(session, now, key, spec, tags, owner, by_person, note, default_start,
             default_zone="UTC") -> WriteResult:
     if owner is None:
@@ -239,7 +249,7 @@ def _create(session, now, key, spec, tags, owner, by_person, note, default_start
     return WriteResult(
         "kpi.created",
         f"created {key} ({values['kind']}) and delegated it to {owner.handle}, "
-        f"due {values['due']:%Y-%m-%d}",
+        f"due {_local(values['due'], values['zone']):%Y-%m-%d}",
         {"key": key, "owner": owner.handle},
     )
 
