@@ -346,7 +346,8 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
     from kpictl.render.chart import trajectory
 
     color = console.is_terminal and not console.no_color
-    chart = trajectory(detail, tz=tz, width=min(console.width, 100), color=color)
+    chart = None if detail.periods is not None else \
+        trajectory(detail, tz=tz, width=min(console.width, 100), color=color)
     if chart:
         console.print()
         chart = chart.rstrip("\n")
