@@ -196,3 +196,50 @@ def test_ongoing_input_errors(run, at, monkeypatch):
     assert row["period"]["label"] == "2027-W05"
     assert row["period"]["start"] == "2027-02-01T00:00:00Z"
     assert row["period"]["end"] == "2027-02-07T23:59:59Z"
+
+
+def test_export_import_keeps_periods_and_targets(at, run, tmp_path, monkeypatch):
+    _build(at)
+    now = "2027-07-10T12:00:00Z"
+    before = {key: _detail(at, now, key) for key in KEYS}
+    exported = at(now, "export").stdout
+    assert '"type": "period_target"' in exported and '"every": "month"' in exported
+    copy = tmp_path / "copy.db"
+    monkeypatch.setenv("KPICTL_NOW", now)
+    result = run("--db", str(copy), "import", "-", input=exported)
+    assert result.exit_code == 0, result.stderr
+    for key in KEYS:
+        for instant in (now, "2027-04-10T12:00:00Z"):
+            got = ok(run, "--db", str(copy), "report", key, "--json", "--as-of", instant).json()
+            want = _detail(at, now, key, "--as-of", instant)
+            assert _periods(got) == _periods(want) and got["streak"] == want["streak"], key
+            assert got["kpi"]["period"] == want["kpi"]["period"], key
+        assert _periods(before[key]) == _periods(
+            ok(run, "--db", str(copy), "report", key, "--json").json())
+    # The copy exports the same records (lossless both ways).
+    again = ok(run, "--db", str(copy), "export").stdout
+    assert [line for line in again.splitlines()[1:]] == [line for line in
+                                                           exported.splitlines()[1:]]
+
+
+def test_bulk_assign_every_and_aggregate(run, at):
+    at("2027-01-01T08:00:00Z", "people", "add", "ana", "--name", "Ana")
+    csv = ("key,to,target,kind,every,aggregate,start\n"
+           "m.signups,ana,400,,month,sum,2027-01-01\n"
+           "q.nps,ana,40,at-least,quarter,mean,2027-01-01\n"
+           "one.off,ana,10,,,,2027-01-01\n")
+    result = run("assign", "--file", "-", "--input-format", "csv", input=csv)
+    assert result.exit_code == 2, result.stderr  # one.off has no due: refused, nothing written
+    csv = csv.replace("one.off,ana,10,,,,2027-01-01", "bad.every,ana,10,,fortnight,,2027-01-01")
+    result = run("assign", "--file", "-", "--input-format", "csv", input=csv)
+    assert result.exit_code != 0 and "invalid --every" in result.stderr
+    csv = csv.replace("bad.every,ana,10,,fortnight,,2027-01-01\n", "")
+    ok(run, "assign", "--file", "-", "--input-format", "csv", input=csv)
+    at("2027-02-01T08:00:00Z", "checkin", "q.nps", "30")
+    at("2027-03-01T08:00:00Z", "checkin", "q.nps", "60")  # mean 45 ≥ 40
+    at("2027-01-10T08:00:00Z", "checkin", "m.signups", "450")
+    doc = _detail(at, "2027-04-02T08:00:00Z", "q.nps")
+    assert _periods(doc) == [("2027-Q1", 40.0, 45.0, "achieved", "ana"),
+                             ("2027-Q2", 40.0, None, None, "ana")]
+    doc = _detail(at, "2027-04-02T08:00:00Z", "m.signups")
+    assert [p["outcome"] for p in doc["periods"]] == ["achieved", "no_data", "no_data", None]

@@ -113,7 +113,8 @@ def assign(
         str | None, typer.Option("--file", metavar="PATH|-", rich_help_panel=BULK,
                                  help="Many KPIs from CSV or JSON Lines ('-' = stdin); columns "
                                  "key, to, title, target, baseline, kind, low, high, unit, "
-                                 "start, due, cadence, grace, tags (a;b), outcome, by, note. "
+                                 "start, due, cadence, grace, tags (a;b), outcome, by, note, "
+                                 "every, aggregate. "
                                  "{to} in key/title/outcome is the row's owner.")
     ] = None,
     input_format: Annotated[
