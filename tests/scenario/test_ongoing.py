@@ -243,3 +243,30 @@ def test_bulk_assign_every_and_aggregate(run, at):
                              ("2027-Q2", 40.0, None, None, "ana")]
     doc = _detail(at, "2027-04-02T08:00:00Z", "m.signups")
     assert [p["outcome"] for p in doc["periods"]] == ["achieved", "no_data", "no_data", None]
+
+
+def test_targets_file_merges_period_by_period(run, at, monkeypatch):
+    at("2027-01-01T08:00:00Z", "people", "add", "ana", "--name", "Ana")
+    at("2027-01-01T08:00:00Z", "assign", "m.s", "--to", "ana", "--every", "month",
+       "--aggregate", "sum", "--target", "100", "--start", "2027-01-01")
+    monkeypatch.setenv("KPICTL_NOW", "2027-02-10T08:00:00Z")
+    # Validated whole: one closed period and one bad number refuse the file, nothing written.
+    bad = "period,target\n2027-01,90\n2027-03,abc\n2027-04,150\n"
+    result = run("targets", "m.s", "--file", "-", "--input-format", "csv", input=bad)
+    assert result.exit_code == 2 and "abc" in result.stderr, result.stderr
+    result = run("targets", "m.s", "--file", "-", "--input-format", "csv",
+                 input="period,target\n2027-01,90\n")
+    assert result.exit_code == 2 and "already closed" in result.stderr
+    ok(run, "targets", "m.s", "--file", "-", "--input-format", "csv",
+       input="period,target\n2027-03,300\n2027-04,150\n")
+    ok(run, "targets", "m.s", "--file", "-", "--input-format", "jsonl",
+       input='{"period": "2027-04", "target": 175}\n')  # merged: March stays 300
+    doc = _detail(at, "2027-05-02T08:00:00Z", "m.s")
+    assert [(p["label"], p["target"]) for p in doc["periods"]] == [
+        ("2027-01", 100.0), ("2027-02", 100.0), ("2027-03", 300.0), ("2027-04", 175.0),
+        ("2027-05", 100.0)]
+    # Each change is logged, and a report before it shows the target of then.
+    fields = [c["field"] for c in doc["changes"]]
+    assert fields.count("period_target") == 3
+    then = _detail(at, "2027-05-02T08:00:00Z", "m.s", "--as-of", "2027-02-05")
+    assert [p["target"] for p in then["periods"]] == [100.0, 100.0]

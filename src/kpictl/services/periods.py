@@ -523,3 +523,51 @@ def set_targets(session: Session, kpi: Kpi, entries, *, now: datetime, by_id: in
     if written:
         kpi.updated_at = now
     return written
+
+
+def load_targets(*, session: Session, now: datetime, key: str, rows, by: str | None,
+                 name: str):
+    """`targets KEY --file`: every row checked first, then all written (or none)."""
+    from kpictl.results import WriteResult
+    from kpictl.services.lookups import get_kpi, get_person
+
+    kpi = get_kpi(session, key)
+    by_person = get_person(session, by) if by else None
+    entries, problems = [], []
+    for row in rows:
+        f = row.fields
+
+        def num(name_):
+            value = f.get(name_)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                return None
+            try:
+                result = float(value)
+            except (TypeError, ValueError):
+                raise InvalidInput(f"{name_} {value!r} is not a number") from None
+            if result != result or result in (float("inf"), float("-inf")):
+                raise InvalidInput(f"{name_} {value!r} is not a finite number")
+            return result
+        try:
+            label = str(f.get("period") or "").strip()
+            if not label:
+                raise InvalidInput("period is required")
+            entry = (label, num("target"), num("low"), num("high"))
+            if kpi.every is not None:
+                _check_target(kpi, parse_label(kpi.every, label, kpi.zone).label, *entry[1:])
+            entries.append(entry)
+        except InvalidInput as exc:
+            problems.append(f"line {row.line}: {exc.message}")
+    if problems:
+        from kpictl.services.bulk import listed
+
+        raise InvalidInput(f"{len(problems)} invalid row(s) in {name}; nothing written",
+                           details=listed(problems))
+    if not entries:
+        raise InvalidInput(f"{name} has no rows: give period,target[,low,high]")
+    written = set_targets(session, kpi, entries, now=now,
+                          by_id=by_person.id if by_person else None)
+    return WriteResult("targets.loaded",
+                       f"{kpi.key}: {written} period target(s) set, "
+                       f"{len(entries) - written} unchanged", {"key": kpi.key,
+                                                               "written": written})
