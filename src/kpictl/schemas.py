@@ -287,6 +287,8 @@ class Digest:
     closed: list[KpiEvent]
     summary: dict[str, int]
     source_failures: list[SourceFailure] = field(default_factory=list)
+    #: Periods of ongoing KPIs that closed in the window: detail is "LABEL OUTCOME".
+    periods_closed: list[KpiEvent] = field(default_factory=list)
 
 
 @dataclass

@@ -270,3 +270,23 @@ def test_targets_file_merges_period_by_period(run, at, monkeypatch):
     assert fields.count("period_target") == 3
     then = _detail(at, "2027-05-02T08:00:00Z", "m.s", "--as-of", "2027-02-05")
     assert [p["target"] for p in then["periods"]] == [100.0, 100.0]
+
+
+def test_periods_count_in_hit_rates_and_the_digest(at):
+    _build(at)
+    now = "2027-07-10T12:00:00Z"
+    owners = {o["handle"]: o for o in at(now, "report", "--by", "owner", "--json")
+              .json()["owners"]}
+    # ana: arr 4 of 6, score 4 of 6, latency 3 of 6, stock 4 of 6, signups Jan of Jan–Feb
+    #   → 16 achieved, 10 missed (no_data counts as a miss); ben: signups Mar–Jun → 1 and 3.
+    assert (owners["ana"]["closed_achieved"], owners["ana"]["closed_missed"]) == (16, 10)
+    assert owners["ana"]["hit_rate"] == round(16 / 26, 4)
+    assert (owners["ben"]["closed_achieved"], owners["ben"]["closed_missed"]) == (1, 3)
+    assert owners["ben"]["hit_rate"] == 0.25
+    digest = at(now, "report", "--since", "2027-06-01", "--json").json()
+    assert sorted((e["key"], e["owner"], e["detail"]) for e in digest["periods_closed"]) == [
+        ("cs.score", "ana", "2027-06 achieved"), ("inv.stock", "ana", "2027-06 achieved"),
+        ("ops.arr", "ana", "2027-06 achieved"), ("ops.latency", "ana", "2027-06 missed"),
+        ("s.signups", "ben", "2027-06 missed")]
+    assert digest["summary"]["periods_closed"] == 5
+    assert {e["at"] for e in digest["periods_closed"]} == {"2027-06-30T23:59:59Z"}

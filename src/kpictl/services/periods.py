@@ -571,3 +571,21 @@ def load_targets(*, session: Session, now: datetime, key: str, rows, by: str | N
                        f"{kpi.key}: {written} period target(s) set, "
                        f"{len(entries) - written} unchanged", {"key": kpi.key,
                                                                "written": written})
+
+
+def closed_periods(session: Session, *, as_of: datetime, known: bool):
+    """(ongoing KPI ids known at ``as_of``, [(kpi, period)] of every period closed by then):
+    what hit rates, track records and the digest count, each period as one closed KPI."""
+    from kpictl.services.lookups import handles_by_id
+
+    stmt = select(Kpi).where(Kpi.every.is_not(None), Kpi.start <= as_of)
+    if known:
+        stmt = stmt.where(Kpi.created_at <= as_of)
+    kpis = list(session.execute(stmt).scalars())
+    if not kpis:
+        return set(), []
+    results = evaluate_series(session, kpis, as_of=as_of, known=known,
+                              handles=handles_by_id(session))
+    closed = [(kpi, row) for kpi in kpis for row in results.get(kpi.id, [])
+              if row.outcome is not None]
+    return {k.id for k in kpis}, closed
