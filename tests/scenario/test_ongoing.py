@@ -290,3 +290,24 @@ def test_periods_count_in_hit_rates_and_the_digest(at):
         ("s.signups", "ben", "2027-06 missed")]
     assert digest["summary"]["periods_closed"] == 5
     assert {e["at"] for e in digest["periods_closed"]} == {"2027-06-30T23:59:59Z"}
+
+
+def test_periods_are_track_records_and_calibrate_confidence(at):
+    at("2027-01-01T08:00:00Z", "people", "add", "ana", "--name", "Ana")
+    at("2027-01-01T08:00:00Z", "assign", "m.s", "--to", "ana", "--every", "month",
+       "--aggregate", "sum", "--target", "100", "--start", "2027-01-01")
+    # Jan: 60 (conf 9) then 50 (conf 8) → 110 achieved, last confidence 8 → (0.8 − 1)² = 0.04
+    # Feb: 40 (conf 6) → missed, (0.6 − 0)² = 0.36 · Mar: none → no_data, no prediction
+    at("2027-01-10T12:00:00Z", "checkin", "m.s", "60", "--confidence", "9")
+    at("2027-01-20T12:00:00Z", "checkin", "m.s", "50", "--confidence", "8")
+    at("2027-02-10T12:00:00Z", "checkin", "m.s", "40", "--confidence", "6")
+    now = "2027-04-02T12:00:00Z"
+    [ana] = [o for o in at(now, "report", "--by", "owner", "--json").json()["owners"]
+             if o["handle"] == "ana"]
+    assert (ana["closed_achieved"], ana["closed_missed"]) == (1, 2)
+    assert ana["confidence_predictions"] == 2
+    assert ana["confidence_brier"] == round((0.04 + 0.36) / 2, 4)
+    assert ana["confidence_bias"] == round(((0.8 - 1) + (0.6 - 0)) / 2, 4)
+    doc = at(now, "suggest", "--tag", "x", "--json").json()
+    [cand] = [c for c in doc["candidates"] if c["handle"] == "ana"]
+    assert any("hit 1 of 3 closed KPIs" in r for r in cand["reasons"]), cand["reasons"]

@@ -200,6 +200,8 @@ class PeriodResult:
     last_blocker: str | None = None
     last_at: datetime | None = None
     met_checkins: int = 0
+    #: (author id, confidence) of the period's last check-in with a confidence: calibration.
+    last_confident: tuple[int | None, int] | None = None
 
 
 def _definition_at(kpi: Kpi, changes: list[KpiChange], instant: datetime) -> dict:
@@ -291,7 +293,9 @@ def evaluate_series(session: Session, kpis: list[Kpi], *, as_of: datetime, known
                 checkins=len(inside), outcome=outcome, owner=owner,
                 last_confidence=last.confidence if last else None,
                 last_blocker=last.blocker if last else None,
-                last_at=last.measured_at if last else None, met_checkins=met))
+                last_at=last.measured_at if last else None, met_checkins=met,
+                last_confident=next(((c.author_id, c.confidence) for c in reversed(inside)
+                                     if c.confidence is not None), None)))
         result[kpi.id] = rows
     return result
 
