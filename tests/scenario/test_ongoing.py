@@ -311,3 +311,18 @@ def test_periods_are_track_records_and_calibrate_confidence(at):
     doc = at(now, "suggest", "--tag", "x", "--json").json()
     [cand] = [c for c in doc["candidates"] if c["handle"] == "ana"]
     assert any("hit 1 of 3 closed KPIs" in r for r in cand["reasons"]), cand["reasons"]
+
+
+def test_scorecard_in_the_terminal_and_html(run, at):
+    result = at("2027-01-01T08:00:00Z", "people", "add", "ana", "--name", "Ana")
+    result = at("2027-01-01T08:00:00Z", "assign", "q.x", "--to", "ana", "--every", "quarter",
+                "--target", "10", "--aggregate", "sum", "--due", "2027-12-31")
+    assert "every quarter" in result.stderr and "from 2027-Q1, through 2027-Q4" in result.stderr
+    at("2027-02-01T08:00:00Z", "checkin", "q.x", "12")
+    text = at("2027-05-01T08:00:00Z", "report", "q.x").stdout
+    assert "Periods (quarter, sum)" in text and "streak: 1 achieved in a row" in text
+    line = next(li for li in text.splitlines() if li.startswith("2027-Q1"))
+    assert "10" in line and "12" in line and "achieved" in line and "ana" in line
+    assert "open" in next(li for li in text.splitlines() if li.startswith("2027-Q2"))
+    page = at("2027-05-01T08:00:00Z", "report", "q.x", "--format", "html").stdout
+    assert "<h2>Periods</h2>" in page and "<td>2027-Q1</td><td>10</td><td>12</td>" in page

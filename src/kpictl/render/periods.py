@@ -44,3 +44,10 @@ def print_scorecard(console, detail, tz) -> None:
                       t.text(p["owner"]), t.text(_chart(p) or None, "cyan"))
     console.print()
     console.print(table)
+
+
+def scorecard_rows(detail) -> list[list[str]]:
+    """The scorecard's cells for the HTML page, oldest period first."""
+    return [[p["label"], _target(p), t.number(p["value"]),
+             (p["outcome"] or "open").replace("_", " "), p["owner"] or "—", _chart(p) or "—"]
+            for p in detail.periods or []]

@@ -194,7 +194,8 @@ def assign(
         result = _create(session, now, key, spec, tags, owner, by_person, note, default_start,
                          default_zone)
         if spec.every is not None:
-            periods.finish_create(session, now, find_kpi(session, key), spec, by_person)
+            return periods.finish_create(session, now, find_kpi(session, key), spec, by_person,
+                                         result)
         return result
     periods.check_update(kpi, spec)
     result = _update(session, now, when, kpi, spec, tags, owner, by_person, note)

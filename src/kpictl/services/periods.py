@@ -440,12 +440,23 @@ def prepare_spec(spec, default_start: datetime, default_zone: str) -> None:
         spec.cadence = DEFAULT_CADENCE[spec.every]
 
 
-def finish_create(session: Session, now: datetime, kpi: Kpi, spec, by_person) -> None:
+def finish_create(session: Session, now: datetime, kpi: Kpi, spec, by_person, result):
+    """The ongoing part of a new KPI; returns the confirmation that says so."""
+    from kpictl.results import WriteResult
+
     kpi.every, kpi.aggregate = spec.every, spec.aggregate
     session.flush()
     if spec.target_for:
         set_targets(session, kpi, [(p, t, None, None) for p, t in spec.target_for], now=now,
                     by_id=by_person.id if by_person else None, log=False)
+    first = period_of(kpi.every, kpi.start, kpi.zone).label
+    last = "open-ended" if kpi.due == OPEN_END else \
+        f"through {period_of(kpi.every, kpi.due, kpi.zone).label}"
+    owner = result.data.get("owner")
+    return WriteResult(result.action,
+                       f"created {kpi.key} ({kpi.kind}, every {kpi.every}, {kpi.aggregate}) "
+                       f"from {first}, {last}, and delegated it to {owner}",
+                       {**result.data, "every": kpi.every, "aggregate": kpi.aggregate})
 
 
 def check_update(kpi: Kpi, spec) -> None:
