@@ -217,8 +217,10 @@ def _definition_at(kpi: Kpi, changes: list[KpiChange], instant: datetime) -> dic
 
 
 def evaluate_series(session: Session, kpis: list[Kpi], *, as_of: datetime, known: bool,
-                    handles: dict[int, str], checkins=None) -> dict[int, list[PeriodResult]]:
-    """Every period of each ongoing KPI in ``kpis`` begun by ``as_of``, as known then."""
+                    handles: dict[int, str], checkins=None,
+                    current_only: bool = False) -> dict[int, list[PeriodResult]]:
+    """Every period of each ongoing KPI in ``kpis`` begun by ``as_of``, as known then;
+    ``current_only``: just the latest (``checkins`` then need only cover it)."""
     from kpictl.services import corrections
 
     ids = [k.id for k in kpis]
@@ -256,7 +258,8 @@ def evaluate_series(session: Session, kpis: list[Kpi], *, as_of: datetime, known
         items = checkins.get(kpi.id, [])
         rows = []
         pos = 0
-        for period in series(kpi.every, start, due, kpi.zone, as_of, closed_at):
+        periods = series(kpi.every, start, due, kpi.zone, as_of, closed_at)
+        for period in periods[-1:] if current_only else periods:
             while pos < len(items) and items[pos].measured_at < period.start:
                 pos += 1
             inside = []
@@ -359,7 +362,9 @@ def apply_rows(session: Session, rows, kpis, *, as_of: datetime, known: bool, th
     if not ongoing:
         return rows
     results = evaluate_series(session, list(ongoing.values()), as_of=as_of, known=known,
-                              handles=handles_by_id(session))
+                              handles=handles_by_id(session), current_only=True,
+                              checkins=_current_checkins(session, list(ongoing.values()),
+                                                         as_of=as_of, known=known))
     for i, (row, at) in enumerate(zip(rows, kpis)):
         kpi = ongoing.get(at.id)
         if kpi is None or not results.get(kpi.id):
@@ -604,3 +609,33 @@ def closed_periods(session: Session, *, as_of: datetime, known: bool):
     closed = [(kpi, row) for kpi in kpis for row in results.get(kpi.id, [])
               if row.outcome is not None]
     return {k.id for k in kpis}, closed
+
+
+def _current_checkins(session: Session, kpis: list[Kpi], *, as_of: datetime, known: bool):
+    """The check-ins the current periods of ``kpis`` need, not their whole history: those
+    measured since the earliest current period's start (KPIs with corrections in the view are
+    read whole, since a correction may move a check-in into the period)."""
+    from kpictl.services import corrections
+    from kpictl.services.corrections import effective
+    from kpictl.models import Checkin
+
+    ids = [k.id for k in kpis]
+    since = min(period_of(k.every, min(as_of, k.due, k.closed_at or as_of), k.zone).start
+                for k in kpis)
+    corrected = corrections.kpis_with_corrections(session, as_of=as_of, known=known, ids=ids)
+    result = corrections.history(session, sorted(corrected), as_of=as_of, known=known) \
+        if corrected else {}
+    plain = [i for i in ids if i not in corrected]
+    for i in plain:
+        result[i] = []
+    for begin in range(0, len(plain), 10_000):
+        stmt = select(*Checkin.__table__.c).where(
+            Checkin.kpi_id.in_(plain[begin:begin + 10_000]), Checkin.measured_at >= since,
+            Checkin.measured_at <= as_of)
+        if known:
+            stmt = stmt.where(Checkin.recorded_at <= as_of)
+        for row in session.execute(stmt):
+            result[row.kpi_id].append(effective(row, ()))
+    for i in plain:
+        result[i].sort(key=lambda c: (c.measured_at, c.id))
+    return result
