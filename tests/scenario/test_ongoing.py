@@ -326,3 +326,22 @@ def test_scorecard_in_the_terminal_and_html(run, at):
     assert "open" in next(li for li in text.splitlines() if li.startswith("2027-Q2"))
     page = at("2027-05-01T08:00:00Z", "report", "q.x", "--format", "html").stdout
     assert "<h2>Periods</h2>" in page and "<td>2027-Q1</td><td>10</td><td>12</td>" in page
+
+
+def test_period_end_forecast_from_the_cumulative_aggregate(at):
+    at("2027-01-01T08:00:00Z", "people", "add", "ana", "--name", "Ana")
+    at("2027-01-01T08:00:00Z", "assign", "m.s", "--to", "ana", "--every", "month",
+       "--aggregate", "sum", "--target", "1000", "--start", "2027-01-01", "--cadence", "weekly")
+    # The running sums 100, 200, 300 on days 1, 2, 3 of March (x = 0, 1, 2 at 00:00) lie on
+    # a line of 100 a day from 100: on 2027-03-31 23:59:59 (x = 31 − 1/86400, March has 31
+    # days) it reaches 100 + 100·x ≈ 3200 ≥ 1000 — an exact fit, so probability 1.
+    for day in ("01", "02", "03"):
+        at(f"2027-03-{day}T00:00:00Z", "checkin", "m.s", "100")
+    row = _detail(at, "2027-03-03T12:00:00Z", "m.s")["kpi"]
+    assert row["forecast"]["points"] == 3
+    assert row["forecast"]["value_at_due"] == pytest.approx(100 + 100 * (31 - 1 / 86400))
+    assert row["forecast"]["probability"] == 1.0
+    # Two points of April are not enough: no forecast.
+    at("2027-04-01T00:00:00Z", "checkin", "m.s", "100")
+    at("2027-04-02T00:00:00Z", "checkin", "m.s", "100")
+    assert _detail(at, "2027-04-02T12:00:00Z", "m.s")["kpi"]["forecast"] is None

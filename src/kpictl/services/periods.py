@@ -202,6 +202,9 @@ class PeriodResult:
     met_checkins: int = 0
     #: (author id, confidence) of the period's last check-in with a confidence: calibration.
     last_confident: tuple[int | None, int] | None = None
+    #: The open period's cumulative aggregate after each check-in, (days since start, value):
+    #: the points of the period-end forecast.
+    points: tuple[tuple[float, float], ...] = ()
 
 
 def _definition_at(kpi: Kpi, changes: list[KpiChange], instant: datetime) -> dict:
@@ -298,9 +301,50 @@ def evaluate_series(session: Session, kpis: list[Kpi], *, as_of: datetime, known
                 last_blocker=last.blocker if last else None,
                 last_at=last.measured_at if last else None, met_checkins=met,
                 last_confident=next(((c.author_id, c.confidence) for c in reversed(inside)
-                                     if c.confidence is not None), None)))
+                                     if c.confidence is not None), None),
+                points=() if ended else _points(kpi.aggregate or "last", inside, period)))
         result[kpi.id] = rows
     return result
+
+
+def _points(how: str, inside, period: Period) -> tuple[tuple[float, float], ...]:
+    from kpictl.services.stats import x_days
+
+    values: list[float] = []
+    points = []
+    for c in inside:
+        values.append(c.value)
+        points.append((x_days(c.measured_at, period.start), aggregate(how, values)))
+    return tuple(points)
+
+
+def _forecast(kind: Kind, current: PeriodResult, baseline, as_of, cadence_label):
+    """The period-end value of an increase/decrease KPI from >= 3 points of the period's
+    cumulative aggregate, as the one-off forecast is made (services/forecast.py)."""
+    from kpictl.schemas import Forecast
+    from kpictl.services.forecast import Fit, forecast
+    from kpictl.timeparse import parse_cadence
+
+    points = current.points
+    if kind.is_maintain or len({x for x, _ in points}) < 3 or current.value is None:
+        return None
+    if (current.value - baseline) / (current.target - baseline) >= 1.0:
+        return None  # reached: nothing left to forecast
+    try:
+        fit = Fit.of_points([(x, v - baseline) for x, v in points],
+                            scale=max(abs(v) for _, v in points))
+        result = forecast(fit, increase=kind is Kind.INCREASE, target=current.target - baseline,
+                          start=current.start, due=current.end, as_of=as_of,
+                          latest_value=current.value - baseline,
+                          period_days=parse_cadence(cadence_label).approx_days())
+    except (OverflowError, ZeroDivisionError):
+        return None
+    if result is None:
+        return None
+    return Forecast(method=result.method, points=result.points,
+                    value_at_due=result.value_at_due + baseline, low=result.low + baseline,
+                    high=result.high + baseline, probability=result.probability, eta=result.eta,
+                    rate=result.rate, required_rate=result.required_rate)
 
 
 def _decode_time(kpi: Kpi, changes, instant, name):
@@ -400,7 +444,13 @@ def _judge_row(row, kpi: Kpi, at, current: PeriodResult, as_of, thresholds):
         latest_confidence=current.last_confidence, latest_blocker=current.last_blocker,
         window_checkins=1 if met is not None else 0, window_met=1 if met else 0,
         next_checkin_due=row.next_checkin_due, stale_after=stale_after,
+        forecast_probability=None,
     )
+    projection = None
+    if closed is None and as_of <= current.end and current.target is not None:
+        projection = _forecast(kind, current, baseline, as_of, at.cadence)
+        if projection is not None:
+            facts = replace(facts, forecast_probability=projection.probability)
     ev = evaluate(facts, as_of, thresholds)
     flags = [str(f) for f in ev.flags]
     for extra in ("unresponsive", "source_failed"):
@@ -411,7 +461,7 @@ def _judge_row(row, kpi: Kpi, at, current: PeriodResult, as_of, thresholds):
         due=current.end, current=current.value, checkins=current.checkins,
         progress=ev.progress, progress_raw=ev.progress_raw,
         expected_progress=ev.expected_progress, status=str(ev.status), flags=flags,
-        suggested_outcome=ev.suggested_outcome, forecast=None,
+        suggested_outcome=ev.suggested_outcome, forecast=projection,
         days_left=round((current.end - as_of).total_seconds() / 86400, 1),
         every=kpi.every, aggregate=kpi.aggregate, period=period_view(current))
 
