@@ -135,6 +135,8 @@ def assign(
     Example: kpictl assign sales.leads --to ana --target 500 --due eoq --tag sales
 
     Example: kpictl assign sales.new-arr --to ben --note "Ana moves to enterprise"
+
+    Example: kpictl assign ops.signups --to maya --every month --target 400
     """
     from kpictl.errors import InvalidInput
     from kpictl.services.kpis import KpiSpec

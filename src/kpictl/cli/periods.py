@@ -29,8 +29,10 @@ def targets(
     """Load per-period targets of an ongoing KPI (validated whole; merged period by period).
 
     Periods not in the file keep their targets; periods that already closed cannot change.
+    A CSV file is a header "period,target" (or "period,low,high" for a range KPI) and one
+    row per period, such as "2027-03,500"; '-' reads it from stdin.
 
-    Example: kpictl targets sales.signups --file targets-2027.csv
+    Example: kpictl targets growth.signups --file targets-2027.csv
     """
     from kpictl.cli.files import read_bulk
     from kpictl.errors import InvalidInput
