@@ -75,6 +75,10 @@ class Kpi(_Table, table=True):
     #: The KPI's own IANA zone: its slots, dates and "end of day" (migration 0003).
     zone: str = Field(default="UTC", sa_column=sa.Column(sa.String(64), nullable=False,
                                                          server_default="UTC"))
+    #: Ongoing KPIs (migration 0009): week | month | quarter | year, and how a period's
+    #: check-ins make its value (services/periods.py); both None for a one-off KPI.
+    every: str | None = Field(default=None, sa_column=sa.Column(sa.String(16)))
+    aggregate: str | None = Field(default=None, sa_column=sa.Column(sa.String(8)))
     owner_id: int = Field(foreign_key="person.id", index=True)
     delegated_by_id: int | None = Field(default=None, foreign_key="person.id")
     state: str = Field(default="active", sa_column=sa.Column(sa.String(16), nullable=False))
@@ -274,3 +278,20 @@ class SourceRun(_Table, table=True):
     ok: bool = Field(default=False)
     error: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     seconds: float | None = Field(default=None, sa_column=sa.Column(sa.Float))
+
+
+class PeriodTarget(_Table, table=True):
+    """A per-period target of an ongoing KPI (`assign --target-for`, `targets --file`):
+    append-only, the newest row recorded by an instant is the period's target then."""
+
+    __tablename__ = "period_target"
+    __table_args__ = (sa.Index("ix_period_target_kpi_period", "kpi_id", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kpi_id: int = Field(foreign_key="kpi.id", ondelete="CASCADE")
+    period: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))  # 2027-03, 2027-Q2, …
+    target: float | None = Field(default=None, sa_column=sa.Column(sa.Float))
+    low: float | None = Field(default=None, sa_column=sa.Column(sa.Float))
+    high: float | None = Field(default=None, sa_column=sa.Column(sa.Float))
+    by_id: int | None = Field(default=None, foreign_key="person.id")
+    recorded_at: datetime = Field(sa_column=_time())

@@ -98,6 +98,11 @@ class KpiRow:
     suggested_outcome: str | None = None
     #: The KPI's own time zone: its slots, dates and "end of day".
     zone: str = "UTC"
+    #: Ongoing KPIs (services/periods.py): week|month|quarter|year, the aggregate, and the
+    #: current period {label, start, end, target, low, high, value}; null for one-off KPIs.
+    every: str | None = None
+    aggregate: str | None = None
+    period: dict | None = None
 
 
 @dataclass
@@ -187,6 +192,10 @@ class KpiDetail:
     assignments: list[AssignmentView]
     changes: list[ChangeView]
     feedback: list[FeedbackView]
+    #: Ongoing KPIs: the scorecard, one entry per period begun (oldest first), and the
+    #: streak of achieved closed periods; null for one-off KPIs.
+    periods: list | None = None
+    streak: int | None = None
 
 
 @dataclass
@@ -278,6 +287,8 @@ class Digest:
     closed: list[KpiEvent]
     summary: dict[str, int]
     source_failures: list[SourceFailure] = field(default_factory=list)
+    #: Periods of ongoing KPIs that closed in the window: detail is "LABEL OUTCOME".
+    periods_closed: list[KpiEvent] = field(default_factory=list)
 
 
 @dataclass

@@ -175,6 +175,11 @@ def test_every_help_example_works_when_pasted(demo_db, tmp_path, run, monkeypatc
     sources = config / "sources.toml"
     sources.write_text('[[source]]\nkpi = "eng.uptime"\ncommand = ["echo", "99.95"]\n')
     sources.chmod(0o600)
+    # A user who keeps ongoing KPIs has one, and a schedule of targets (the targets example).
+    subprocess.run([sys.executable, "-m", "kpictl", "assign", "growth.signups", "--to", "maya",
+                    "--every", "month", "--aggregate", "sum", "--target", "400"], env=env,
+                   check=True, capture_output=True, timeout=120)
+    (tmp_path / "targets-2027.csv").write_text("period,target\n2027-03,500\n2027-04,550\n")
     # `kpictl` is this checkout's, whatever is on PATH; the example runs through a real shell.
     script = f'set -o pipefail; kpictl() {{ "$PY" -m kpictl "$@"; }}\n{example}\n'
     proc = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True,
@@ -182,7 +187,7 @@ def test_every_help_example_works_when_pasted(demo_db, tmp_path, run, monkeypatc
     assert proc.returncode == 0, (example, proc.stderr)
     assert "Traceback" not in proc.stderr
     made = {p.name for p in tmp_path.iterdir()} - {"team.db", "team.db-wal", "team.db-shm",
-                                                   "config"}
+                                                   "config", "targets-2027.csv"}
     assert proc.stdout or proc.stderr or made  # every example shows, confirms or writes
 
 

@@ -34,7 +34,7 @@ from tests.conftest import NOW
 HEADER = {"schema": "kpictl.export/1", "generated_at": "2026-11-27T12:00:00Z",
           "kpictl_version": "0.1.0", "schema_revision": SCHEMA_REVISION}
 TYPES = ["person", "kpi", "assignment", "change", "checkin", "correction", "feedback",
-         "person_change", "away", "nudge"]
+         "person_change", "away", "nudge", "period_target"]
 #: What the export of an empty database holds: the header and an end record counting nothing.
 EMPTY = [HEADER, {"type": "end", "counts": {t: 0 for t in TYPES}}]
 
@@ -415,7 +415,7 @@ BAD = {
                  "not valid JSON (Expecting value at column 30)"),
     "unknown_type": (_set_line("feedback", lambda _: '{"type": "goal", "kpi": "sales.arr"}'),
                      ('unknown type "goal"; use one of person, kpi, assignment, change, '
-                      "checkin, correction, feedback, person_change, away, nudge")),
+                      "checkin, correction, feedback, person_change, away, nudge, period_target")),
     "missing_field": (_edit("kpi", lambda r: r.pop("title")), 'kpi record without "title"'),
     "dangling_kpi": (_edit("checkin", lambda r: r.update(kpi="nope.kpi")),
                      '"kpi" "nope.kpi" is not a KPI of this file'),
@@ -434,7 +434,7 @@ BAD = {
     "out_of_order": (_change_after_checkins,
                      ("a change record after checkin records; records follow the export "
                       "order person, kpi, assignment, change, checkin, correction, feedback, "
-                      "person_change, away, nudge")),
+                      "person_change, away, nudge, period_target")),
 }
 
 

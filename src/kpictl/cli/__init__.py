@@ -25,7 +25,8 @@ from kpictl.cli.common import State
 #: Every command, in help order, with the module that defines it. A module's ``register(app)``
 #: adds its commands; ``people`` and ``db`` are groups (the module's ``app``).
 COMMANDS = {
-    "people": "people", "assign": "kpis", "feedback": "kpis", "close": "kpis",
+    "people": "people", "assign": "kpis", "targets": "periods", "feedback": "kpis",
+    "close": "kpis",
     "reopen": "corrections", "suggest": "suggest", "checkin": "checkins",
     "amend": "corrections", "retract": "corrections", "report": "reports", "log": "log",
     "nudge": "nudge",

@@ -17,6 +17,7 @@ ActiveKeyArg = Annotated[str, typer.Argument(metavar="KEY", help="KPI key, e.g. 
 WHAT = "What"
 TARGET = "Target"
 SCHEDULE = "Schedule"
+ONGOING = "Ongoing"
 BULK = "Bulk"
 
 
@@ -85,6 +86,22 @@ def assign(
                                  help="Slack after a missed check-in before it is stale. "
                                  "Default: 2d.")
     ] = None,
+    every: Annotated[
+        str | None, typer.Option("--every", metavar="PERIOD", rich_help_panel=ONGOING,
+                                 help="An ongoing KPI: a target every week, month, quarter or "
+                                 "year (calendar periods in the KPI's zone, from --start's "
+                                 "period to --due's, or open-ended).")
+    ] = None,
+    aggregate: Annotated[
+        str | None, typer.Option("--aggregate", metavar="HOW", rich_help_panel=ONGOING,
+                                 help="How a period's check-ins make its value: last, sum, "
+                                 "mean, min, max. Default: last.")
+    ] = None,
+    target_for: Annotated[
+        list[str] | None,
+        typer.Option("--target-for", metavar="PERIOD=VALUE", rich_help_panel=ONGOING,
+                     help="One period's target, e.g. 2027-03=500, 2027-Q2=1500; repeat."),
+    ] = None,
     by: ByOption = None,
     note: Annotated[str | None, typer.Option("--note", metavar="TEXT",
                                              help="Why, logged with the change.")] = None,
@@ -96,7 +113,8 @@ def assign(
         str | None, typer.Option("--file", metavar="PATH|-", rich_help_panel=BULK,
                                  help="Many KPIs from CSV or JSON Lines ('-' = stdin); columns "
                                  "key, to, title, target, baseline, kind, low, high, unit, "
-                                 "start, due, cadence, grace, tags (a;b), outcome, by, note. "
+                                 "start, due, cadence, grace, tags (a;b), outcome, by, note, "
+                                 "every, aggregate. "
                                  "{to} in key/title/outcome is the row's owner.")
     ] = None,
     input_format: Annotated[
@@ -117,6 +135,8 @@ def assign(
     Example: kpictl assign sales.leads --to ana --target 500 --due eoq --tag sales
 
     Example: kpictl assign sales.new-arr --to ben --note "Ana moves to enterprise"
+
+    Example: kpictl assign ops.signups --to maya --every month --target 400
     """
     from kpictl.errors import InvalidInput
     from kpictl.services.kpis import KpiSpec
@@ -128,10 +148,12 @@ def assign(
     if file is not None:
         given = [n for n, v in locals().items() if v not in (None, False) and n in (
             "key", "to", "title", "target", "baseline", "kind", "low", "high", "unit", "start",
-            "due", "cadence", "grace", "zone", "tag", "milestone", "outcome", "note", "at")]
+            "due", "cadence", "grace", "zone", "tag", "milestone", "outcome", "note", "at",
+            "every", "aggregate", "target_for")]
         if given:
             raise InvalidInput("--file takes the KPIs from the file; drop "
-                               + ", ".join(f"--{g}" if g != "key" else "KEY" for g in given))
+                               + ", ".join(f"--{g.replace('_', '-')}" if g != "key" else "KEY"
+                                           for g in given))
         _assign_file(st, now, file, input_format, skip_invalid, by)
         return
     if key is None:
@@ -149,7 +171,16 @@ def assign(
             milestones.append((st.when(date_text, option="--milestone", bound="end", now=now,
                                        tz=own),
                                number(value_text, option="--milestone value")))
+    targets_for = None
+    if target_for is not None:
+        targets_for = []
+        for item in target_for:
+            label, sep, value_text = item.partition("=")
+            if not sep or not label.strip():
+                raise InvalidInput(f"--target-for {item!r}: use PERIOD=VALUE, e.g. 2027-03=500")
+            targets_for.append((label.strip(), number(value_text, option="--target-for value")))
     spec = KpiSpec(
+        every=every, aggregate=aggregate, target_for=targets_for,
         title=title, outcome=outcome, unit=unit, kind=kind,
         baseline=number(baseline, option="--baseline"),
         target=number(target, option="--target"),

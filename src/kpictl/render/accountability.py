@@ -119,13 +119,14 @@ def render_digest(digest: Digest, fmt: Format, *, tz, no_color: bool = False,
                                checkins=digest.checkins, status_changes=digest.status_changes,
                                missed_checkins=digest.missed_checkins, new_kpis=digest.new_kpis,
                                reassigned=digest.reassigned, closed=digest.closed,
-                               source_failures=digest.source_failures)
+                               source_failures=digest.source_failures,
+                               periods_closed=digest.periods_closed)
         if fmt is Format.JSON:
             machine.write_json(doc)
             return
         events = []
         for section in ("checkins", "status_changes", "missed_checkins", "new_kpis",
-                        "reassigned", "closed", "source_failures"):
+                        "reassigned", "closed", "source_failures", "periods_closed"):
             events += [{"type": section, **item} for item in doc[section]]
         if fmt is Format.JSONL:
             machine.write_jsonl(events)
@@ -151,6 +152,8 @@ def render_digest(digest: Digest, fmt: Format, *, tz, no_color: bool = False,
          [[e.key, e.owner, day(e.at), e.detail] for e in digest.reassigned]),
         ("Closed", ["KPI", "Owner", "At", "Outcome"],
          [[e.key, e.owner, day(e.at), e.detail] for e in digest.closed]),
+        ("Periods closed", ["KPI", "Owner", "Ended", "Period and outcome"],
+         [[e.key, e.owner, day(e.at), e.detail] for e in digest.periods_closed]),
         ("Source failures", ["KPI", "Owner", "Failed pulls", "Last", "Error"],
          [[f.key, f.owner, str(f.failures), day(f.last_at), f.error]
           for f in digest.source_failures]),

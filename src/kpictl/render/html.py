@@ -182,10 +182,16 @@ def kpi_page(detail: KpiDetail, *, tz) -> str:
     assignments = [[day(a.valid_from), day(a.valid_until) if a.valid_until else "now", a.to,
                     a.by, a.note] for a in detail.assignments]
     feedback = [[day(f.at), f.by, f.text] for f in detail.feedback]
-    return _render("kpi.html.j2", tz=tz.name,
+    periods = None
+    if detail.periods is not None:  # an ongoing KPI's scorecard (render/periods.py)
+        from kpictl.render.periods import scorecard_rows
+
+        periods = scorecard_rows(detail)
+    return _render("kpi.html.j2", tz=tz.name, periods=periods, streak=detail.streak,
                    as_of=in_zone(detail.as_of, tz).strftime("%Y-%m-%d %H:%M"),
                    kpi=kpi_cells(r, tz=tz), facts=facts,
-                   chart=_safe(svg.trajectory(detail, tz=tz)), checkins=checkins,
+                   chart=None if periods is not None else _safe(svg.trajectory(detail, tz=tz)),
+                   checkins=checkins,
                    assignments=assignments, feedback=feedback)
 
 

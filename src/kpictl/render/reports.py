@@ -254,7 +254,8 @@ def render_kpi_detail(detail: KpiDetail, fmt: Format, *, tz, no_color: bool = Fa
         doc = machine.envelope("kpi", detail.generated_at, as_of=detail.as_of, kpi=detail.kpi,
                                outcome=detail.outcome, milestones=detail.milestones,
                                checkins=detail.checkins, assignments=detail.assignments,
-                               changes=detail.changes, feedback=detail.feedback)
+                               changes=detail.changes, feedback=detail.feedback,
+                               periods=detail.periods, streak=detail.streak)
         if fmt is Format.JSON:
             machine.write_json(doc)
         else:
@@ -346,11 +347,17 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
     from kpictl.render.chart import trajectory
 
     color = console.is_terminal and not console.no_color
-    chart = trajectory(detail, tz=tz, width=min(console.width, 100), color=color)
+    chart = None if detail.periods is not None else \
+        trajectory(detail, tz=tz, width=min(console.width, 100), color=color)
     if chart:
         console.print()
         chart = chart.rstrip("\n")
         console.print(RichText.from_ansi(chart) if color else RichText(chart))
+
+    if detail.periods is not None:
+        from kpictl.render.periods import print_scorecard
+
+        print_scorecard(console, detail, tz)
 
     checkins = t.new_table(title="Check-ins")
     for name in ("ID", "Measured", "", "Value", "By", "Conf.", "Note"):

@@ -133,8 +133,16 @@ def build_owner_report(*, session: Session, as_of: datetime, now: datetime, tz,
     for handle, counts in punctuality_by_person(session=session, as_of=as_of, tz=tz, known=known,
                                                 kpis=definitions).items():
         stats[handle].update(counts)
+    from kpictl.services.periods import closed_periods
+
+    # Ongoing KPIs count period by period (no_data is a miss); their series' close does not.
+    ongoing, periods = closed_periods(session, as_of=as_of, known=known)
+    for _kpi, period in periods:
+        if period.owner:
+            stats[period.owner]["achieved" if period.outcome == "achieved"
+                                else "missed_kpis"] += 1
     for kpi in definitions:
-        if kpi.start > as_of:
+        if kpi.start > as_of or kpi.id in ongoing:
             continue
         if kpi.state in ("achieved", "missed") and kpi.closed_at and kpi.closed_at <= as_of:
             handle = owner_at(log.get(kpi.id, []), kpi.closed_at)
@@ -217,6 +225,11 @@ def build_digest(*, session: Session, since: datetime, until: datetime, now: dat
         if kpi.state != "active" and kpi.closed_at and within(kpi.closed_at):
             closed.append(KpiEvent(kpi.key, owner_at(assignments, kpi.closed_at), kpi.closed_at,
                                    kpi.state))
+    from kpictl.services.periods import closed_periods
+
+    ongoing, done = closed_periods(session, as_of=until, known=known)
+    periods_closed = sorted((KpiEvent(kpi.key, p.owner, p.end, f"{p.label} {p.outcome}")
+                             for kpi, p in done if within(p.end)), key=lambda e: (e.at, e.key))
     from kpictl.schemas import SourceFailure
     from kpictl.services.pull import failures_between
 
@@ -231,11 +244,13 @@ def build_digest(*, session: Session, since: datetime, until: datetime, now: dat
                "missed_checkins": len(missed), "new_kpis": len(new),
                "reassigned": len(reassigned), "closed": len(closed),
                "source_failures": len(failures)}
+    if ongoing:  # ongoing KPIs (issue 18): the periods that closed in the window
+        summary["periods_closed"] = len(periods_closed)
     return Digest(since=since, until=until, generated_at=now, checkins=checkins,
                   status_changes=sorted(changes, key=lambda c: c.key),
                   missed_checkins=missed, new_kpis=sorted(new, key=by_time),
                   reassigned=sorted(reassigned, key=by_time), closed=sorted(closed, key=by_time),
-                  summary=summary, source_failures=failures)
+                  summary=summary, source_failures=failures, periods_closed=periods_closed)
 
 
 def _window_checkins(session: Session, ids, since, until, include_until, known):

@@ -35,7 +35,8 @@ from kpictl.timeparse import _NUMBER_RE, MAX_NUMBER, MAX_YEAR, MIN_YEAR, parse_w
 
 CHECKIN_COLUMNS = ("kpi", "value", "at", "by", "confidence", "note", "blocker", "key")
 KPI_COLUMNS = ("key", "to", "title", "target", "baseline", "kind", "low", "high", "unit",
-               "start", "due", "cadence", "grace", "tags", "outcome", "by", "note")
+               "start", "due", "cadence", "grace", "tags", "outcome", "by", "note",
+               "every", "aggregate")
 FORMATS = ("csv", "jsonl")
 CHUNK = 5_000
 MAX_LISTED = 50
@@ -625,6 +626,7 @@ def import_kpis(*, session: Session, now: datetime, tz, rows: list[Row], errors:
             due=check(when, f.get("due"), "due", "end"),
             cadence=f.get("cadence"), grace=f.get("grace"),
             tags=[t for t in str(tags).split(";") if t.strip()] if tags else None,
+            every=f.get("every"), aggregate=f.get("aggregate"),  # ongoing KPIs (issue 18)
         )
         try:
             if problems:

@@ -49,9 +49,16 @@ def calibration_by_person(*, session: Session, as_of: datetime, known: bool = Fa
 
     if kpis is None:
         kpis = definitions_at(session, as_of, known=known)
+    from kpictl.services.periods import closed_periods
+
+    # Ongoing KPIs: each closed period's last confidence against the period's outcome.
+    ongoing, periods = closed_periods(session, as_of=as_of, known=known)
+    period_rows = [(author_id, confidence, p.outcome == "achieved")
+                   for _kpi, p in periods if p.outcome in ("achieved", "missed")
+                   and p.last_confident for author_id, confidence in [p.last_confident]]
     closed = {k.id: k for k in kpis if k.state in ("achieved", "missed")
-              and k.closed_at is not None and k.closed_at <= as_of}
-    if not closed:
+              and k.closed_at is not None and k.closed_at <= as_of and k.id not in ongoing}
+    if not closed and not period_rows:
         return {}
     corrected = corrections.kpis_with_corrections(session, as_of=as_of, known=known,
                                                   ids=list(closed))
@@ -75,6 +82,15 @@ def calibration_by_person(*, session: Session, as_of: datetime, known: bool = Fa
         if author_id is None or measured > kpi.closed_at:
             continue
         p, o = confidence / 10.0, 1.0 if kpi.state == "achieved" else 0.0
+        acc = sums.setdefault(handles[author_id], [0, 0.0, 0.0, 0.0])
+        acc[0] += 1
+        acc[1] += p
+        acc[2] += o
+        acc[3] += (p - o) * (p - o)
+    for author_id, confidence, achieved in period_rows:
+        if author_id is None:
+            continue
+        p, o = confidence / 10.0, 1.0 if achieved else 0.0
         acc = sums.setdefault(handles[author_id], [0, 0.0, 0.0, 0.0])
         acc[0] += 1
         acc[1] += p

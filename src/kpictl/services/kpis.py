@@ -51,6 +51,10 @@ class KpiSpec:
     tags: list[str] | None = None
     milestones: list[tuple[datetime, float]] | None = None
     extra: dict = field(default_factory=dict)
+    #: Ongoing KPIs (services/periods.py): the period, the aggregate, per-period targets.
+    every: str | None = None
+    aggregate: str | None = None
+    target_for: list[tuple[str, float]] | None = None
 
 
 _FIELDS = ("title", "outcome", "unit", "kind", "baseline", "target", "low", "high", "start", "due",
@@ -180,10 +184,28 @@ def assign(
         raise Conflict(f"person '{owner.handle}' is inactive; reactivate with `kpictl people edit "
                        f"{owner.handle} --active`")
     kpi = find_kpi(session, key, for_update=True)  # see services/stats.py: one writer at a time
+    from kpictl.services import periods
+
     if kpi is None:
-        return _create(session, now, key, spec, tags, owner, by_person, note, default_start,
-                       default_zone)
-    return _update(session, now, when, kpi, spec, tags, owner, by_person, note)
+        if spec.every is not None:
+            periods.prepare_spec(spec, default_start or now, default_zone)
+        elif spec.aggregate is not None or spec.target_for:
+            raise InvalidInput("--aggregate and --target-for apply to ongoing KPIs: add --every")
+        result = _create(session, now, key, spec, tags, owner, by_person, note, default_start,
+                         default_zone)
+        if spec.every is not None:
+            return periods.finish_create(session, now, find_kpi(session, key), spec, by_person,
+                                         result)
+        return result
+    periods.check_update(kpi, spec)
+    result = _update(session, now, when, kpi, spec, tags, owner, by_person, note)
+    if spec.target_for:
+        periods.set_targets(session, kpi, [(p, t, None, None) for p, t in spec.target_for],
+                            now=now, by_id=by_person.id if by_person else None)
+        if result.action == "kpi.unchanged":
+            return WriteResult("kpi.updated", f"updated {kpi.key}: period targets",
+                               {"key": kpi.key, "changes": ["period targets"]})
+    return result
 
 
 def _local(instant: datetime, zone: str) -> datetime:

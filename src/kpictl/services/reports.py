@@ -203,6 +203,10 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
                                    if _needs_points(kpi, last, agg)], as_of)
     rows = [_row(kpi, owner, last, agg, as_of, tz, thresholds, points.get(kpi.id))
             for kpi, owner, last, agg in built]
+    from kpictl.services import periods  # ongoing KPIs: judged on their current period
+
+    periods.apply_rows(session, rows, [b[0] for b in built], as_of=as_of, known=known,
+                       thresholds=thresholds)
     for row, (kpi, *_rest) in zip(rows, built):
         if kpi.id in failing and row.state == "active":  # its latest pull failed
             row.flags.append("source_failed")
@@ -463,10 +467,13 @@ def build_kpi_detail(*, session: Session, key: str, as_of: datetime, now: dateti
         ).scalars()
     ]
     row = rows[0]
+    from kpictl.services import periods
+
+    scorecard, streak = periods.scorecard(session, kpi, as_of=as_of, known=known)
     return KpiDetail(as_of=as_of, generated_at=now, kpi=row,
                      outcome=row.state if row.state != "active" else None,
                      milestones=milestones, checkins=checkins, assignments=assignments,
-                     changes=changes, feedback=feedback)
+                     changes=changes, feedback=feedback, periods=scorecard, streak=streak)
 
 
 def _checkin_view(c: corrections.Effective, handles) -> CheckinView:

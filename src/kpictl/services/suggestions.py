@@ -119,8 +119,20 @@ def _load_context(session: Session, now: datetime, done: frozenset[str]):
     for kpi_id, tag in session.execute(select(KpiTag.kpi_id, KpiTag.tag)):
         tags_of[kpi_id].add(tag)
     history: dict[int, list[_History]] = defaultdict(list)
+    from kpictl.services.periods import closed_periods
+
+    # An ongoing KPI's closed periods are each one closed KPI, credited to the owner then.
+    ongoing, periods = closed_periods(session, as_of=now, known=False)
+    person_ids = dict(session.execute(select(Person.handle, Person.id)).all())
+    for kpi, period in periods:
+        if period.owner in person_ids:
+            history[person_ids[period.owner]].append(_History(
+                frozenset(tags_of[kpi.id]), kpi.unit, period.outcome == "achieved",
+                period.end))
     for kpi in session.execute(select(Kpi).where(Kpi.state.in_(["achieved", "missed"]),
                                                  Kpi.closed_at <= now)).scalars():
+        if kpi.id in ongoing:
+            continue
         history[kpi.owner_id].append(_History(frozenset(tags_of[kpi.id]), kpi.unit,
                                               kpi.state == "achieved", kpi.closed_at))
     return people, skills, active, history

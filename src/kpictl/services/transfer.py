@@ -51,6 +51,7 @@ from kpictl.models import (
     KpiChange,
     KpiTag,
     Milestone,
+    PeriodTarget,
     NudgeSent,
     Person,
     PersonChange,
@@ -59,11 +60,12 @@ from kpictl.models import (
 from kpictl.render.machine import iso
 from kpictl.schemas import WriteResult
 from kpictl.services.limits import MAX_MILESTONES
+from kpictl.services.periods import AGGREGATES, EVERY
 from kpictl.timeparse import MAX_NUMBER, MAX_YEAR, MIN_YEAR
 
 SCHEMA = "kpictl.export/1"
 TYPES = ("person", "kpi", "assignment", "change", "checkin", "correction", "feedback",
-         "person_change", "away", "nudge")
+         "person_change", "away", "nudge", "period_target")
 END = "end"  # the type of the trailer record
 STATES = ("active", *(o.value for o in Outcome))
 BATCH = 5_000  # rows per INSERT … executemany while streaming an import
@@ -119,6 +121,9 @@ FIELDS: dict[str, tuple[F, ...]] = {
         F("updated_at", "updated_at", "time"),
         F("tags", None, "tags", False),
         F("milestones", None, "milestones", False),
+        # Ongoing KPIs (migration 0009); left out by older exports: a one-off KPI.
+        F("every", "every", "choice", False, choices=EVERY),
+        F("aggregate", "aggregate", "choice", False, choices=AGGREGATES),
     ),
     "assignment": (
         F("kpi", "kpi_id", "kpi"),
@@ -194,14 +199,24 @@ FIELDS: dict[str, tuple[F, ...]] = {
         F("level", "level", "int", lo=0, hi=1000),
         F("sent_at", "sent_at", "time"),
     ),
+    "period_target": (  # an ongoing KPI's per-period targets, as recorded (append-only)
+        F("kpi", "kpi_id", "kpi"),
+        F("period", "period", "text", limit=16),
+        F("target", "target", "float", False),
+        F("low", "low", "float", False),
+        F("high", "high", "float", False),
+        F("by", "by_id", "person", False),
+        F("recorded_at", "recorded_at", "time"),
+    ),
 }
 TABLES = {"person": Person, "kpi": Kpi, "assignment": Assignment, "change": KpiChange,
           "checkin": Checkin, "correction": CheckinCorrection, "feedback": Feedback,
-          "person_change": PersonChange, "away": Away, "nudge": NudgeSent}
+          "person_change": PersonChange, "away": Away, "nudge": NudgeSent,
+          "period_target": PeriodTarget}
 #: History tables in file order: by their own time, then by id (see the module docstring).
 HISTORY_ORDER = {"assignment": "valid_from", "change": "at", "checkin": "measured_at",
                  "correction": "recorded_at", "feedback": "at", "person_change": "at",
-                 "away": "starts", "nudge": "sent_at"}
+                 "away": "starts", "nudge": "sent_at", "period_target": "recorded_at"}
 
 
 # --------------------------------------------------------------------------- export
@@ -318,7 +333,7 @@ def record(type_: str, values: dict) -> dict:
     return out
 
 
-_ONLY_IF_ANY = ("away", "nudge")  # named in the summary only when the file has some
+_ONLY_IF_ANY = ("away", "nudge", "period_target")  # named in the summary only when the file has some
 
 
 def describe_counts(counts: Counter) -> str:
@@ -328,7 +343,8 @@ def describe_counts(counts: Counter) -> str:
              "checkin": ("check-in", "check-ins"), "correction": ("correction", "corrections"),
              "feedback": ("feedback note", "feedback notes"),
              "person_change": ("person change", "person changes"),
-             "away": ("away window", "away windows"), "nudge": ("nudge sent", "nudges sent")}
+             "away": ("away window", "away windows"), "nudge": ("nudge sent", "nudges sent"),
+             "period_target": ("period target", "period targets")}
     parts = [f"{counts[t]} {words[t][counts[t] != 1]}" for t in TYPES
              if counts[t] or t not in _ONLY_IF_ANY]
     return ", ".join(parts[:-1]) + " and " + parts[-1]
@@ -577,6 +593,9 @@ class _Checker:
             raise _Bad(f"KPI {key}: an {kind} KPI needs \"target\"")
         elif kind == "range" and (low is None or high is None or low >= high or t is not None):
             raise _Bad(f"KPI {key}: a range KPI needs \"low\" below \"high\" and no \"target\"")
+        if (v["every"] is None) != (v["aggregate"] is None):
+            raise _Bad(f"KPI {key}: \"every\" and \"aggregate\" are set together (ongoing) "
+                       "or not at all")
         if (v["state"] == "active") != (v["closed_at"] is None):
             raise _Bad(f"KPI {key}: \"closed_at\" must be set exactly when \"state\" is closed")
         self.starts[key] = v["start"]
@@ -677,6 +696,10 @@ class _Checker:
         if identity in self.nudges:
             raise _Bad("the same nudge is recorded twice")
         self.nudges.add(identity)
+
+    def _period_target(self, v: dict, n: int) -> None:
+        self._kpi_ref(v)
+        self._people(v, "by")
 
     def _kpi_ref(self, v: dict) -> None:
         if v["kpi"] not in self.keys:
