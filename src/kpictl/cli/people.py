@@ -87,6 +87,31 @@ def list_(
     render_people(people, fmt_, now=st.now(), no_color=st.no_color)
 
 
+@app.command("tree")
+def tree(
+    ctx: typer.Context,
+    handle: Annotated[str | None, typer.Argument(metavar="[HANDLE]", autocompletion=complete.handles,
+                                                 help="Start from this person (default: every root).")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Include inactive people.",
+                                       rich_help_panel="Filters")] = False,
+    fmt: FormatOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the reporting tree with each person's load (active KPIs / capacity).
+
+    Example: kpictl people tree maya
+    """
+    from kpictl.render.tree import render_tree
+    from kpictl.services.tree import build_tree
+
+    st = state(ctx)
+    fmt_ = choose_format(fmt, as_json, ctx=ctx, view="`people tree`")
+    db = st.open_db(read=True)
+    with db.session() as session:
+        roots = build_tree(session=session, head=handle, include_inactive=all_)
+    render_tree(roots, fmt_, now=st.now(), no_color=st.no_color)
+
+
 @app.command("show")
 def show(
     ctx: typer.Context,
