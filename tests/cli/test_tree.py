@@ -80,3 +80,47 @@ def test_team_as_the_tree_stood_at_an_instant(run, monkeypatch, db):
         assert team_of(s, "ana") == {"ana", "dee"}
         assert team_of(s, "maya", before) == {"maya", "ana", "bob", "cy"}
         assert team_of(s, "maya") == {"maya", "ana", "bob", "cy", "dee"}
+
+
+def test_team_filters_report_owners_digest_suggest_and_nudge_as_of_the_instant(run, monkeypatch):
+    seed(run, monkeypatch)
+    ok(run, "assign", "ops.cy", "--to", "cy", "--title", "Cy's", "--target", "10",
+       "--start", "2026-11-01", "--due", "2026-12-31")
+    ok(run, "assign", "ops.bob", "--to", "bob", "--title", "Bob's", "--target", "10",
+       "--start", "2026-11-01", "--due", "2026-12-31")
+    monkeypatch.setenv("KPICTL_NOW", "2026-11-10T09:00:00+00:00")
+    ok(run, "people", "edit", "cy", "--manager", "bob")
+    monkeypatch.setenv("KPICTL_NOW", "2026-11-20T09:00:00+00:00")
+
+    def keys(*args):
+        doc = ok(run, "report", "--json", *args).json()
+        return sorted(r["key"] for r in doc["kpis"]), doc
+
+    now_keys, doc = keys("--team", "ana")
+    assert now_keys == ["sales.arr"]
+    assert doc["filters"]["team"] == "ana" and doc["summary"]["total"] == 1
+    Draft202012Validator(jsonschemas.load("report")).validate(doc)
+    assert keys("--team", "ana", "--as-of", "2026-11-05")[0] == ["ops.cy", "sales.arr"]
+    assert keys("--team", "bob")[0] == ["ops.bob", "ops.cy"]
+    assert keys("--team", "bob", "--as-of", "2026-11-05")[0] == ["ops.bob"]
+    assert keys("--team", "maya")[0] == ["ops.bob", "ops.cy", "sales.arr"]
+    assert keys("--team", "zed")[0] == []
+    assert keys("--team", "ana", "--owner", "cy", "--as-of", "2026-11-05")[0] == ["ops.cy"]
+
+    owners = ok(run, "report", "--by", "owner", "--json", "--team", "bob").json()
+    assert sorted(o["handle"] for o in owners["owners"]) <= ["bob", "cy"]
+    assert all(o["handle"] in ("bob", "cy") for o in owners["owners"])
+
+    digest = ok(run, "report", "--since", "2026-11-01", "--json", "--team", "bob").json()
+    assert sorted(k["key"] for k in digest["new_kpis"]) == ["ops.bob", "ops.cy"]
+    assert digest["summary"]["new_kpis"] == 2
+
+    cands = ok(run, "suggest", "--tag", "ops", "--json", "--team", "bob").json()
+    assert sorted(c["handle"] for c in cands["candidates"]) == ["bob", "cy"]
+    top = ok(run, "suggest", "--tag", "ops", "--json", "--team", "bob", "--top", "1").json()
+    assert len(top["candidates"]) == 1
+
+    nudges = ok(run, "nudge", "--json", "--team", "bob").json()
+    assert {r["handle"] for r in nudges["recipients"]} <= {"bob", "cy"}
+    assert_error(run("report", "--team", "nobody"), 3)
+    assert_error(run("report", "sales.arr", "--team", "ana"), 2)
