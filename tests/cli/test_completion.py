@@ -66,7 +66,7 @@ def test_completion_offers_live_values(team, words, expected):
     ("kpictl suggest --weight s", ["skill="]),
     ("kpictl schema pe", ["people", "person"]),
     ("kpictl report --ta", ["--tag"]),
-    ("kpictl people ", ["add", "list", "show", "edit", "deactivate", "away"]),
+    ("kpictl people ", ["add", "list", "show", "edit", "deactivate", "away", "tree"]),
     ("kpictl db b", ["backup"]),
 ])
 @pytest.mark.backend_free

@@ -209,6 +209,6 @@ def test_people_edit_refuses_a_management_cycle(svc):
     svc.person("maya")
     svc.person("ana", manager="maya")
     svc.person("bob", manager="ana")
-    with pytest.raises(InvalidInput, match="maya cannot report to bob: bob → ana → maya would"):
+    with pytest.raises(Conflict, match="maya cannot report to bob: bob → ana → maya would"):
         svc.call(edit_person, with_now=False, handle="maya", manager="bob")
     assert people(svc)["maya"].manager is None

@@ -24,6 +24,10 @@ MAIL = "Mail"
 
 def nudge(
     ctx: typer.Context,
+    team: Annotated[str | None, typer.Option("--team", metavar="HANDLE", rich_help_panel="Filters",
+                                             help="Only nudges to H and everyone under H, as "
+                                             "the tree stood then.",
+                                             autocompletion=complete.handles)] = None,
     to: Annotated[str | None, typer.Option("--to", metavar="HANDLE", rich_help_panel="Filters",
                                            help="Only this person's nudges.",
                                            autocompletion=complete.handles)] = None,
@@ -93,6 +97,11 @@ def nudge(
     with db.session() as session:
         report = build_nudges(session=session, as_of=instant, now=now, tz=tz, to=to,
                               settings=settings)
+        if team:
+            from kpictl.services.teams import narrow_nudges
+            from kpictl.services.tree import team_of
+
+            report = narrow_nudges(report, team_of(session, team, instant))
     if not send:
         from kpictl.render.nudges import render_nudges
 

@@ -10,7 +10,7 @@ from kpictl.cli import complete
 from kpictl.cli.common import ByOption, FormatOption, JsonOption, choose_format, state, whole
 
 app = typer.Typer(
-    help="The people you can delegate KPIs to: add, list, show, edit, deactivate.\n\n"
+    help="The people you can delegate KPIs to: add, list, show, edit, deactivate, tree.\n\n"
     "Example: kpictl people list",
     no_args_is_help=True)
 WHO = "Who"
@@ -217,3 +217,28 @@ def away(
         result = set_away(session=session, now=now, handle=handle, starts=starts, ends=ends,
                           cover=cover, by=by, tz=st.zone())
     st.say(result.message)
+
+
+@app.command("tree")
+def tree(
+    ctx: typer.Context,
+    handle: Annotated[str | None, typer.Argument(metavar="[HANDLE]", autocompletion=complete.handles,
+                                                 help="Start from this person (default: every root).")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Include inactive people.",
+                                       rich_help_panel="Filters")] = False,
+    fmt: FormatOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the reporting tree with each person's load (active KPIs / capacity).
+
+    Example: kpictl people tree maya
+    """
+    from kpictl.render.tree import render_tree
+    from kpictl.services.tree import build_tree
+
+    st = state(ctx)
+    fmt_ = choose_format(fmt, as_json, ctx=ctx, view="`people tree`")
+    db = st.open_db(read=True)
+    with db.session() as session:
+        roots = build_tree(session=session, head=handle, include_inactive=all_)
+    render_tree(roots, fmt_, now=st.now(), no_color=st.no_color)

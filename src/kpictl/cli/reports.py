@@ -38,6 +38,10 @@ def report(
         str | None, typer.Argument(metavar="KEY", help="Show one KPI in detail.",
                                     autocompletion=complete.kpi_keys)
     ] = None,
+    team: Annotated[str | None, typer.Option("--team", metavar="HANDLE", rich_help_panel=FILTERS,
+                                             help="H and everyone under H, as the tree stood "
+                                             "at the report's instant.",
+                                             autocompletion=complete.handles)] = None,
     owner: Annotated[str | None, typer.Option("--owner", metavar="HANDLE", rich_help_panel=FILTERS,
                                               help="Only the KPIs this person owns.",
                                               autocompletion=complete.handles)] = None,
@@ -119,6 +123,9 @@ def report(
     fmt_ = choose_format(fmt, as_json, ctx=ctx, html=by is None, view="`report --by owner`")
     human = fmt_ in (Format.TABLE, Format.HTML)  # only these show trends (sparklines)
     status = parse_choices(status, Status, option="--status")
+    if key and team:
+        raise InvalidInput("--team filters the portfolio, --by owner and the digest; with a "
+                           "KEY there is one KPI to show")
     if key and (owner or tag or status):
         raise InvalidInput("--owner, --tag and --status filter the portfolio; with a KEY "
                            "there is one KPI to show")
@@ -146,10 +153,14 @@ def report(
         with st.open_db(read=True).session() as session:
             digest = build_digest(session=session, since=start, until=until, now=now, tz=tz,
                                   include_until=until == instant, revised=revised)
+            if team:
+                digest = _team_digest(session, digest, team, until, now, tz, revised)
             rows = _fail_on_rows(session, fail_set, until, now, tz, revised)
             if fmt_ is Format.HTML:  # the page is the whole weekly mail: the portfolio too
                 portfolio = build_report(session=session, as_of=instant, now=now, tz=tz,
                                          revised=revised)
+                if team:
+                    portfolio = _team_report(session, portfolio, team, instant)
                 trends = _trends(session, portfolio.kpis, instant, now, revised)
         render_digest(digest, fmt_, tz=tz, no_color=st.no_color, portfolio=portfolio,
                       trends=trends)
@@ -162,6 +173,11 @@ def report(
         with st.open_db(read=True).session() as session:
             owners = build_owner_report(session=session, as_of=instant, now=now, tz=tz,
                                         revised=revised)
+            if team:
+                from kpictl.services.teams import narrow_owners
+                from kpictl.services.tree import team_of
+
+                owners = narrow_owners(owners, team_of(session, team, instant))
             rows = _fail_on_rows(session, fail_set, instant, now, tz, revised)
         render_owners(owners, fmt_, tz=tz, no_color=st.no_color)
         _fail_on(st, fail_set, rows)
@@ -175,6 +191,8 @@ def report(
         else:
             result = build_report(session=session, as_of=instant, now=now, tz=tz, owner=owner,
                                   tag=tag, status=status, revised=revised)
+            if team:
+                result = _team_report(session, result, team, instant)
             rows = result.kpis
             trends = _trends(session, rows, instant, now, revised) if human else None
     if key:
@@ -182,6 +200,25 @@ def report(
     else:
         render_report(result, fmt_, tz=tz, no_color=st.no_color, trends=trends)
     _fail_on(st, fail_set, rows)
+
+
+def _team_report(session, report, team, instant):
+    from kpictl.services.teams import narrow_report
+    from kpictl.services.tree import team_of
+
+    members = team_of(session, team, instant)
+    return narrow_report(report, members, team.strip().lower())
+
+
+def _team_digest(session, digest, team, until, now, tz, revised):
+    from kpictl.services.reports import build_report
+    from kpictl.services.teams import narrow_digest
+    from kpictl.services.tree import team_of
+
+    members = team_of(session, team, until)
+    owned = build_report(session=session, as_of=until, now=now, tz=tz, revised=revised)
+    keys = {r.key for r in owned.kpis if r.owner in members}
+    return narrow_digest(digest, members, keys)
 
 
 def _trends(session, rows, instant, now, revised) -> dict[str, list[float]]:

@@ -39,6 +39,10 @@ def suggest(
         bool, typer.Option("--rebalance", help="Propose moves for overloaded people and "
                                                "KPIs at risk, across the whole team.")
     ] = False,
+    team: Annotated[str | None, typer.Option("--team", metavar="HANDLE", rich_help_panel=RANKING,
+                                             help="Candidates from H's tree only (H and "
+                                             "everyone under H).",
+                                             autocompletion=complete.handles)] = None,
     fmt: FormatOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -61,16 +65,23 @@ def suggest(
     now = st.now()
     tz = st.zone()
     if rebalance_:
-        if key or tag or unit or top:
+        if key or tag or unit or top or team:
             raise InvalidInput("--rebalance looks at the whole team: it takes no KEY, --tag, "
-                               "--unit or --top")
+                               "--unit, --top or --team")
         with st.open_db(read=True).session() as session:
             plan = rebalance(session=session, now=now, tz=tz, weights=weights)
         render_rebalance(plan, fmt_, no_color=st.no_color)
         return
     with st.open_db(read=True).session() as session:
         result = suggest_owners(session=session, now=now, tz=tz, key=key, tags=tag or [],
-                                unit=unit, top=top, weights=weights)
+                                unit=unit, top=None if team else top, weights=weights)
+        if team:
+            from kpictl.services.teams import narrow_suggestion
+            from kpictl.services.tree import team_of
+
+            result = narrow_suggestion(result, team_of(session, team, now))
+            if top is not None:
+                result.candidates = result.candidates[:top]
     render_suggestion(result, fmt_, explain=explain, no_color=st.no_color)
 
 

@@ -116,7 +116,7 @@ def edit_person(
             while cursor is not None:  # walk up: a manager cycle would have no top
                 chain.append(cursor.handle)
                 if cursor.id == person.id:
-                    raise InvalidInput(f"{person.handle} cannot report to {boss.handle}: "
+                    raise Conflict(f"{person.handle} cannot report to {boss.handle}: "
                                        f"{' → '.join(chain)} would be a management cycle")
                 cursor = session.get(Person, cursor.manager_id) if cursor.manager_id else None
             person.manager_id = boss.id
