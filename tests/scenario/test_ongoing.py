@@ -326,6 +326,11 @@ def test_scorecard_in_the_terminal_and_html(run, at):
     assert "open" in next(li for li in text.splitlines() if li.startswith("2027-Q2"))
     page = at("2027-05-01T08:00:00Z", "report", "q.x", "--format", "html").stdout
     assert "<h2>Periods</h2>" in page and "<td>2027-Q1</td><td>10</td><td>12</td>" in page
+    # The window is the current period's, not the series' start to the period's end.
+    window = next(li for li in text.splitlines() if li.startswith("Window"))
+    assert "period 2027-Q2: 2027-04-01 → 2027-06-30 (due in " in window
+    assert window.endswith("every quarter since 2027-01-01")
+    assert "period 2027-Q2: 2027-04-01 → 2027-06-30, every quarter since 2027-01-01" in page
 
 
 def test_period_end_forecast_from_the_cumulative_aggregate(at):

@@ -161,7 +161,9 @@ def kpi_page(detail: KpiDetail, *, tz) -> str:
         kind += f" from baseline {number(r.baseline)}"
     facts = [
         ("Owner", r.owner or "—"), ("Kind", kind + (f" {r.unit}" if r.unit else "")),
-        ("Window", f"{own_day(r.start)} → {own_day(r.due)}"),
+        ("Window", (f"period {r.period['label']}: {own_day(r.period['start'])} → "
+                    f"{own_day(r.due)}, every {r.every} since {own_day(r.start)}") if r.period
+         else f"{own_day(r.start)} → {own_day(r.due)}"),
         ("Progress", _pct(r.progress) if r.expected_progress is None
          else f"{_pct(r.progress)} (expected {_pct(r.expected_progress)})"),
         ("Current", number(r.current, r.unit)),

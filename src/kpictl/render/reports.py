@@ -319,9 +319,9 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
         ("Kind", t.text(f"{r.kind}, target {_target_text(r)}"
                         + (f" from baseline {t.number(r.baseline)}" if r.baseline is not None
                            else "") + (f" {r.unit}" if r.unit else ""))),
-        ("Window", t.text(f"{t.local_date(r.start, own_zone(r, tz))} → "
-                          f"{t.local_date(r.due, own_zone(r, tz))} (")
-         .append_text(t.due_text(r.due, detail.as_of, r.status, state=r.state, prefix="due ")).append(")")),
+        ("Window", t.text(_window_text(r, tz) + " (")
+         .append_text(t.due_text(r.due, detail.as_of, r.status, state=r.state, prefix="due "))
+         .append(")" + _series_text(r, tz))),
         ("Progress", t.bar(r.progress)),
         *([] if r.expected_progress is None else  # maintain kinds have no pace
           [("Expected", t.text(f"{r.expected_progress * 100:.0f}%"))]),
@@ -413,6 +413,23 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
 PEOPLE_COLUMNS = ["handle", "name", "email", "skills", "capacity", "active_kpis", "manager",
                   "active", "created_at"]
 
+
+
+def _window_text(r, tz) -> str:
+    """The row's window in the KPI's zone; an ongoing KPI's is its current period."""
+    from kpictl.render import table as t
+
+    zone = own_zone(r, tz)
+    start = r.period["start"] if r.period else r.start
+    text = f"{t.local_date(start, zone)} → {t.local_date(r.due, zone)}"
+    return f"period {r.period['label']}: {text}" if r.period else text
+
+
+def _series_text(r, tz) -> str:
+    """An ongoing KPI's series, after its current period's window; nothing for a one-off."""
+    from kpictl.render import table as t
+
+    return f", every {r.every} since {t.local_date(r.start, own_zone(r, tz))}" if r.period else ""
 
 def _person_record(p: PersonView) -> dict:
     record = machine.plain(p)
