@@ -160,6 +160,15 @@ def series(every: str, start: datetime, due: datetime, zone: str, until: datetim
     return result
 
 
+def latest_period(every: str, start: datetime, due: datetime, zone: str, until: datetime,
+                  closed_at: datetime | None = None) -> list[Period]:
+    """``series(...)[-1:]`` without walking the series: the period holding its last instant."""
+    last = min(due, until, closed_at or until)
+    if period_of(every, start, zone).start > last:
+        return []
+    return [period_of(every, last, zone)]
+
+
 def aggregate(how: str, values: list[float]) -> float | None:
     if not values:
         return None
@@ -261,8 +270,9 @@ def evaluate_series(session: Session, kpis: list[Kpi], *, as_of: datetime, known
         items = checkins.get(kpi.id, [])
         rows = []
         pos = 0
-        periods = series(kpi.every, start, due, kpi.zone, as_of, closed_at)
-        for period in periods[-1:] if current_only else periods:
+        periods = (latest_period if current_only else series)(kpi.every, start, due, kpi.zone,
+                                                              as_of, closed_at)
+        for period in periods:
             while pos < len(items) and items[pos].measured_at < period.start:
                 pos += 1
             inside = []
