@@ -18,6 +18,7 @@ data at an instant, so a report ``--as-of`` any instant is exact by construction
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
@@ -115,6 +116,7 @@ def _make(every: str, local_start) -> Period:
     return Period(_label(every, local_start), _utc(local_start), _utc(_advance(every, local_start)))
 
 
+@functools.lru_cache(maxsize=4096)  # a portfolio asks the same few (rhythm, instant, zone)
 def period_of(every: str, instant: datetime, zone: str) -> Period:
     """The period of ``every`` holding ``instant`` in ``zone``."""
     local = pendulum.instance(instant).in_timezone(zone)
