@@ -183,9 +183,10 @@ def test_export_header_and_records_reference_handles_and_keys(rich):
     assert docs[0] == HEADER
     types = [d["type"] for d in docs[1:]]
     order = ["person", "kpi", "assignment", "change", "checkin", "correction", "feedback",
-             "person_change", "away", "nudge", "end"]
+             "person_change", "away", "nudge", "period_target", "end"]
     assert types == sorted(types, key=order.index)
-    assert set(types) == set(order) - {"away", "nudge"}  # nobody away, no nudge sent
+    # nobody away, no nudge sent, no ongoing KPI with a target of its own
+    assert set(types) == set(order) - {"away", "nudge", "period_target"}
     assert docs[-1] == {"type": "end", "counts": {t: types.count(t) for t in order[:-1]}}
     people = [d for d in docs if d.get("type") == "person"]
     assert [p["handle"] for p in people] == ["ana", "bob", "cy", "maya"]
