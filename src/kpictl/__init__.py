@@ -23,6 +23,8 @@ def _interrupted_while_starting(signum, frame) -> None:  # pragma: no cover - a 
 
 
 if _as_program():
-    import signal as _signal
+    # The C module, not `signal`: that one imports enum (~3 ms), itself a window in which a
+    # Ctrl-C would still end in a KeyboardInterrupt traceback.
+    import _signal
 
     _signal.signal(_signal.SIGINT, _interrupted_while_starting)

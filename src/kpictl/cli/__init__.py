@@ -312,9 +312,9 @@ def main(argv: list[str] | None = None) -> None:
     import signal
 
     program = signal.getsignal(signal.SIGINT) is _interrupted_while_starting
-    if program:  # from here Ctrl-C is KeyboardInterrupt, answered below
-        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
+        if program:  # from here Ctrl-C is KeyboardInterrupt, answered below (inside the try)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         result = app(args=args, prog_name="kpictl", standalone_mode=False)
         sys.stdout.flush()
     except KpictlError as exc:
