@@ -48,6 +48,26 @@ def test_a_single_checkin_loads_only_what_it_writes_with(seeded):
     assert checkins(seeded)[0]["value"] == 42
 
 
+AS_PROGRAM = """
+import sys
+sys.argv = ["kpictl", "checkin", "sales.arr", "42"]  # as the console script starts
+import gc
+import kpictl
+paused = not gc.isenabled()
+import atexit
+atexit.register(lambda: sys.stderr.write(f"paused {paused}, running {gc.isenabled()}\\n"))
+from kpictl.cli import main
+main()
+"""
+
+
+def test_the_program_pauses_the_garbage_collector_only_while_it_starts(seeded):
+    proc = subprocess.run([sys.executable, "-c", AS_PROGRAM], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert (proc.returncode, proc.stderr) == (
+        0, "recorded sales.arr = 42 EUR\npaused True, running True\n")
+
+
 def test_checkin_defaults_to_now(seeded):
     ok(seeded, "checkin", "sales.arr", "10")
     assert checkins(seeded)[0]["measured_at"] == "2026-11-27T12:00:00Z"
