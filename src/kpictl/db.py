@@ -288,6 +288,9 @@ def open_database(target: str | None, *, migrate: bool = True, read: bool = Fals
     """Open the database named by ``--db``: for a write (``read=False``) creating the file if
     needed and bringing its schema up to date; for a read without creating or changing
     anything (see :mod:`kpictl.dbfiles`). ``notify`` hears that a writer waits for the lock."""
+    from kpictl import end_of_start_up
+
+    end_of_start_up()  # the work begins: the garbage collector runs again
     url = resolve_url(target)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         return _open_sqlite_file(url, migrate=migrate, read=read, notify=notify)
@@ -379,7 +382,9 @@ def _open_sqlite_file(url: URL, *, migrate: bool, read: bool, notify) -> Databas
                               poolclass=NullPool)
     _install_sqlite_events(engine, notify=notify)
     db = Database(url=url, engine=engine)
-    if migrate:
+    # The file's revision was read above: a current schema needs no second query (and no
+    # second connection); anything else is checked again under the migration lock.
+    if migrate and state.revision != SCHEMA_REVISION:
         try:
             ensure_schema(db)
         except BaseException:

@@ -187,6 +187,53 @@ def test_assign_file_with_a_bad_row_changes_nothing(team, tmp_path):
     assert "new.one" in keys and keys["k.a"]["target"] == 2000 and "new.two" not in keys
 
 
+def zone_dates(run, key):
+    kpi = run("report", key, "--json").json()["kpi"]
+    return kpi["zone"], kpi["start"], kpi["due"]
+
+
+def test_assign_file_reads_dates_in_the_kpis_zone_as_assign_does(team, tmp_path):
+    assert team("--tz", "Europe/Berlin", "assign", "k.berlin", "--to", "ana", "--target", "10",
+                "--start", "2026-11-02", "--due", "2026-12-31").exit_code == 0
+    path = tmp_path / "zones.csv"
+    path.write_text("key,to,target,start,due,zone\n"
+                    "new.tokyo,ana,10,,2026-12-31,Asia/Tokyo\n"  # the row's zone, start today
+                    "k.berlin,,,2026-11-03,2027-01-31,\n"  # the existing KPI's zone
+                    "new.viewer,ana,10,2026-11-02,2026-12-31,\n"  # the viewer's (--tz)
+                    "k.b,,,,2027-01-31,asia/tokyo\n")  # a new zone for k.b: dates read in it
+    result = team("--tz", "America/New_York", "assign", "--file", str(path))
+    assert (result.exit_code, result.stderr) == (
+        0, f"{path}: 4 KPIs written, 0 unchanged, 0 invalid\n")
+    assert zone_dates(team, "new.tokyo") == (
+        "Asia/Tokyo", "2026-11-26T15:00:00Z", "2026-12-31T14:59:59Z")
+    assert zone_dates(team, "k.berlin") == (
+        "Europe/Berlin", "2026-11-02T23:00:00Z", "2027-01-31T22:59:59Z")
+    assert zone_dates(team, "new.viewer") == (
+        "America/New_York", "2026-11-02T05:00:00Z", "2027-01-01T04:59:59Z")
+    assert zone_dates(team, "k.b")[::2] == ("Asia/Tokyo", "2027-01-31T14:59:59Z")
+
+
+def test_assign_file_without_a_zone_column_reads_an_existing_kpis_dates_in_its_zone(team,
+                                                                                   tmp_path):
+    assert team("--tz", "Europe/Berlin", "assign", "k.berlin", "--to", "ana", "--target", "10",
+                "--start", "2026-11-02", "--due", "2026-12-31").exit_code == 0
+    path = tmp_path / "later.csv"
+    path.write_text("key,due\nk.berlin,2027-01-31\n")
+    assert team("assign", "--file", str(path)).exit_code == 0  # the viewer is in UTC
+    assert zone_dates(team, "k.berlin")[::2] == ("Europe/Berlin", "2027-01-31T22:59:59Z")
+
+
+def test_assign_file_names_an_unknown_zone(team, tmp_path):
+    path = tmp_path / "zones.jsonl"
+    path.write_text('{"key": "new.one", "to": "ana", "target": 5, "due": "+9d", '
+                    '"zone": "Mars/Base"}\n')
+    result = team("assign", "--file", str(path))
+    assert (result.exit_code, result.stderr.splitlines()[0]) == (
+        2, "kpictl: line 1: unknown time zone 'Mars/Base': use an IANA name such as "
+           "Europe/Berlin or UTC")
+    assert "new.one" not in {r["key"] for r in snapshot(team)}
+
+
 WRITER = r"""
 import sys
 from kpictl.cli import main

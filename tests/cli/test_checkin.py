@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from .conftest import assert_error, dump_db, ok
@@ -23,6 +26,46 @@ def test_checkin_records_value(seeded):
         "corrections": []}]
     [row] = ok(seeded, "report", "--json").json()["kpis"]
     assert (row["current"], row["progress"], row["confidence"]) == (42, 0.42, 7)
+
+
+LOADED = """
+import atexit, sys
+watched = ("kpictl.models_extra", "kpictl.schemas", "kpictl.services.sources",
+           "kpictl.services.reports", "alembic")
+atexit.register(lambda: sys.stderr.write(
+    "loaded:" + ",".join(m for m in watched if m in sys.modules) + "\\n"))
+from kpictl.cli import main
+main(["checkin", "sales.arr", "42"])
+"""
+
+
+def test_a_single_checkin_loads_only_what_it_writes_with(seeded):
+    """Start-up is most of a check-in's cost (README, benchmark): it defines only the tables
+    it touches and does not import the read models, the sources or the report."""
+    proc = subprocess.run([sys.executable, "-c", LOADED], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert (proc.returncode, proc.stderr) == (0, "recorded sales.arr = 42 EUR\nloaded:\n")
+    assert checkins(seeded)[0]["value"] == 42
+
+
+AS_PROGRAM = """
+import sys
+sys.argv = ["kpictl", "checkin", "sales.arr", "42"]  # as the console script starts
+import gc
+import kpictl
+paused = not gc.isenabled()
+import atexit
+atexit.register(lambda: sys.stderr.write(f"paused {paused}, running {gc.isenabled()}\\n"))
+from kpictl.cli import main
+main()
+"""
+
+
+def test_the_program_pauses_the_garbage_collector_only_while_it_starts(seeded):
+    proc = subprocess.run([sys.executable, "-c", AS_PROGRAM], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert (proc.returncode, proc.stderr) == (
+        0, "recorded sales.arr = 42 EUR\npaused True, running True\n")
 
 
 def test_checkin_defaults_to_now(seeded):

@@ -350,3 +350,24 @@ def test_period_end_forecast_from_the_cumulative_aggregate(at):
     at("2027-04-01T00:00:00Z", "checkin", "m.s", "100")
     at("2027-04-02T00:00:00Z", "checkin", "m.s", "100")
     assert _detail(at, "2027-04-02T12:00:00Z", "m.s")["kpi"]["forecast"] is None
+
+
+def test_a_back_dated_series_takes_targets_for_its_past_periods_when_created(run, at,
+                                                                            monkeypatch):
+    at("2027-01-01T08:00:00Z", "people", "add", "ana", "--name", "Ana")
+    now = "2027-04-10T08:00:00Z"
+    at(now, "assign", "m.back", "--to", "ana", "--every", "month", "--aggregate", "sum",
+       "--target", "4", "--start", "2027-01-01", "--target-for", "2027-02=5",
+       "--target-for", "2027-04=7")
+    at(now, "checkin", "m.back", "6", "--at", "2027-02-10")
+    doc = _detail(at, now, "m.back")
+    assert _periods(doc) == [("2027-01", 4.0, None, "no_data", "ana"),
+                             ("2027-02", 5.0, 6.0, "achieved", "ana"),
+                             ("2027-03", 4.0, None, "no_data", "ana"),
+                             ("2027-04", 7.0, None, None, "ana")]
+    # Once the KPI exists, a closed period keeps the target it closed with.
+    monkeypatch.setenv("KPICTL_NOW", now)
+    result = run("assign", "m.back", "--target-for", "2027-03=9")
+    assert (result.exit_code, result.stderr) == (
+        2, "kpictl: error: period 2027-03 has already closed: its target stays the one it "
+           "closed with\n")

@@ -114,8 +114,9 @@ def assign(
                                  help="Many KPIs from CSV or JSON Lines ('-' = stdin); columns "
                                  "key, to, title, target, baseline, kind, low, high, unit, "
                                  "start, due, cadence, grace, tags (a;b), outcome, by, note, "
-                                 "every, aggregate. "
-                                 "{to} in key/title/outcome is the row's owner.")
+                                 "every, aggregate, zone. "
+                                 "{to} in key/title/outcome is the row's owner; dates are "
+                                 "read in the KPI's zone, as for --start.")
     ] = None,
     input_format: Annotated[
         str | None, typer.Option("--input-format", metavar="csv|jsonl", rich_help_panel=BULK,

@@ -30,8 +30,10 @@ import math
 from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
-from kpictl.schemas import Forecast
+if TYPE_CHECKING:  # imported where a forecast is made: a check-in needs Sums, not the schemas
+    from kpictl.schemas import Forecast
 
 METHOD = "ols"
 METHOD_PLAN = "ols-plan"
@@ -268,6 +270,8 @@ def forecast(
     required = (target - latest_value) / remaining_periods if remaining_periods > 0 else None
     # The fitted change per period: the trend's slope, plus the plan's own where it has one.
     rate = (slope + (_plan_slope(plan, x_now) if plan else 0.0)) * period_days
+    from kpictl.schemas import Forecast
+
     return Forecast(method=METHOD_PLAN if plan else METHOD, points=n, value_at_due=value,
                     low=value - spread, high=value + spread, probability=probability, eta=eta,
                     rate=rate, required_rate=required)

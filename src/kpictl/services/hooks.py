@@ -26,7 +26,7 @@ HOOK_NAMES = ("on-checkin", "on-assign", "on-close", "on-feedback", "on-status-c
 
 
 def hooks_dir() -> Path:
-    from kpictl.services.sources import config_dir
+    from kpictl.paths import config_dir
 
     return config_dir() / "hooks"
 

@@ -515,7 +515,7 @@ def finish_create(session: Session, now: datetime, kpi: Kpi, spec, by_person, re
     session.flush()
     if spec.target_for:
         set_targets(session, kpi, [(p, t, None, None) for p, t in spec.target_for], now=now,
-                    by_id=by_person.id if by_person else None, log=False)
+                    by_id=by_person.id if by_person else None, creating=True)
     first = period_of(kpi.every, kpi.start, kpi.zone).label
     last = "open-ended" if kpi.due == OPEN_END else \
         f"through {period_of(kpi.every, kpi.due, kpi.zone).label}"
@@ -560,9 +560,13 @@ def _check_target(kpi: Kpi, label: str, target, low, high) -> None:
 
 
 def set_targets(session: Session, kpi: Kpi, entries, *, now: datetime, by_id: int | None,
-                log: bool = True) -> int:
+                creating: bool = False) -> int:
     """Per-period targets ``(label, target, low, high)``, validated whole, then written and
-    logged; periods that already ended keep the target they closed with (refused)."""
+    logged; periods that already ended keep the target they closed with (refused).
+
+    ``creating``: the KPI is created by the same command, so a back-dated series gets the
+    targets of its past periods too (nothing has been judged by another target yet), and the
+    creation itself is the log entry."""
     if kpi.every is None:
         raise InvalidInput(f"{kpi.key} is a one-off KPI: per-period targets need --every")
     if kpi.state != "active":
@@ -575,7 +579,7 @@ def set_targets(session: Session, kpi: Kpi, entries, *, now: datetime, by_id: in
             raise InvalidInput(f"period {period.label} is given twice")
         if period.start < first.start or period.start > kpi.due:
             raise InvalidInput(f"period {period.label} is outside the series of {kpi.key}")
-        if period.end <= now:
+        if period.end <= now and not creating:
             raise InvalidInput(f"period {period.label} has already closed: its target stays "
                                "the one it closed with")
         _check_target(kpi, period.label, target, low, high)
@@ -592,7 +596,7 @@ def set_targets(session: Session, kpi: Kpi, entries, *, now: datetime, by_id: in
             continue
         session.add(PeriodTarget(kpi_id=kpi.id, period=label, target=target, low=low, high=high,
                                  by_id=by_id, recorded_at=now))
-        if log:
+        if not creating:
             def show(row):
                 if row is None:
                     return None

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kpictl.errors import InvalidInput
+from kpictl.paths import config_dir
 
 #: Default time a source may take before it is stopped (``timeout = "30s"`` per source).
 DEFAULT_TIMEOUT_SECONDS = 60.0
@@ -32,13 +33,6 @@ MAX_TIMEOUT_SECONDS = 24 * 3600.0
 SOURCE_KEYS = ("kpi", "command", "url", "sql", "timeout", "by")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-
-
-def config_dir() -> Path:
-    """``<platformdirs user config dir>/kpictl`` (``~/.config/kpictl`` on Linux)."""
-    import platformdirs
-
-    return platformdirs.user_config_path("kpictl", appauthor=False)
 
 
 def default_sources_path() -> Path:

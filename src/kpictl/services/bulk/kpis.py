@@ -12,28 +12,36 @@ from sqlalchemy.orm import Session
 from kpictl.errors import InvalidInput, KpictlError, did_you_mean
 from kpictl.models import Person
 from kpictl.services.bulk.rows import BulkResult, Problems, Row, Times, cell_number, cell_text
-from kpictl.timeparse import parse_when
+from kpictl.timeparse import parse_when, resolve_zone
 
 KPI_COLUMNS = ("key", "to", "title", "target", "baseline", "kind", "low", "high", "unit",
                "start", "due", "cadence", "grace", "tags", "outcome", "by", "note",
-               "every", "aggregate")
+               "every", "aggregate", "zone")
 
 
 def import_kpis(*, session: Session, now: datetime, tz, rows: list[Row], errors: list[str],
                 skip_invalid: bool, default_by: str | None = None,
                 progress: Callable[[int], None] | None = None) -> BulkResult:
     """Each row is one `kpictl assign`; ``{to}`` in key, title or outcome is the row's owner,
-    so one file can hand the same KPI set to many people."""
+    so one file can hand the same KPI set to many people. As for `assign`, a row's dates are
+    days in the KPI's own zone: the row's ``zone``, else the zone of the KPI it changes, else
+    ``tz`` (the viewer's, which a new KPI takes)."""
     from kpictl.domain import Kind
     from kpictl.services.kpis import KpiSpec, assign
-    from kpictl.services.lookups import find_person
+    from kpictl.services.lookups import find_kpi, find_person
 
     handles = None  # every handle, read on the first unknown one (for "did you mean")
 
     result = BulkResult(errors=list(errors))
     result.invalid = len(errors)
-    when = Times(now, tz)
-    default_start = parse_when("today", now=now, tz=tz, bound="start")
+    readers: dict = {}  # zone → (its date reader, today's start there)
+
+    def reader(zone):
+        if zone not in readers:
+            readers[zone] = (Times(now, zone), parse_when("today", now=now, tz=zone,
+                                                          bound="start"))
+        return readers[zone]
+
     for index, row in enumerate(rows):
         f = {k: cell_text(v) if not isinstance(v, (int, float)) or isinstance(v, bool) else v
              for k, v in row.fields.items()}
@@ -55,6 +63,14 @@ def import_kpis(*, session: Session, now: datetime, tz, rows: list[Row], errors:
                 kind = None
         if not f.get("key"):
             problems.append("key is required")
+        zone = tz
+        if f.get("zone") is not None:
+            zone = check(resolve_zone, str(f["zone"])) or tz
+        elif (f.get("start") is not None or f.get("due") is not None) and f.get("key"):
+            existing = find_kpi(session, str(fill(f["key"])))
+            if existing is not None and existing.zone:
+                zone = resolve_zone(existing.zone)
+        when, default_start = reader(zone)
         for role in ("to", "by"):  # every problem of the row at once, hints included
             handle = f.get(role) if role == "to" else (f.get("by") or default_by)
             if handle and not isinstance(handle, (int, float)) \
@@ -71,7 +87,7 @@ def import_kpis(*, session: Session, now: datetime, tz, rows: list[Row], errors:
             low=check(cell_number, f.get("low"), "low"), high=check(cell_number, f.get("high"), "high"),
             start=check(when, f.get("start"), "start", "start"),
             due=check(when, f.get("due"), "due", "end"),
-            cadence=f.get("cadence"), grace=f.get("grace"),
+            cadence=f.get("cadence"), grace=f.get("grace"), zone=None if f.get("zone") is None else str(f["zone"]),
             tags=[t for t in str(tags).split(";") if t.strip()] if tags else None,
             every=f.get("every"), aggregate=f.get("aggregate"),  # ongoing KPIs (issue 18)
         )
