@@ -98,12 +98,16 @@ def _summary(by_status: dict[str, int]) -> list[tuple[str, int]]:
 
 
 def _portfolio(report: Report, *, tz, trends: dict[str, list[float]]) -> dict:
+    from kpictl.render.text import tree_depths
+
+    depths = tree_depths(report.kpis)  # children indented under the parent shown
     return {
         "as_of": in_zone(report.as_of, tz).strftime("%Y-%m-%d %H:%M"),
         "total": report.summary.total,
         "summary": _summary(report.summary.by_status),
         "status_chart": _safe(svg.status_bar(report.summary.by_status)),
-        "rows": [kpi_cells(r, tz=tz, trend=trends.get(r.key)) for r in report.kpis],
+        "rows": [{**kpi_cells(r, tz=tz, trend=trends.get(r.key)), "depth": depths[r.key]}
+                 for r in report.kpis],
         "filters": {k: v for k, v in report.filters.items() if v},
     }
 

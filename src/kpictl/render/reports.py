@@ -71,8 +71,12 @@ def _report_md(report: Report, tz) -> None:
     as_of = in_zone(report.as_of, tz)
     out.write(f"# KPI report — {as_of:%Y-%m-%d %H:%M} ({tz.name})\n\n")
     out.write(_summary_line(report) + "\n\n")
+    from kpictl.render.text import tree_depths, tree_prefix
+
+    depths = tree_depths(report.kpis)
     rows = [
-        [r.status.replace("_", " "), r.key, r.title, r.owner,
+        [r.status.replace("_", " "), tree_prefix(depths[r.key], plain=True) + r.key, r.title,
+         r.owner,
          f"{r.progress * 100:.0f}%" if r.progress is not None else "",
          f"{r.expected_progress * 100:.0f}%" if r.expected_progress is not None else "",
          r.current, _target_text(r),
@@ -133,10 +137,21 @@ def _report_table(report: Report, tz, no_color: bool,
     def short(title: str) -> str:
         return title[:limit - 1] + "…" if on_tty and len(title) > limit else title
 
+    from kpictl.render.text import tree_depths, tree_prefix
+
+    depths = tree_depths(report.kpis)
+
+    def kpi_text(r, title: str):
+        """The key (under its parent: indented) over the title, aligned with the key."""
+        prefix = tree_prefix(depths[r.key])
+        cell = t.text(prefix, "dim")
+        cell.append(t.text(r.key, "bold"))
+        cell.append("\n" + " " * len(prefix))
+        cell.append(t.text(short(title)))
+        return cell
+
     def cells(r) -> dict:
-        kpi_cell = t.text(r.key, "bold")
-        kpi_cell.append("\n")
-        kpi_cell.append(t.text(short(r.title)))
+        kpi_cell = kpi_text(r, r.title)
         due = t.text(t.local_date(r.due, own_zone(r, tz)))
         due.append("\n" if on_tty else " ")  # rows are two lines on a terminal anyway
         due.append(t.due_text(r.due, report.as_of, r.status, state=r.state))
@@ -168,11 +183,9 @@ def _report_table(report: Report, tz, no_color: bool,
     def folded(row: dict, folds: list[str]) -> dict:
         """The owner joins the title line and the flags get lines of their own in the KPI
         cell, wrapped to its width (a key's length or the title limit)."""
-        r = by_key[row["KPI"].plain.split("\n", 1)[0]]
+        r = by_key[row["KPI"].plain.split("\n", 1)[0].lstrip(" └")]
         title = f"{r.owner} · {r.title}" if "Owner" in folds else r.title
-        kpi_cell = t.text(r.key, "bold")
-        kpi_cell.append("\n")
-        kpi_cell.append(t.text(short(title)))
+        kpi_cell = kpi_text(r, title)
         if "Flags" in folds and r.flags:
             lines: list[list[str]] = [[]]  # whole flags per line ("low confidence" unbroken)
             for flag in r.flags:
