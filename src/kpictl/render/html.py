@@ -163,6 +163,11 @@ def kpi_page(detail: KpiDetail, *, tz) -> str:
     kind = f"{r.kind}, target {kpi_cells(r, tz=tz)['target']}"
     if r.baseline is not None:
         kind += f" from baseline {number(r.baseline)}"
+    objective = detail.children is not None
+    if objective:
+        from kpictl.render.objectives import child_cells, summary_text
+
+        kind = summary_text(detail)
     facts = [
         ("Owner", r.owner or "—"), ("Kind", kind + (f" {r.unit}" if r.unit else "")),
         ("Window", (f"period {r.period['label']}: {own_day(r.period['start'])} → "
@@ -180,6 +185,8 @@ def kpi_page(detail: KpiDetail, *, tz) -> str:
     ]
     if r.blocker:
         facts.append(("Blocker", r.blocker))
+    if objective:  # no values, cadence or forecast of its own
+        facts = [f for f in facts if f[0] not in ("Current", "Cadence", "Forecast")]
     checkins = [[c.id, "" if c.status == "current" else c.status,
                  in_zone(c.measured_at, tz).strftime("%Y-%m-%d %H:%M"), number(c.value),
                  c.by, "—" if c.confidence is None else c.confidence,
@@ -196,8 +203,10 @@ def kpi_page(detail: KpiDetail, *, tz) -> str:
     return _render("kpi.html.j2", tz=tz.name, periods=periods, streak=detail.streak,
                    as_of=in_zone(detail.as_of, tz).strftime("%Y-%m-%d %H:%M"),
                    kpi=kpi_cells(r, tz=tz), facts=facts,
-                   chart=None if periods is not None else _safe(svg.trajectory(detail, tz=tz)),
-                   checkins=checkins,
+                   chart=None if periods is not None or objective
+                   else _safe(svg.trajectory(detail, tz=tz)),
+                   checkins=checkins, objective=objective,
+                   children=[child_cells(c) for c in detail.children] if objective else None,
                    assignments=assignments, feedback=feedback)
 
 

@@ -268,12 +268,18 @@ def render_kpi_detail(detail: KpiDetail, fmt: Format, *, tz, no_color: bool = Fa
                                outcome=detail.outcome, milestones=detail.milestones,
                                checkins=detail.checkins, assignments=detail.assignments,
                                changes=detail.changes, feedback=detail.feedback,
-                               periods=detail.periods, streak=detail.streak)
+                               periods=detail.periods, streak=detail.streak,
+                               children=detail.children)
         if fmt is Format.JSON:
             machine.write_json(doc)
         else:
             # The records of one KPI's view are its check-ins, each naming its KPI.
             machine.write_jsonl([{"kpi": detail.kpi.key, **c} for c in doc["checkins"]])
+        return
+    if fmt is Format.CSV and detail.children is not None:  # an objective: its children
+        from kpictl.render.objectives import CHILD_COLUMNS, csv_records
+
+        machine.write_csv(CHILD_COLUMNS, csv_records(detail))
         return
     if fmt is Format.CSV:
         machine.write_csv(["id", "status", "measured_at", "value", "by", "confidence", "note",
@@ -286,6 +292,11 @@ def render_kpi_detail(detail: KpiDetail, fmt: Format, *, tz, no_color: bool = Fa
         sys.stdout.write(f"Status: **{row.status.replace('_', ' ')}**, owner "
                          f"{machine.md_cell(row.owner)}, "
                          f"due {in_zone(row.due, own_zone(row, tz)):%Y-%m-%d}\n\n")
+        if detail.children is not None:
+            from kpictl.render.objectives import write_md
+
+            write_md(detail, sys.stdout)
+            return
         machine.write_md_table(["ID", "Status", "Measured", "Value", "By", "Confidence", "Note"],
                                [[c.id, c.status, in_zone(c.measured_at, tz).strftime(
                                    "%Y-%m-%d %H:%M"), c.value, c.by, c.confidence, c.note]
@@ -318,6 +329,7 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
     from rich.text import Text
 
     from kpictl.render import table as t
+    from kpictl.render.objectives import print_children, summary_text
 
     console = t.make_console(no_color=no_color)
     r = detail.kpi
@@ -326,10 +338,12 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
     head.append("  ")
     head.append(t.text(r.title))
     console.print(head)
+    objective = detail.children is not None
     lines = [
         ("Status", t.status_text(r.status)),
         ("Owner", t.text(r.owner)),
-        ("Kind", t.text(f"{r.kind}, target {_target_text(r)}"
+        ("Kind", t.text(summary_text(detail)) if objective else
+         t.text(f"{r.kind}, target {_target_text(r)}"
                         + (f" from baseline {t.number(r.baseline)}" if r.baseline is not None
                            else "") + (f" {r.unit}" if r.unit else ""))),
         ("Window", t.text(_window_text(r, tz) + " (")
@@ -338,12 +352,13 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
         ("Progress", t.bar(r.progress)),
         *([] if r.expected_progress is None else  # maintain kinds have no pace
           [("Expected", t.text(f"{r.expected_progress * 100:.0f}%"))]),
-        ("Trend", t.text(t.sparkline([c.value for c in detail.checkins
-                                      if c.status != "retracted"]) or None, "cyan")),
-        ("Current", t.text(t.number(r.current, r.unit))),
-        ("Cadence", _cadence_text(r, detail.as_of, tz)),
-        ("Forecast", t.text(forecast_text(r, compact=False) if r.forecast else
-                            "— (needs 3 check-ins at different times)")),
+        *([] if objective else [  # an objective has no values of its own
+            ("Trend", t.text(t.sparkline([c.value for c in detail.checkins
+                                          if c.status != "retracted"]) or None, "cyan")),
+            ("Current", t.text(t.number(r.current, r.unit))),
+            ("Cadence", _cadence_text(r, detail.as_of, tz)),
+            ("Forecast", t.text(forecast_text(r, compact=False) if r.forecast else
+                                "— (needs 3 check-ins at different times)"))]),
         ("Flags", t.flags_text(r.flags) if r.flags else t.text(None)),
     ]
     if r.blocker:
@@ -360,7 +375,7 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
     from kpictl.render.chart import trajectory
 
     color = console.is_terminal and not console.no_color
-    chart = None if detail.periods is not None else \
+    chart = None if detail.periods is not None or objective else \
         trajectory(detail, tz=tz, width=min(console.width, 100), color=color)
     if chart:
         console.print()
@@ -372,6 +387,8 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
 
         print_scorecard(console, detail, tz)
 
+    if objective:
+        print_children(console, detail)
     checkins = t.new_table(title="Check-ins")
     for name in ("ID", "Measured", "", "Value", "By", "Conf.", "Note"):
         checkins.add_column(name, justify="right" if name in ("ID", "Value", "Conf.") else "left")
@@ -391,8 +408,9 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
                          t.text(c.confidence), t.text(note or None))
     if len(detail.checkins) > 20:
         checkins.caption = Text(f"last 20 of {len(detail.checkins)}; all with --format csv")
-    console.print()
-    console.print(checkins)
+    if not objective:
+        console.print()
+        console.print(checkins)
 
     log = t.new_table(title="Delegation")
     for name in ("From", "Until", "Owner", "By", "Note"):
