@@ -15,6 +15,7 @@ REPORT_COLUMNS = [
     "progress_raw", "expected_progress", "status", "flags", "confidence", "blocker", "days_left",
     "forecast_value_at_due", "forecast_low", "forecast_high", "forecast_probability",
     "forecast_eta", "forecast_rate", "forecast_required_rate", "suggested_outcome",
+    "parent", "weight",
 ]
 
 
