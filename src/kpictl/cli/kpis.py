@@ -154,9 +154,9 @@ def assign(
 
     Example: kpictl assign ops.signups --to maya --every month --target 400
 
-    Example: kpictl assign growth --objective --to maya --title "Grow the business" --due eoy
+    Example: kpictl assign hiring --objective --to maya --title "Hire well"
 
-    Example: kpictl assign sales.new-arr --parent growth --weight 2
+    Example: kpictl assign sales.pipeline --parent growth --weight 3
     """
     from kpictl.errors import InvalidInput
     from kpictl.services.kpis import KpiSpec
