@@ -269,6 +269,7 @@ def evaluate_objective(children: list[ChildFacts], *, due: datetime, as_of: date
         status = Status(closed_outcome)
     elif not counted or all(c.status == Status.NO_DATA for c in counted):
         status = Status.NO_DATA
+        progress = None  # like a KPI with no check-in: nothing measured yet
     elif met:
         status = Status.ACHIEVED if progress is not None else Status.ON_TRACK
     elif as_of > due:
