@@ -1,5 +1,9 @@
 """Delegation from a file (`assign --file`): each row is one `kpictl assign`, through the same
-service as the command line, each in a savepoint."""
+service as the command line, each in a savepoint.
+
+Objectives (issue 21) come through the same columns: ``kind`` = ``objective`` makes the row an
+objective (`assign --objective`), ``parent`` and ``weight`` are `--parent` and `--weight`. The
+rows are applied in file order, so a parent comes before its children (or already exists)."""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from kpictl.timeparse import parse_when
 
 KPI_COLUMNS = ("key", "to", "title", "target", "baseline", "kind", "low", "high", "unit",
                "start", "due", "cadence", "grace", "tags", "outcome", "by", "note",
-               "every", "aggregate")
+               "every", "aggregate", "parent", "weight")
 
 
 def import_kpis(*, session: Session, now: datetime, tz, rows: list[Row], errors: list[str],
@@ -24,7 +28,7 @@ def import_kpis(*, session: Session, now: datetime, tz, rows: list[Row], errors:
                 progress: Callable[[int], None] | None = None) -> BulkResult:
     """Each row is one `kpictl assign`; ``{to}`` in key, title or outcome is the row's owner,
     so one file can hand the same KPI set to many people."""
-    from kpictl.domain import Kind
+    from kpictl.domain import OBJECTIVE, Kind
     from kpictl.services.kpis import KpiSpec, assign
     from kpictl.services.lookups import find_person
 
@@ -46,12 +50,13 @@ def import_kpis(*, session: Session, now: datetime, tz, rows: list[Row], errors:
         check = problems.check
 
         kind = f.get("kind")
-        if kind is not None:
+        objective = kind is not None and str(kind).strip().lower() == OBJECTIVE
+        if kind is not None and not objective:
             try:
                 kind = Kind(str(kind).strip().lower())
             except ValueError:
-                problems.append(f"kind {kind!r}: use increase, decrease, at-least, at-most or "
-                                "range")
+                problems.append(f"kind {kind!r}: use increase, decrease, at-least, at-most, "
+                                "range or objective")
                 kind = None
         if not f.get("key"):
             problems.append("key is required")
@@ -74,7 +79,11 @@ def import_kpis(*, session: Session, now: datetime, tz, rows: list[Row], errors:
             cadence=f.get("cadence"), grace=f.get("grace"),
             tags=[t for t in str(tags).split(";") if t.strip()] if tags else None,
             every=f.get("every"), aggregate=f.get("aggregate"),  # ongoing KPIs (issue 18)
+            objective=objective, parent=fill(f.get("parent")),  # objectives (issue 21)
+            weight=check(cell_number, f.get("weight"), "weight"),
         )
+        if objective:
+            spec.kind = None
         try:
             if problems:
                 raise InvalidInput("; ".join(problems))
