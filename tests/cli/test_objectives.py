@@ -113,3 +113,32 @@ def test_the_objective_detail_shows_contributions(objectives):
     assert csv[0] == ("key,title,owner,kind,weight,status,progress,expected_progress,"
                       "contribution")
     assert csv[1].startswith("sales.arr,") and csv[1].endswith(",0.4")
+
+
+def test_assign_file_creates_objectives_and_links_children(seeded):
+    csv = ("key,to,title,kind,target,due,parent,weight\n"
+           "team.{to},{to},Goals of {to},objective,,,,\n"
+           "leads.{to},{to},Leads,,50,2026-12-31,team.{to},3\n"
+           "sales.arr,,,,,,team.ana,0.5\n")
+    result = seeded("assign", "--file", "-", "--input-format", "csv",
+                    input=csv.replace("{to}", "ana"))
+    assert result.exit_code == 0, result.stderr
+    rows = {r["key"]: r for r in ok(seeded, "report", "--json").json()["kpis"]}
+    assert (rows["team.ana"]["kind"], rows["team.ana"]["children"]) == (
+        "objective", ["leads.ana", "sales.arr"])
+    assert (rows["leads.ana"]["parent"], rows["leads.ana"]["weight"]) == ("team.ana", 3.0)
+    assert (rows["sales.arr"]["parent"], rows["sales.arr"]["weight"]) == ("team.ana", 0.5)
+
+
+def test_assign_file_refuses_bad_links_listing_each_line(seeded):
+    before = dump_db()
+    csv = ("key,to,title,kind,target,due,parent,weight\n"
+           "leads,ana,Leads,,50,2026-12-31,sales.arr,\n"
+           "team,ana,Team,objective,5,,,\n"
+           "sales.arr,,,,,,,0\n")
+    result = seeded("assign", "--file", "-", "--input-format", "csv", input=csv)
+    assert result.exit_code == 2
+    assert "line 2: 'sales.arr' is not an objective" in result.stderr
+    assert "line 3: 'team' is an objective: it has no --target of its own" in result.stderr
+    assert "line 4: --weight 0 must be a number above 0" in result.stderr
+    assert dump_db() == before

@@ -130,8 +130,9 @@ def assign(
                                  help="Many KPIs from CSV or JSON Lines ('-' = stdin); columns "
                                  "key, to, title, target, baseline, kind, low, high, unit, "
                                  "start, due, cadence, grace, tags (a;b), outcome, by, note, "
-                                 "every, aggregate. "
-                                 "{to} in key/title/outcome is the row's owner.")
+                                 "every, aggregate, parent, weight (kind objective: an "
+                                 "objective). {to} in key/title/outcome/parent is the "
+                                 "row's owner.")
     ] = None,
     input_format: Annotated[
         str | None, typer.Option("--input-format", metavar="csv|jsonl", rich_help_panel=BULK,
