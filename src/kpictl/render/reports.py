@@ -135,8 +135,9 @@ def _report_table(report: Report, tz, no_color: bool,
     limit = _TITLE_ON_TTY if not narrow else max(16, max(len(r.key) for r in report.kpis))
     bar_width = 10 if not narrow else 8 if console.width >= 100 else 5
 
-    def short(title: str) -> str:
-        return title[:limit - 1] + "…" if on_tty and len(title) > limit else title
+    def short(title: str, indent: int = 0) -> str:
+        room = limit - indent  # an indented title keeps the column as wide as before
+        return title[:room - 1] + "…" if on_tty and len(title) > room else title
 
     from kpictl.render.text import tree_depths, tree_prefix
 
@@ -148,7 +149,7 @@ def _report_table(report: Report, tz, no_color: bool,
         cell = t.text(prefix, "dim")
         cell.append(t.text(r.key, "bold"))
         cell.append("\n" + " " * len(prefix))
-        cell.append(t.text(short(title)))
+        cell.append(t.text(short(title, len(prefix))))
         return cell
 
     def cells(r) -> dict:
