@@ -241,7 +241,7 @@ def _create(session, now, key, spec, tags, owner, by_person, note, default_start
 
     parent_id, weight = objectives.link_new(session, key, spec.parent, spec.weight)
     if spec.objective:
-        values = _objective_values(key, spec, default_start or now, default_zone)
+        values = objectives.values(key, spec, default_start or now, default_zone)
         _validate_dates(values, [])
     elif spec.due is None:
         raise InvalidInput(f"--due is required to create KPI '{key}' (by when?)")
@@ -284,22 +284,6 @@ def _create(session, now, key, spec, tags, owner, by_person, note, default_start
         f"due {_local(values['due'], values['zone']):%Y-%m-%d}",
         {"key": key, "owner": owner.handle},
     )
-
-
-def _objective_values(key, spec, start, zone) -> dict:
-    """An objective's row: no kind, baseline or target of its own; without --due it is due at
-    the end of the quarter it starts in (in its zone), the usual horizon of an objective."""
-    from kpictl.domain import OBJECTIVE
-    from kpictl.timeparse import parse_when
-
-    start = spec.start or start
-    zone = spec.zone or zone
-    due = spec.due or parse_when("eoq", now=start, tz=zone, bound="end")
-    return {"title": spec.title or key, "outcome": spec.outcome, "unit": None,
-            "kind": OBJECTIVE, "baseline": None, "target": None, "low": None, "high": None,
-            "start": start, "due": due,
-            "cadence": parse_cadence(DEFAULTS.default_cadence).label,
-            "grace": parse_grace(DEFAULTS.default_grace).label, "zone": zone}
 
 
 def _kpi_values(key, spec, default_start, now, default_zone) -> dict:

@@ -50,6 +50,22 @@ def refuse_kpi_options(spec, key: str) -> None:
             f"`kpictl assign CHILD --parent {key}`")
 
 
+def values(key, spec, start, zone) -> dict:
+    """An objective's row: no kind, baseline or target of its own; without --due it is due at
+    the end of the quarter it starts in (in its zone), the usual horizon of an objective."""
+    from kpictl.domain import DEFAULTS
+    from kpictl.timeparse import parse_cadence, parse_grace, parse_when
+
+    start = spec.start or start
+    zone = spec.zone or zone
+    due = spec.due or parse_when("eoq", now=start, tz=zone, bound="end")
+    return {"title": spec.title or key, "outcome": spec.outcome, "unit": None,
+            "kind": OBJECTIVE, "baseline": None, "target": None, "low": None, "high": None,
+            "start": start, "due": due,
+            "cadence": parse_cadence(DEFAULTS.default_cadence).label,
+            "grace": parse_grace(DEFAULTS.default_grace).label, "zone": zone}
+
+
 def check_weight(weight: float | None) -> float | None:
     if weight is not None and not (math.isfinite(weight) and weight > 0):
         raise InvalidInput(f"--weight {weight:.15g} must be a number above 0 (e.g. 1, 2, 0.5)")

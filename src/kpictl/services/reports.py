@@ -223,9 +223,10 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
 def _needs_points(kpi: KpiAt, last, agg: _Aggregates) -> bool:
     """A forecast that the aggregates cannot give exactly: a plan to fit the deviation from
     (milestones), or sums too ill-conditioned to centre (see services/forecast.py)."""
+    if kpi.kind == OBJECTIVE:  # no check-ins of its own
+        return False
     fit = agg.fit
-    if kpi.kind == OBJECTIVE or Kind(kpi.kind).is_maintain or last is None or fit is None \
-            or fit.n < 3 \
+    if Kind(kpi.kind).is_maintain or last is None or fit is None or fit.n < 3 \
             or fit.distinct_x < 3:
         return False
     return bool(kpi.milestones) or not well_conditioned(fit)
