@@ -111,7 +111,7 @@ def assign(
     ] = False,
     parent: Annotated[
         str | None, typer.Option("--parent", metavar="OBJ", rich_help_panel=TREE,
-                                 autocompletion=complete.kpi_keys,
+                                 autocompletion=complete.objective_keys,
                                  help="The objective this counts towards ('' detaches).")
     ] = None,
     weight: Annotated[
