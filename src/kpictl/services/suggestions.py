@@ -268,7 +268,9 @@ def rebalance(*, session: Session, now: datetime, tz,
     overloaded = sorted(h for h, p in people.items() if load.get(h, 0) > p.capacity)
     excess = {h: load[h] - people[h].capacity for h in overloaded}
     punctuality = punctuality_by_person(session=session, as_of=now, tz=tz)
+    # An objective takes no capacity: moving it relieves no one (its KPIs may move).
     rows = [r for r in report.kpis if r.state == "active" and r.owner and r.key not in done and
+            r.kind != OBJECTIVE and
             (r.owner in overloaded or r.owner not in people or r.status in AT_RISK_STATUSES)]
     options = []  # (gain, row, candidate, current score): every move worth proposing
     for row in rows:
