@@ -146,7 +146,7 @@ def _report_table(report: Report, tz, no_color: bool,
     def kpi_text(r, title: str):
         """The key (under its parent: indented) over the title, aligned with the key."""
         prefix = tree_prefix(depths[r.key])
-        cell = t.text(prefix, "dim")
+        cell = t.text(prefix)  # unstyled: the row's base style stays plain
         cell.append(t.text(r.key, "bold"))
         cell.append("\n" + " " * len(prefix))
         cell.append(t.text(short(title, len(prefix))))
