@@ -43,6 +43,13 @@ class Flag(StrEnum):
     NEEDS_CLOSE = "needs_close"
     UNRESPONSIVE = "unresponsive"  # `give_up` reminders sent with no check-in since
     SOURCE_FAILED = "source_failed"  # the KPI's latest `kpictl pull` failed (PRODUCT §6)
+    CHILD_AT_RISK = "child_at_risk"  # an objective with a child blocked, off track or overdue
+
+
+#: The ``kind`` of an objective (issue 21): a ``kpi`` row with no target of its own, whose
+#: progress is the weighted mean of its children's (services/rollup.py). Not a :class:`Kind`:
+#: ``--kind`` never takes it, ``--objective`` makes one.
+OBJECTIVE = "objective"
 
 
 class Outcome(StrEnum):

@@ -76,6 +76,11 @@ class Kpi(_Table, table=True):
     #: check-ins make its value (services/periods.py); both None for a one-off KPI.
     every: str | None = Field(default=None, sa_column=sa.Column(sa.String(16)))
     aggregate: str | None = Field(default=None, sa_column=sa.Column(sa.String(8)))
+    #: Objectives and roll-ups (migration 0010): the objective this KPI (or objective) counts
+    #: towards, and its weight in that objective's weighted mean (services/rollup.py).
+    parent_id: int | None = Field(default=None, foreign_key="kpi.id", index=True)
+    weight: float = Field(default=1.0, sa_column=sa.Column(sa.Float, nullable=False,
+                                                           server_default="1"))
     owner_id: int = Field(foreign_key="person.id", index=True)
     delegated_by_id: int | None = Field(default=None, foreign_key="person.id")
     state: str = Field(default="active", sa_column=sa.Column(sa.String(16), nullable=False))

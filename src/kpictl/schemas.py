@@ -103,6 +103,11 @@ class KpiRow:
     every: str | None = None
     aggregate: str | None = None
     period: dict | None = None
+    #: Objectives and roll-ups (services/rollup.py): the objective this counts towards, its
+    #: weight there (null without a parent), and the keys of the KPIs and objectives under it.
+    parent: str | None = None
+    weight: float | None = None
+    children: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -196,6 +201,9 @@ class KpiDetail:
     #: streak of achieved closed periods; null for one-off KPIs.
     periods: list | None = None
     streak: int | None = None
+    #: An objective: each child with its weight, progress and contribution to the roll-up
+    #: (weight × progress ÷ Σ weights of the paced children); null for a KPI.
+    children: list | None = None
 
 
 @dataclass

@@ -18,6 +18,7 @@ def team(run):
         assert run("assign", key, "--to", "ana", "--target", "5", "--due", "+9d", "--tag",
                    tag).exit_code == 0
     assert run("close", "sales.pipe", "--outcome", "cancelled").exit_code == 0
+    assert run("assign", "sales.goals", "--objective", "--to", "ana").exit_code == 0
     return run
 
 
@@ -31,21 +32,22 @@ def complete(words: str, *, python: list[str] | None = None) -> list[str]:
 
 
 @pytest.mark.parametrize(("words", "expected"), [
-    ("kpictl checkin sa", ["sales.arr"]),  # closed KPIs take no check-ins
-    ("kpictl report sa", ["sales.arr", "sales.pipe"]),
+    ("kpictl checkin sa", ["sales.arr"]),  # closed KPIs and objectives take no check-ins
+    ("kpictl report sa", ["sales.arr", "sales.goals", "sales.pipe"]),
     ("kpictl assign sales.arr --to an", ["ana", "anton"]),
     ("kpictl report --owner b", ["bob"]),
     ("kpictl report --tag s", ["sales"]),
     ("kpictl people show ant", ["anton"]),
     ("kpictl report --format js", ["json", "jsonl"]),
     ("kpictl rep", ["report"]),
-    ("kpictl close s", ["sales.arr"]),  # a closed KPI cannot be closed again
+    ("kpictl close s", ["sales.arr", "sales.goals"]),  # a closed one cannot be closed again
     ("kpictl feedback sales.p", ["sales.pipe"]),
     ("kpictl suggest o", ["ops.up"]),
     ("kpictl suggest --tag o", ["ops"]),
     ("kpictl people add zoe --manager b", ["bob"]),
     ("kpictl people edit ana --remove-skill a", ["akill"]),
     ("kpictl people add zoe --skill b", ["bkill"]),
+    ("kpictl assign ops.up --parent s", ["sales.goals"]),  # only objectives have children
 ])
 def test_completion_offers_live_values(team, words, expected):
     assert complete(words) == expected

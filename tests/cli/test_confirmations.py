@@ -37,7 +37,7 @@ WRITES = [
     (["db", "upgrade"], f"already at schema {SCHEMA_REVISION}: {{db}}"),
     (["db", "backup", "{tmp}/backup.db"], "backed up {db} to {tmp}/backup.db"),
     (["demo", "--path", "{tmp}/demo.db"],
-     "Demo database: {tmp}/demo.db (8 people, 22 KPIs, 133 check-ins). Explore it:"),
+     "Demo database: {tmp}/demo.db (8 people, 23 KPIs, 133 check-ins). Explore it:"),
 ]
 
 

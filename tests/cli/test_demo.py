@@ -8,7 +8,7 @@ import pytest
 
 from .conftest import make_runner, ok, pinned_env
 
-KINDS = {"increase", "decrease", "at-least", "at-most", "range"}
+KINDS = {"increase", "decrease", "at-least", "at-most", "range", "objective"}
 
 
 @pytest.fixture(scope="module")

@@ -90,6 +90,19 @@ def test_checkin_reaches_on_checkin_and_on_status_change(seeded, hooks):
         {"status": "on_track", "flags": []}, {"status": "at_risk", "flags": ["blocked"]})
 
 
+def test_a_childs_checkin_announces_its_objectives_status_change(seeded, hooks):
+    ok(seeded, "assign", "growth", "--objective", "--to", "maya", "--title", "Grow")
+    ok(seeded, "assign", "company", "--objective", "--to", "maya", "--title", "All")
+    ok(seeded, "assign", "growth", "--parent", "company")
+    ok(seeded, "assign", "sales.arr", "--parent", "growth")
+    ok(seeded, "checkin", "sales.arr", "40", "--blocker", "legal review")
+    changes = {e["kpi"]: (e["before"]["status"], e["after"]["status"], e["after"]["flags"])
+               for e in hooks.events("on-status-change")}
+    assert changes == {"sales.arr": ("no_data", "at_risk", ["blocked"]),
+                       "growth": ("no_data", "at_risk", ["child_at_risk"]),
+                       "company": ("no_data", "at_risk", ["child_at_risk"])}
+
+
 def test_assign_feedback_and_close_reach_their_hooks(seeded, hooks):
     ok(seeded, "assign", "ops.uptime", "--to", "bob", "--kind", "at-least", "--target", "99.9",
        "--due", "2026-12-31", "--start", "2026-11-01", "--by", "maya")

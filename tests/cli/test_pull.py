@@ -333,3 +333,16 @@ def test_a_hundred_slow_sources_pull_in_well_under_their_sum(team, monkeypatch, 
     assert [r["action"] for r in doc["results"]] == ["recorded"] * 100
     assert all(r["seconds"] >= 0.2 for r in doc["results"])
     assert elapsed < 100 * 0.2 / 2, elapsed  # 4 at a time: about 5 s, not 20 s
+
+
+def test_a_source_for_an_objective_fails_naming_its_children(team, monkeypatch, tmp_path):
+    ok(team, "assign", "ops", "--objective", "--to", "bob", "--title", "Ops")
+    ok(team, "assign", "ops.uptime", "--parent", "ops")
+    write_sources(monkeypatch, tmp_path / "conf", command_source("ops", "print(5)"))
+    for args in (("--dry-run",), ()):
+        result, doc = pull_json(team, *args)
+        assert result.exit_code == 1
+        assert doc["results"][0]["error"] == (
+            "'ops' is an objective: it takes no check-ins; its progress comes from its "
+            "children (ops.uptime): check in on those")
+    assert checkins(team, "ops") == []

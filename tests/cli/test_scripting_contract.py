@@ -129,5 +129,5 @@ def test_a_bad_kpi_row_lists_every_problem_with_suggestions(seeded, tmp_path):
         "mean 'maya'?); invalid target 'abc': expected a number such as 12.5; due: invalid "
         "date 'blursday': ")
     assert lines[1] == ("kpictl: line 3: kind 'upwards': use increase, decrease, at-least, "
-                        "at-most or range; key is required")
+                        "at-most, range or objective; key is required")
     assert dump_db() == before

@@ -100,8 +100,8 @@ def test_portfolio_at_80_columns_keeps_what_a_manager_reads_first(screen, demo_p
     lines = out.splitlines()
     rows = _json(demo_path, "report")["kpis"]
     for row in rows:
-        at = next(i for i, line in enumerate(lines) if line.split()[1:2] == [row["key"]]
-                  or line.split()[2:3] == [row["key"]])
+        # the key after a one- or two-word status, and after "└" under its parent
+        at = next(i for i, line in enumerate(lines) if row["key"] in line.split()[1:4])
         assert lines[at + 1].split()[:2] == [row["owner"], "·"]  # the owner joins the title
         for flag in row["flags"]:  # the flags follow the title, never dropped
             assert flag.replace("_", " ") in " ".join(lines[at:at + 5])

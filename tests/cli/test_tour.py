@@ -24,6 +24,9 @@ TOUR = [
     ["assign", "sales.new-arr", "--to", "ben", "--note", "Ana on leave"],
     ["feedback", "sales.new-arr", "Great pipeline work; focus on closing"],
     ["close", "eng.uptime", "--outcome", "cancelled", "--note", "moved to the SRE team"],
+    ["assign", "growth", "--objective", "--to", "maya", "--title", "Grow the business"],
+    ["assign", "sales.new-arr", "--parent", "growth", "--weight", "2"],
+    ["assign", "support.first-response", "--parent", "growth"],
 ]
 
 
@@ -45,7 +48,7 @@ def tour(run, monkeypatch, tour_template):
 def test_tour_report_tells_the_story(tour):
     doc = ok(tour, "report", "--json").json()
     rows = {k["key"]: k for k in doc["kpis"]}
-    assert set(rows) == {"sales.new-arr", "support.first-response", "eng.uptime"}
+    assert set(rows) == {"growth", "sales.new-arr", "support.first-response", "eng.uptime"}
     arr = rows["sales.new-arr"]
     # "eoq" in Berlin: 2026-12-31 23:59:59 CET; today starts at 00:00 CET.
     assert (arr["start"], arr["due"]) == ("2026-11-26T23:00:00Z", "2026-12-31T22:59:59Z")
@@ -54,6 +57,11 @@ def test_tour_report_tells_the_story(tour):
     assert (frt["kind"], frt["progress"], frt["flags"]) == (
         "decrease", pytest.approx(1 / 3, rel=1e-12), ["blocked"])  # full precision
     assert rows["eng.uptime"]["status"] == "cancelled"
+    # growth = (2·0.35 + 1·(1/3))/3 = 1.033333/3 = 0.344444, support.first-response blocked
+    growth = rows["growth"]
+    assert growth["progress"] == pytest.approx((2 * 0.35 + 1 / 3) / 3)
+    assert (growth["children"], growth["flags"]) == (
+        ["sales.new-arr", "support.first-response"], ["child_at_risk"])
     detail = ok(tour, "report", "sales.new-arr", "--json").json()
     assert [a["to"] for a in detail["assignments"]] == ["ana", "ben"]
     assert [(f["by"], f["text"]) for f in detail["feedback"]] == [

@@ -483,3 +483,52 @@ def test_suggest_and_rebalance_json_match_schema(team):
                  "command": "kpictl assign sales.arr --to bob"}
     assert not r.is_valid({**plan, "moves": [fake_move]})
     assert r.is_valid({**plan, "moves": [{**fake_move, "status": "at_risk"}]})
+
+
+# --- objectives and roll-ups (issue 21) ------------------------------------------------------
+
+
+@pytest.fixture
+def with_objective(team):
+    ok(team, "assign", "growth", "--objective", "--to", "ana", "--title", "Grow")
+    ok(team, "assign", "sales.arr", "--parent", "growth", "--weight", "2")
+    ok(team, "assign", "support.backlog", "--parent", "growth")
+    ok(team, "assign", "ops.uptime", "--parent", "growth", "--weight", "0.5")
+    return team
+
+
+def _row(doc: dict, key: str) -> dict:
+    return next(r for r in doc["kpis"] if r["key"] == key)
+
+
+OBJECTIVE_MUTATIONS = {
+    "weight zero": lambda d: _row(d, "sales.arr").update(weight=0),
+    "parent not a key": lambda d: _row(d, "sales.arr").update(parent="Grow!"),
+    "children as text": lambda d: _row(d, "growth").update(children="sales.arr"),
+    "missing children": lambda d: _row(d, "growth").pop("children"),
+    "unknown kind": lambda d: _row(d, "growth").update(kind="goal"),
+}
+
+
+def test_report_json_of_objectives_matches_schema_and_rejects_broken_rows(with_objective):
+    v = validator(schema_of(with_objective, "report"))
+    doc = document(with_objective, "report", "--json")
+    growth = _row(doc, "growth")
+    assert (growth["kind"], growth["parent"], growth["weight"]) == ("objective", None, None)
+    assert growth["children"] == ["ops.uptime", "sales.arr", "support.backlog"]
+    assert (_row(doc, "ops.uptime")["parent"], _row(doc, "ops.uptime")["weight"]) == (
+        "growth", 0.5)
+    assert "child_at_risk" in growth["flags"]  # sales.arr is blocked
+    assert accepted_mutations(v, doc, OBJECTIVE_MUTATIONS) == []
+
+
+def test_report_kpi_json_of_an_objective_lists_children_and_matches_schema(with_objective):
+    v = validator(schema_of(with_objective, "kpi"))
+    doc = document(with_objective, "report", "growth", "--json")
+    assert_valid(v, doc)
+    assert [c["key"] for c in doc["children"]] == ["ops.uptime", "sales.arr", "support.backlog"]
+    assert doc["children"][0]["contribution"] is None  # at-least: no pace
+    assert document(with_objective, "report", "sales.arr", "--json")["children"] is None
+    broken = copy.deepcopy(doc)
+    broken["children"][1]["contribution"] = "45%"
+    assert not v.is_valid(broken)

@@ -73,6 +73,10 @@ PHASES = [
          "--start", "2026-10-01", "--due", "2026-12-31"),
         ("assign", "legacy.kpi", "--to", "cy", "--target", "10", "--start", "2026-10-01",
          "--due", "2026-12-31"),
+        # an objective, keyed after its children: its record comes later in the file
+        ("assign", "team.goals", "--objective", "--to", "maya", "--title", "Q4 goals",
+         "--start", "2026-10-01", "--due", "2026-12-31"),
+        ("assign", "sales.arr", "--parent", "team.goals", "--weight", "2.5"),
     ]),
     ("2026-11-10T09:30:00.654321+00:00", [
         ("assign", "sales.arr", "--to", "bob", "--by", "maya", "--note", "Ana is on leave",
@@ -85,6 +89,7 @@ PHASES = [
          "--confidence", "7", "--note", "two deals 🎉", "--key", "k-1"),
         ("checkin", "sales.arr", "30000", "--key", "k-1"),  # a re-send: recorded once
         ("checkin", "support.backlog", "250", "--at", "2026-10-20T00:00:00Z"),  # same instant
+        ("assign", "support.backlog", "--parent", "team.goals"),
         ("checkin", "ops.uptime", "99.95", "--at", "2026-10-31"),
         ("checkin", "eng.latency", "280.125", "--at", "2026-11-01T12:00:00.5Z"),
         ("checkin", "legacy.kpi", "-2"),
@@ -237,6 +242,14 @@ def test_export_header_and_records_reference_handles_and_keys(rich):
         (d["kpi"], d["field"], d["old"], d["new"], d["reason"]) for d in docs
         if d.get("type") == "change"]
     assert kpis["ops.incidents"]["state"] == "active"
+    # objectives and their children: parent by key (later in the file), weight in full
+    assert (kpis["team.goals"]["kind"], kpis["team.goals"]["target"]) == ("objective", None)
+    assert [(k, kpis[k]["parent"], kpis[k]["weight"]) for k in sorted(kpis)] == [
+        ("eng.latency", None, 1.0), ("legacy.kpi", None, 1.0), ("ops.incidents", None, 1.0),
+        ("ops.uptime", None, 1.0), ("sales.arr", "team.goals", 2.5),
+        ("support.backlog", "team.goals", 1.0), ("team.goals", None, 1.0)]
+    assert ("sales.arr", "weight", "1.0", "2.5") in changes
+    assert ("support.backlog", "parent", None, "team.goals") in changes
 
 
 def test_export_import_export_is_identical(rich, tmp_path, new_db):
@@ -245,7 +258,7 @@ def test_export_import_export_is_identical(rich, tmp_path, new_db):
     target = new_db()
     result = ok(rich, "--db", target, "import", path)
     assert result.stdout == ""
-    assert result.stderr == (f"imported 4 people, 6 KPIs, 7 assignments, 11 changes, "
+    assert result.stderr == (f"imported 4 people, 7 KPIs, 8 assignments, 14 changes, "
                              f"7 check-ins, 2 corrections, 2 feedback notes and 1 person "
                              f"change from {path}\n")
     second = export_text(rich, target)
@@ -291,7 +304,7 @@ def test_import_demo_database_round_trip(run, tmp_path, new_db):
     path = write(tmp_path, first)
     target = new_db()
     result = ok(run, "--db", target, "import", path)
-    assert result.stderr.startswith("imported 8 people, 22 KPIs, ")
+    assert result.stderr.startswith("imported 8 people, 23 KPIs, ")
     assert export_text(run, target).splitlines()[1:] == first.splitlines()[1:]
     for args in REPORTS[:3] + [("report", "--by", "owner", "--json"),
                                ("report", "--week", "last", "--json"),
@@ -318,7 +331,7 @@ def test_import_from_stdin(rich, tmp_path, new_db):
     text = export_text(rich)
     target = new_db()
     result = ok(rich, "--db", target, "import", "-", input=text)
-    assert result.stderr.startswith("imported 4 people, 6 KPIs, ")
+    assert result.stderr.startswith("imported 4 people, 7 KPIs, ")
     assert result.stderr.endswith(" from stdin\n")
     assert export_text(rich, target) == text
 
@@ -332,7 +345,7 @@ def test_export_piped_into_import_is_utf8_whatever_the_locale(rich, new_db):
         capture_output=True, text=True, timeout=120, check=False,
         env={**os.environ, "PYTHONIOENCODING": "ascii", "LC_ALL": "C"})
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr.startswith("imported 4 people, 6 KPIs, ")
+    assert proc.stderr.startswith("imported 4 people, 7 KPIs, ")
     assert export_text(rich, target) == export_text(rich)
 
 
@@ -397,6 +410,20 @@ def _set_line(type_: str, text):
     return make
 
 
+def _edit_kpi(key: str, edit):
+    """A case that edits the KPI record of ``key``."""
+
+    def make(lines: list[str]) -> tuple[list[str], int]:
+        index = next(i for i, line in enumerate(lines)
+                     if f'"type": "kpi", "key": "{key}"' in line)
+        record = json.loads(lines[index])
+        edit(record)
+        lines[index] = json.dumps(record, ensure_ascii=False)
+        return lines, index + 1
+
+    return make
+
+
 def _change_after_checkins(lines: list[str]) -> tuple[list[str], int]:
     change = lines.pop(_first(lines, "change"))
     index = _first(lines, "checkin") + 1
@@ -428,7 +455,18 @@ BAD = {
                                                                  '"value": NaN')),
                   "not valid JSON (NaN is not a JSON number)"),
     "bad_kind": (_edit("kpi", lambda r: r.update(kind="grow")),
-                 '"kind" "grow" is not one of increase, decrease, at-least, at-most, range'),
+                 '"kind" "grow" is not one of increase, decrease, at-least, at-most, range, '
+                 'objective'),
+    "parent_not_objective": (_edit("kpi", lambda r: r.update(parent="sales.arr")),
+                             '"parent" "sales.arr" is not an objective'),
+    "parent_unknown": (_edit("kpi", lambda r: r.update(parent="nope.kpi")),
+                       '"parent" "nope.kpi" is not a KPI of this file'),
+    "parent_loop": (_edit_kpi("team.goals", lambda r: r.update(parent="team.goals")),
+                    "team.goals sits under itself (a loop of parents)"),
+    "weight_zero": (_edit("kpi", lambda r: r.update(weight=0)),
+                    'KPI eng.latency: "weight" must be above 0'),
+    "checkin_on_objective": (_edit("checkin", lambda r: r.update(kpi="team.goals")),
+                             "KPI team.goals is an objective: it takes no check-ins"),
     "bool_as_number": (_edit("checkin", lambda r: r.update(value=True)),
                        '"value" must be a number, not true'),
     "duplicate_key": (_reuse_checkin_key, 'check-in key "k-2" is used twice on KPI sales.arr'),
@@ -525,7 +563,7 @@ def test_export_to_output_file_is_private(rich, tmp_path):
     path = tmp_path / "backup.jsonl"
     result = ok(rich, "export", "--output", str(path))
     assert result.stdout == ""
-    assert result.stderr == (f"exported 4 people, 6 KPIs, 7 assignments, 11 changes, "
+    assert result.stderr == (f"exported 4 people, 7 KPIs, 8 assignments, 14 changes, "
                              f"7 check-ins, 2 corrections, 2 feedback notes and 1 person "
                              f"change to {path}\n")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

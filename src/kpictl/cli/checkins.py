@@ -15,7 +15,7 @@ DETAILS = "Details"
 def checkin(
     ctx: typer.Context,
     key: Annotated[str | None, typer.Argument(metavar="KEY", help="KPI key, e.g. sales.new-arr.",
-                                              autocompletion=complete.active_kpi_keys)] = None,
+                                              autocompletion=complete.checkin_keys)] = None,
     value: Annotated[str | None, typer.Argument(metavar="VALUE", help="The measured value.")]
     = None,
     at: Annotated[

@@ -16,6 +16,10 @@ _QUERIES = {
     "key": "SELECT key FROM kpi WHERE key LIKE ? ESCAPE '\\' ORDER BY key LIMIT 200",
     "active_key": "SELECT key FROM kpi WHERE state = 'active' AND key LIKE ? ESCAPE '\\' "
                   "ORDER BY key LIMIT 200",
+    "checkin_key": "SELECT key FROM kpi WHERE state = 'active' AND kind != 'objective' "
+                   "AND key LIKE ? ESCAPE '\\' ORDER BY key LIMIT 200",
+    "objective_key": "SELECT key FROM kpi WHERE kind = 'objective' AND state = 'active' "
+                     "AND key LIKE ? ESCAPE '\\' ORDER BY key LIMIT 200",
     "handle": "SELECT handle FROM person WHERE active AND handle LIKE ? ESCAPE '\\' "
               "ORDER BY handle LIMIT 200",
     "tag": "SELECT DISTINCT tag FROM kpi_tag WHERE tag LIKE ? ESCAPE '\\' ORDER BY tag "
@@ -68,6 +72,16 @@ def kpi_keys(ctx: typer.Context, incomplete: str) -> list[str]:
 
 def active_kpi_keys(ctx: typer.Context, incomplete: str) -> list[str]:
     return _values(ctx, "active_key", incomplete)
+
+
+def checkin_keys(ctx: typer.Context, incomplete: str) -> list[str]:
+    """`checkin KEY`: open KPIs, not objectives (their progress is their children's)."""
+    return _values(ctx, "checkin_key", incomplete)
+
+
+def objective_keys(ctx: typer.Context, incomplete: str) -> list[str]:
+    """`--parent`: only objectives can have children."""
+    return _values(ctx, "objective_key", incomplete)
 
 
 def handles(ctx: typer.Context, incomplete: str) -> list[str]:

@@ -18,6 +18,7 @@ WHAT = "What"
 TARGET = "Target"
 SCHEDULE = "Schedule"
 ONGOING = "Ongoing"
+TREE = "Objectives"
 BULK = "Bulk"
 
 
@@ -102,6 +103,21 @@ def assign(
         typer.Option("--target-for", metavar="PERIOD=VALUE", rich_help_panel=ONGOING,
                      help="One period's target, e.g. 2027-03=500, 2027-Q2=1500; repeat."),
     ] = None,
+    objective: Annotated[
+        bool, typer.Option("--objective", rich_help_panel=TREE,
+                           help="Create an objective: no target of its own; its progress is "
+                           "the weighted mean of the KPIs and objectives under it. Default "
+                           "--due: the end of the quarter.")
+    ] = False,
+    parent: Annotated[
+        str | None, typer.Option("--parent", metavar="OBJ", rich_help_panel=TREE,
+                                 autocompletion=complete.objective_keys,
+                                 help="The objective this counts towards ('' detaches).")
+    ] = None,
+    weight: Annotated[
+        str | None, typer.Option("--weight", metavar="W", rich_help_panel=TREE,
+                                 help="Its weight under --parent, above 0. Default: 1.")
+    ] = None,
     by: ByOption = None,
     note: Annotated[str | None, typer.Option("--note", metavar="TEXT",
                                              help="Why, logged with the change.")] = None,
@@ -114,9 +130,10 @@ def assign(
                                  help="Many KPIs from CSV or JSON Lines ('-' = stdin); columns "
                                  "key, to, title, target, baseline, kind, low, high, unit, "
                                  "start, due, cadence, grace, tags (a;b), outcome, by, note, "
-                                 "every, aggregate, zone. "
-                                 "{to} in key/title/outcome is the row's owner; dates are "
-                                 "read in the KPI's zone, as for --start.")
+                                 "every, aggregate, zone, parent, weight (kind objective: "
+                                 "an objective). {to} in key/title/outcome/parent is the "
+                                 "row's owner; dates are read in the KPI's zone, as for "
+                                 "--start.")
     ] = None,
     input_format: Annotated[
         str | None, typer.Option("--input-format", metavar="csv|jsonl", rich_help_panel=BULK,
@@ -138,6 +155,10 @@ def assign(
     Example: kpictl assign sales.new-arr --to ben --note "Ana moves to enterprise"
 
     Example: kpictl assign ops.signups --to maya --every month --target 400
+
+    Example: kpictl assign hiring --objective --to maya --title "Hire well"
+
+    Example: kpictl assign sales.pipeline --parent growth --weight 3
     """
     from kpictl.errors import InvalidInput
     from kpictl.services.kpis import KpiSpec
@@ -150,7 +171,7 @@ def assign(
         given = [n for n, v in locals().items() if v not in (None, False) and n in (
             "key", "to", "title", "target", "baseline", "kind", "low", "high", "unit", "start",
             "due", "cadence", "grace", "zone", "tag", "milestone", "outcome", "note", "at",
-            "every", "aggregate", "target_for")]
+            "every", "aggregate", "target_for", "objective", "parent", "weight")]
         if given:
             raise InvalidInput("--file takes the KPIs from the file; drop "
                                + ", ".join(f"--{g.replace('_', '-')}" if g != "key" else "KEY"
@@ -189,6 +210,7 @@ def assign(
         start=st.when(start, option="--start", bound="start", now=now, tz=own),
         due=st.when(due, option="--due", bound="end", now=now, tz=own),
         cadence=cadence, grace=grace, zone=zone, tags=tag, milestones=milestones,
+        objective=objective, parent=parent, weight=number(weight, option="--weight"),
     )
     when = st.when(at, option="--at", now=now)
     default_start = st.when("today", option="--start", now=now,

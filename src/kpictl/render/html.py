@@ -98,12 +98,16 @@ def _summary(by_status: dict[str, int]) -> list[tuple[str, int]]:
 
 
 def _portfolio(report: Report, *, tz, trends: dict[str, list[float]]) -> dict:
+    from kpictl.render.text import tree_depths
+
+    depths = tree_depths(report.kpis)  # children indented under the parent shown
     return {
         "as_of": in_zone(report.as_of, tz).strftime("%Y-%m-%d %H:%M"),
         "total": report.summary.total,
         "summary": _summary(report.summary.by_status),
         "status_chart": _safe(svg.status_bar(report.summary.by_status)),
-        "rows": [kpi_cells(r, tz=tz, trend=trends.get(r.key)) for r in report.kpis],
+        "rows": [{**kpi_cells(r, tz=tz, trend=trends.get(r.key)), "depth": depths[r.key]}
+                 for r in report.kpis],
         "filters": {k: v for k, v in report.filters.items() if v},
     }
 
@@ -159,6 +163,11 @@ def kpi_page(detail: KpiDetail, *, tz) -> str:
     kind = f"{r.kind}, target {kpi_cells(r, tz=tz)['target']}"
     if r.baseline is not None:
         kind += f" from baseline {number(r.baseline)}"
+    objective = detail.children is not None
+    if objective:
+        from kpictl.render.objectives import child_cells, summary_text
+
+        kind = summary_text(detail)
     facts = [
         ("Owner", r.owner or "—"), ("Kind", kind + (f" {r.unit}" if r.unit else "")),
         ("Window", (f"period {r.period['label']}: {own_day(r.period['start'])} → "
@@ -176,6 +185,8 @@ def kpi_page(detail: KpiDetail, *, tz) -> str:
     ]
     if r.blocker:
         facts.append(("Blocker", r.blocker))
+    if objective:  # no values, cadence or forecast of its own
+        facts = [f for f in facts if f[0] not in ("Current", "Cadence", "Forecast")]
     checkins = [[c.id, "" if c.status == "current" else c.status,
                  in_zone(c.measured_at, tz).strftime("%Y-%m-%d %H:%M"), number(c.value),
                  c.by, "—" if c.confidence is None else c.confidence,
@@ -192,8 +203,10 @@ def kpi_page(detail: KpiDetail, *, tz) -> str:
     return _render("kpi.html.j2", tz=tz.name, periods=periods, streak=detail.streak,
                    as_of=in_zone(detail.as_of, tz).strftime("%Y-%m-%d %H:%M"),
                    kpi=kpi_cells(r, tz=tz), facts=facts,
-                   chart=None if periods is not None else _safe(svg.trajectory(detail, tz=tz)),
-                   checkins=checkins,
+                   chart=None if periods is not None or objective
+                   else _safe(svg.trajectory(detail, tz=tz)),
+                   checkins=checkins, objective=objective,
+                   children=[child_cells(c) for c in detail.children] if objective else None,
                    assignments=assignments, feedback=feedback)
 
 

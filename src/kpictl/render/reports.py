@@ -15,6 +15,7 @@ REPORT_COLUMNS = [
     "progress_raw", "expected_progress", "status", "flags", "confidence", "blocker", "days_left",
     "forecast_value_at_due", "forecast_low", "forecast_high", "forecast_probability",
     "forecast_eta", "forecast_rate", "forecast_required_rate", "suggested_outcome",
+    "parent", "weight",
 ]
 
 
@@ -71,8 +72,12 @@ def _report_md(report: Report, tz) -> None:
     as_of = in_zone(report.as_of, tz)
     out.write(f"# KPI report — {as_of:%Y-%m-%d %H:%M} ({tz.name})\n\n")
     out.write(_summary_line(report) + "\n\n")
+    from kpictl.render.text import tree_depths, tree_prefix
+
+    depths = tree_depths(report.kpis)
     rows = [
-        [r.status.replace("_", " "), r.key, r.title, r.owner,
+        [r.status.replace("_", " "), tree_prefix(depths[r.key], plain=True) + r.key, r.title,
+         r.owner,
          f"{r.progress * 100:.0f}%" if r.progress is not None else "",
          f"{r.expected_progress * 100:.0f}%" if r.expected_progress is not None else "",
          r.current, _target_text(r),
@@ -130,13 +135,25 @@ def _report_table(report: Report, tz, no_color: bool,
     limit = _TITLE_ON_TTY if not narrow else max(16, max(len(r.key) for r in report.kpis))
     bar_width = 10 if not narrow else 8 if console.width >= 100 else 5
 
-    def short(title: str) -> str:
-        return title[:limit - 1] + "…" if on_tty and len(title) > limit else title
+    def short(title: str, indent: int = 0) -> str:
+        room = limit - indent  # an indented title keeps the column as wide as before
+        return title[:room - 1] + "…" if on_tty and len(title) > room else title
+
+    from kpictl.render.text import tree_depths, tree_prefix
+
+    depths = tree_depths(report.kpis)
+
+    def kpi_text(r, title: str):
+        """The key (under its parent: indented) over the title, aligned with the key."""
+        prefix = tree_prefix(depths[r.key])
+        cell = t.text(prefix)  # unstyled: the row's base style stays plain
+        cell.append(t.text(r.key, "bold"))
+        cell.append("\n" + " " * len(prefix))
+        cell.append(t.text(short(title, len(prefix))))
+        return cell
 
     def cells(r) -> dict:
-        kpi_cell = t.text(r.key, "bold")
-        kpi_cell.append("\n")
-        kpi_cell.append(t.text(short(r.title)))
+        kpi_cell = kpi_text(r, r.title)
         due = t.text(t.local_date(r.due, own_zone(r, tz)))
         due.append("\n" if on_tty else " ")  # rows are two lines on a terminal anyway
         due.append(t.due_text(r.due, report.as_of, r.status, state=r.state))
@@ -168,11 +185,9 @@ def _report_table(report: Report, tz, no_color: bool,
     def folded(row: dict, folds: list[str]) -> dict:
         """The owner joins the title line and the flags get lines of their own in the KPI
         cell, wrapped to its width (a key's length or the title limit)."""
-        r = by_key[row["KPI"].plain.split("\n", 1)[0]]
+        r = by_key[row["KPI"].plain.split("\n", 1)[0].lstrip(" └")]
         title = f"{r.owner} · {r.title}" if "Owner" in folds else r.title
-        kpi_cell = t.text(r.key, "bold")
-        kpi_cell.append("\n")
-        kpi_cell.append(t.text(short(title)))
+        kpi_cell = kpi_text(r, title)
         if "Flags" in folds and r.flags:
             lines: list[list[str]] = [[]]  # whole flags per line ("low confidence" unbroken)
             for flag in r.flags:
@@ -255,12 +270,18 @@ def render_kpi_detail(detail: KpiDetail, fmt: Format, *, tz, no_color: bool = Fa
                                outcome=detail.outcome, milestones=detail.milestones,
                                checkins=detail.checkins, assignments=detail.assignments,
                                changes=detail.changes, feedback=detail.feedback,
-                               periods=detail.periods, streak=detail.streak)
+                               periods=detail.periods, streak=detail.streak,
+                               children=detail.children)
         if fmt is Format.JSON:
             machine.write_json(doc)
         else:
             # The records of one KPI's view are its check-ins, each naming its KPI.
             machine.write_jsonl([{"kpi": detail.kpi.key, **c} for c in doc["checkins"]])
+        return
+    if fmt is Format.CSV and detail.children is not None:  # an objective: its children
+        from kpictl.render.objectives import CHILD_COLUMNS, csv_records
+
+        machine.write_csv(CHILD_COLUMNS, csv_records(detail))
         return
     if fmt is Format.CSV:
         machine.write_csv(["id", "status", "measured_at", "value", "by", "confidence", "note",
@@ -273,6 +294,11 @@ def render_kpi_detail(detail: KpiDetail, fmt: Format, *, tz, no_color: bool = Fa
         sys.stdout.write(f"Status: **{row.status.replace('_', ' ')}**, owner "
                          f"{machine.md_cell(row.owner)}, "
                          f"due {in_zone(row.due, own_zone(row, tz)):%Y-%m-%d}\n\n")
+        if detail.children is not None:
+            from kpictl.render.objectives import write_md
+
+            write_md(detail, sys.stdout)
+            return
         machine.write_md_table(["ID", "Status", "Measured", "Value", "By", "Confidence", "Note"],
                                [[c.id, c.status, in_zone(c.measured_at, tz).strftime(
                                    "%Y-%m-%d %H:%M"), c.value, c.by, c.confidence, c.note]
@@ -305,6 +331,7 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
     from rich.text import Text
 
     from kpictl.render import table as t
+    from kpictl.render.objectives import print_children, summary_text
 
     console = t.make_console(no_color=no_color)
     r = detail.kpi
@@ -313,10 +340,12 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
     head.append("  ")
     head.append(t.text(r.title))
     console.print(head)
+    objective = detail.children is not None
     lines = [
         ("Status", t.status_text(r.status)),
         ("Owner", t.text(r.owner)),
-        ("Kind", t.text(f"{r.kind}, target {_target_text(r)}"
+        ("Kind", t.text(summary_text(detail)) if objective else
+         t.text(f"{r.kind}, target {_target_text(r)}"
                         + (f" from baseline {t.number(r.baseline)}" if r.baseline is not None
                            else "") + (f" {r.unit}" if r.unit else ""))),
         ("Window", t.text(_window_text(r, tz) + " (")
@@ -325,12 +354,13 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
         ("Progress", t.bar(r.progress)),
         *([] if r.expected_progress is None else  # maintain kinds have no pace
           [("Expected", t.text(f"{r.expected_progress * 100:.0f}%"))]),
-        ("Trend", t.text(t.sparkline([c.value for c in detail.checkins
-                                      if c.status != "retracted"]) or None, "cyan")),
-        ("Current", t.text(t.number(r.current, r.unit))),
-        ("Cadence", _cadence_text(r, detail.as_of, tz)),
-        ("Forecast", t.text(forecast_text(r, compact=False) if r.forecast else
-                            "— (needs 3 check-ins at different times)")),
+        *([] if objective else [  # an objective has no values of its own
+            ("Trend", t.text(t.sparkline([c.value for c in detail.checkins
+                                          if c.status != "retracted"]) or None, "cyan")),
+            ("Current", t.text(t.number(r.current, r.unit))),
+            ("Cadence", _cadence_text(r, detail.as_of, tz)),
+            ("Forecast", t.text(forecast_text(r, compact=False) if r.forecast else
+                                "— (needs 3 check-ins at different times)"))]),
         ("Flags", t.flags_text(r.flags) if r.flags else t.text(None)),
     ]
     if r.blocker:
@@ -347,7 +377,7 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
     from kpictl.render.chart import trajectory
 
     color = console.is_terminal and not console.no_color
-    chart = None if detail.periods is not None else \
+    chart = None if detail.periods is not None or objective else \
         trajectory(detail, tz=tz, width=min(console.width, 100), color=color)
     if chart:
         console.print()
@@ -359,6 +389,8 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
 
         print_scorecard(console, detail, tz)
 
+    if objective:
+        print_children(console, detail)
     checkins = t.new_table(title="Check-ins")
     for name in ("ID", "Measured", "", "Value", "By", "Conf.", "Note"):
         checkins.add_column(name, justify="right" if name in ("ID", "Value", "Conf.") else "left")
@@ -378,8 +410,9 @@ def _detail_table(detail: KpiDetail, tz, no_color: bool) -> None:
                          t.text(c.confidence), t.text(note or None))
     if len(detail.checkins) > 20:
         checkins.caption = Text(f"last 20 of {len(detail.checkins)}; all with --format csv")
-    console.print()
-    console.print(checkins)
+    if not objective:
+        console.print()
+        console.print(checkins)
 
     log = t.new_table(title="Delegation")
     for name in ("From", "Until", "Owner", "By", "Note"):

@@ -83,3 +83,21 @@ def due_by(instant, zone: str, as_of=None) -> str:
     if as_of is not None and in_zone(as_of, resolve_zone(zone)).year != local.year:
         text += f" {local.year}"
     return text
+
+
+def tree_depths(rows) -> dict[str, int]:
+    """How deep each row sits under the parents *shown* (the service put children right after
+    their parent; a row whose parent is not shown stands at the top level)."""
+    depth: dict[str, int] = {}
+    for row in rows:
+        parent = getattr(row, "parent", None)
+        depth[row.key] = depth[parent] + 1 if parent in depth else 0
+    return depth
+
+
+def tree_prefix(depth: int, *, plain: bool = False) -> str:
+    """``└ `` under a parent, two spaces more per level; ``plain`` (Markdown, which collapses
+    leading spaces): ``└─ ``, ``└─── ``, …"""
+    if depth <= 0:
+        return ""
+    return "└" + "─" * (2 * depth - 1) + " " if plain else "  " * (depth - 1) + "└ "

@@ -16,7 +16,7 @@ from dataclasses import replace
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
-from kpictl.domain import DEFAULTS, Status, Thresholds
+from kpictl.domain import DEFAULTS, OBJECTIVE, Status, Thresholds
 from kpictl.models import Assignment, Checkin, Kpi, Person
 from kpictl.schemas import (
     Digest,
@@ -103,7 +103,7 @@ def punctuality_by_person(*, session: Session, as_of: datetime, tz, known: bool 
     if kpis is None:
         kpis = definitions_at(session, as_of, known=known)
     for kpi in kpis:
-        if kpi.start > as_of:
+        if kpi.start > as_of or kpi.kind == OBJECTIVE:  # an objective has no check-in slots
             continue
         assignments = log.get(kpi.id, [])
         for slot in _slots(kpi, as_of, tz, times):
@@ -212,7 +212,7 @@ def build_digest(*, session: Session, since: datetime, until: datetime, now: dat
             kpi = replace(kpi, state="active", closed_at=None)
         if kpi.start > until:
             continue
-        for slot in _slots(kpi, until, tz, times):
+        for slot in _slots(kpi, until, tz, times) if kpi.kind != OBJECTIVE else ():
             if within(slot.deadline) and slot.outcome == "missed":
                 missed.append(MissedCheckin(kpi.key, owner_at(assignments, slot.deadline),
                                             slot.deadline))

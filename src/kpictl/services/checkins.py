@@ -46,6 +46,10 @@ def record_checkin(
     tz=None,
 ) -> WriteResult:
     kpi = get_kpi(session, key, for_update=True)  # its definition feeds the aggregates
+    if kpi.kind == "objective":  # its progress is its children's (services/objectives.py)
+        from kpictl.services.objectives import refuse_checkin
+
+        refuse_checkin(session, kpi)
     note = clean_text(note, what="--note")
     blocker = clean_text(blocker, what="--blocker")
     idem_key = clean_text(idem_key, what="--key", limit=200)

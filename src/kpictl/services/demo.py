@@ -2,7 +2,7 @@
 
 Deterministic for a given ``now`` (seeded noise), so the demo reads the same every time you
 rebuild it on a given day. It shows every kind, every status, stale and blocked KPIs, an
-overdue one, feedback and a reassignment.
+overdue one, feedback, a reassignment, and an objective that rolls up four KPIs.
 """
 
 from __future__ import annotations
@@ -138,4 +138,15 @@ def build_demo(*, session: Session, now: datetime, day_start: datetime) -> dict:
               outcome=Outcome.MISSED, by="maya", note="Reached 60 % of target; pricing too high")
     close_kpi(session=session, now=now - timedelta(days=5), key="mkt.webinars",
               outcome=Outcome.CANCELLED, by="maya", note="Replaced by the partner program")
-    return {"people": len(TEAM), "kpis": len(KPIS), "checkins": checkins + 1}
+    # An objective and its key results, weighted: the roll-up (and child_at_risk: mkt.cac is
+    # blocked) in the portfolio and in `report growth`.
+    linked = now - timedelta(days=40)
+    assign(session=session, now=linked, key="growth", to="maya", by="maya",
+           spec=KpiSpec(objective=True, title="Grow the business this quarter",
+                        start=day_start - timedelta(days=60),
+                        due=day_start + timedelta(days=30, hours=23, minutes=59, seconds=59)))
+    for key, weight in (("sales.new-arr", 2.0), ("sales.pipeline", 1.0), ("mkt.signups", 1.0),
+                        ("mkt.cac", 1.0)):
+        assign(session=session, now=linked, key=key, by="maya",
+               spec=KpiSpec(parent="growth", weight=weight))
+    return {"people": len(TEAM), "kpis": len(KPIS) + 1, "checkins": checkins + 1}

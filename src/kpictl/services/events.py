@@ -118,10 +118,27 @@ def touch(session: Session, kpis: Iterable) -> None:
     outbox = session.info.get(_KEY)
     if outbox is None or "on-status-change" not in outbox.wanted_hooks:
         return
-    fresh = [k.id for k in kpis if k.id is not None and k.id not in outbox.before]
+    ids = [k.id for k in kpis if k.id is not None]
+    ids += _ancestors(session, ids)  # an objective's status follows its children's
+    fresh = [i for i in dict.fromkeys(ids) if i not in outbox.before]
     if not fresh:
         return
     session.flush()
     snap = outbox.safe_snapshot(session, fresh)
     for kpi_id in fresh:
         outbox.before[kpi_id] = snap.get(kpi_id)
+
+
+def _ancestors(session: Session, ids: list[int]) -> list[int]:
+    """The objectives above these KPIs, at any depth (services/rollup.py)."""
+    from kpictl.models import Kpi
+
+    found: list[int] = []
+    seen, frontier = set(ids), list(ids)
+    while frontier:
+        parents = session.execute(select(Kpi.parent_id).where(
+            Kpi.id.in_(frontier), Kpi.parent_id.is_not(None))).scalars().all()
+        frontier = [p for p in dict.fromkeys(parents) if p not in seen]
+        seen.update(frontier)
+        found += frontier
+    return found

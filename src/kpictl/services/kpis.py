@@ -55,6 +55,11 @@ class KpiSpec:
     every: str | None = None
     aggregate: str | None = None
     target_for: list[tuple[str, float]] | None = None
+    #: Objectives and roll-ups (services/objectives.py): create an objective; the objective
+    #: this KPI counts towards ('' detaches) and its weight there.
+    objective: bool = False
+    parent: str | None = None
+    weight: float | None = None
 
 
 _FIELDS = ("title", "outcome", "unit", "kind", "baseline", "target", "low", "high", "start", "due",
@@ -107,6 +112,14 @@ def _validate(values: dict, milestones: list[tuple[datetime, float]]) -> None:
         raise InvalidInput(f"--low/--high apply only to 'range' KPIs, not '{kind}'")
     if kind is Kind.RANGE and t is not None:
         raise InvalidInput("a 'range' KPI takes --low and --high, not --target")
+    _validate_dates(values, milestones)
+    if milestones and kind.is_maintain:
+        raise InvalidInput(f"milestones apply to 'increase' and 'decrease' KPIs, not '{kind}'")
+    parse_cadence(values["cadence"])
+    parse_grace(values["grace"])
+
+
+def _validate_dates(values: dict, milestones: list[tuple[datetime, float]]) -> None:
     if values["due"] <= values["start"]:
         raise InvalidInput("--due must be after --start")
     from kpictl.services.limits import MAX_MILESTONES
@@ -119,10 +132,6 @@ def _validate(values: dict, milestones: list[tuple[datetime, float]]) -> None:
     for at, _value in milestones:
         if not values["start"] < at < values["due"]:
             raise InvalidInput(f"milestone {at:%Y-%m-%d} is outside the KPI's start..due window")
-    if milestones and kind.is_maintain:
-        raise InvalidInput(f"milestones apply to 'increase' and 'decrease' KPIs, not '{kind}'")
-    parse_cadence(values["cadence"])
-    parse_grace(values["grace"])
 
 
 def _set_tags(session: Session, kpi_id: int, tags: list[str]) -> None:
@@ -184,8 +193,14 @@ def assign(
         raise Conflict(f"person '{owner.handle}' is inactive; reactivate with `kpictl people edit "
                        f"{owner.handle} --active`")
     kpi = find_kpi(session, key, for_update=True)  # see services/stats.py: one writer at a time
-    from kpictl.services import periods
+    from kpictl.services import objectives, periods
 
+    if spec.objective or (kpi is not None and objectives.is_objective(kpi)):
+        if kpi is not None and not objectives.is_objective(kpi):
+            raise Conflict(f"'{kpi.key}' is a KPI, not an objective: an existing KPI cannot "
+                           "become one (create the objective under a new key and link "
+                           f"{kpi.key} under it with --parent)")
+        objectives.refuse_kpi_options(spec, key)
     if kpi is None:
         if spec.every is not None:
             periods.prepare_spec(spec, default_start or now, default_zone)
@@ -222,8 +237,56 @@ def _create(session, now, key, spec, tags, owner, by_person, note, default_start
             default_zone="UTC") -> WriteResult:
     if owner is None:
         raise InvalidInput(f"--to is required to create KPI '{key}' (who will own it?)")
-    if spec.due is None:
+    from kpictl.services import objectives
+
+    parent_id, weight = objectives.link_new(session, key, spec.parent, spec.weight)
+    if spec.objective:
+        values = objectives.values(key, spec, default_start or now, default_zone)
+        _validate_dates(values, [])
+    elif spec.due is None:
         raise InvalidInput(f"--due is required to create KPI '{key}' (by when?)")
+    else:
+        values = _kpi_values(key, spec, default_start, now, default_zone)
+        milestones = sorted(spec.milestones or [])
+        _validate(values, milestones)
+    kpi = Kpi(
+        key=key,
+        owner_id=owner.id,
+        delegated_by_id=by_person.id if by_person else None,
+        state="active",
+        created_at=now,
+        updated_at=now,
+        parent_id=parent_id,
+        weight=weight,
+        **{**values, "kind": str(values["kind"])},
+    )
+    session.add(kpi)
+    session.flush()
+    _set_tags(session, kpi.id, tags or [])
+    if not spec.objective:
+        _set_milestones(session, kpi.id, milestones)
+    session.add(
+        Assignment(
+            kpi_id=kpi.id,
+            person_id=owner.id,
+            assigned_by_id=kpi.delegated_by_id,
+            valid_from=values["start"],
+            note=note,
+            recorded_at=now,
+        )
+    )
+    events.emit(session, "assign", kpi=key, by=by_person.handle if by_person else None,
+                to=owner.handle, previous=None, created=True, changes=[], note=note)
+    what = "objective" if spec.objective else values["kind"]
+    return WriteResult(
+        "kpi.created",
+        f"created {key} ({what}) and delegated it to {owner.handle}, "
+        f"due {_local(values['due'], values['zone']):%Y-%m-%d}",
+        {"key": key, "owner": owner.handle},
+    )
+
+
+def _kpi_values(key, spec, default_start, now, default_zone) -> dict:
     values = {
         "title": spec.title or key,
         "outcome": spec.outcome,
@@ -241,47 +304,19 @@ def _create(session, now, key, spec, tags, owner, by_person, note, default_start
     }
     if values["kind"] in (Kind.INCREASE, Kind.DECREASE) and values["baseline"] is None:
         values["baseline"] = 0.0
-    milestones = sorted(spec.milestones or [])
-    _validate(values, milestones)
-    kpi = Kpi(
-        key=key,
-        owner_id=owner.id,
-        delegated_by_id=by_person.id if by_person else None,
-        state="active",
-        created_at=now,
-        updated_at=now,
-        **{**values, "kind": str(values["kind"])},
-    )
-    session.add(kpi)
-    session.flush()
-    _set_tags(session, kpi.id, tags or [])
-    _set_milestones(session, kpi.id, milestones)
-    session.add(
-        Assignment(
-            kpi_id=kpi.id,
-            person_id=owner.id,
-            assigned_by_id=kpi.delegated_by_id,
-            valid_from=values["start"],
-            note=note,
-            recorded_at=now,
-        )
-    )
-    events.emit(session, "assign", kpi=key, by=by_person.handle if by_person else None,
-                to=owner.handle, previous=None, created=True, changes=[], note=note)
-    return WriteResult(
-        "kpi.created",
-        f"created {key} ({values['kind']}) and delegated it to {owner.handle}, "
-        f"due {_local(values['due'], values['zone']):%Y-%m-%d}",
-        {"key": key, "owner": owner.handle},
-    )
+    return values
 
 
 def _update(session, now, when, kpi, spec, tags, owner, by_person, note) -> WriteResult:
     if kpi.state != "active":
         raise Conflict(f"KPI '{kpi.key}' is closed ({kpi.state}); closed KPIs cannot change: "
                        f"reopen it first with `kpictl reopen {kpi.key} --reason TEXT`")
+    from kpictl.services import objectives
+
+    objective = objectives.is_objective(kpi)
     current = {name: getattr(kpi, name) for name in _FIELDS}
-    current["kind"] = Kind(current["kind"])
+    if not objective:
+        current["kind"] = Kind(current["kind"])
     proposed = dict(current)
     given = {name: getattr(spec, name) for name in _FIELDS if getattr(spec, name) is not None}
     if "cadence" in given:
@@ -297,12 +332,15 @@ def _update(session, now, when, kpi, spec, tags, owner, by_person, note) -> Writ
             proposed["low"], proposed["high"] = given.get("low"), given.get("high")
     old_milestones = _milestones_of(session, kpi.id)
     milestones = sorted(spec.milestones) if spec.milestones is not None else old_milestones
-    _validate(proposed, milestones)
+    if objective:
+        _validate_dates(proposed, [])
+    else:
+        _validate(proposed, milestones)
     events.touch(session, [kpi])
     previous_owner = kpi.owner_id
 
     by_id = by_person.id if by_person else None
-    changes: list[str] = []
+    changes: list[str] = objectives.relink(session, now, kpi, spec.parent, spec.weight, by_id)
     for name in _FIELDS:
         if proposed[name] != current[name]:
             session.add(KpiChange(kpi_id=kpi.id, at=now, by_id=by_id, field=name,

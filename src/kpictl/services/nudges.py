@@ -31,7 +31,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from kpictl.domain import NUDGE_DEFAULTS, REMINDER_TYPES, NudgeSettings, NudgeType
+from kpictl.domain import NUDGE_DEFAULTS, OBJECTIVE, REMINDER_TYPES, NudgeSettings, NudgeType
 from kpictl.models import Checkin, Feedback, Kpi, NudgeSent, Person
 from kpictl.schemas import KpiRow, NudgeItem, NudgeRecipient, NudgeReport
 from kpictl.services.away import AwayCalendar
@@ -117,6 +117,8 @@ def build_nudges(*, session: Session, as_of: datetime, now: datetime, tz,
             give(row.owner, close)
             if manager:
                 give(manager, replace(close, level=1))
+            continue
+        if row.kind == OBJECTIVE:  # no check-ins of its own: its children's owners hear
             continue
         if row.status == "achieved":  # target reached: done work, nothing to chase
             continue

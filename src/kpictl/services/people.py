@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from kpictl.domain import DEFAULTS
+from kpictl.domain import DEFAULTS, OBJECTIVE
 from kpictl.errors import Conflict, InvalidInput
 from kpictl.models import Kpi, Person, PersonSkill
 from kpictl.schemas import CalibrationView, PersonDetail, PersonView, SkillView, WriteResult
@@ -202,7 +202,7 @@ def _views(session: Session, people: list[Person]) -> list[PersonView]:
     active = dict(
         session.execute(
             select(Kpi.owner_id, func.count())
-            .where(Kpi.state == "active", Kpi.owner_id.in_(ids))
+            .where(Kpi.state == "active", Kpi.kind != OBJECTIVE, Kpi.owner_id.in_(ids))
             .group_by(Kpi.owner_id)
         ).all()
     )

@@ -149,6 +149,9 @@ def record_pulled(*, session: Session, now: datetime, tz, kpi: Kpi, source: Sour
     from kpictl.services import corrections
     from kpictl.services.checkins import record_checkin
 
+    from kpictl.services.objectives import refuse_checkin
+
+    refuse_checkin(session, kpi)  # an objective's progress is its children's, even dry
     measured = reading.at or now
     key = slot_key(kpi, measured)
     latest = session.execute(

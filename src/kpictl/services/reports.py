@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
-from kpictl.domain import DEFAULTS, STATUS_ORDER, Kind, Status, Thresholds
+from kpictl.domain import DEFAULTS, OBJECTIVE, STATUS_ORDER, Kind, Status, Thresholds
 from kpictl.errors import InvalidInput
 from kpictl.models import (
     Assignment,
@@ -44,7 +44,7 @@ from kpictl.schemas import (
     Summary,
 )
 from kpictl.services.lookups import get_kpi, get_person, handles_by_id, normalize_tag
-from kpictl.services import corrections
+from kpictl.services import corrections, rollup
 from kpictl.services import stats as kpi_stats
 from kpictl.services.cadence import next_checkin_due
 from kpictl.services.forecast import Fit, Sums, forecast, plan_value, well_conditioned
@@ -94,6 +94,7 @@ def build_report(
         wanted = {str(s) for s in status}
         rows = [r for r in rows if r.status in wanted]
     rows.sort(key=lambda r: (STATUS_ORDER[Status(r.status)], r.due, r.key))
+    rows = rollup.arrange(rows)  # children under their parent
     by_status = {str(s): 0 for s in Status}
     for row in rows:
         by_status[row.status] += 1
@@ -109,7 +110,7 @@ def _known(as_of: datetime, now: datetime, revised: bool) -> bool:
 
 
 def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=False,
-          known=False):
+          known=False, roll_up=True):
     owner_col = _owner_as_of(as_of, known).label("owner")
     latest_id = select(Checkin.id).where(Checkin.kpi_id == Kpi.id, Checkin.measured_at <= as_of)
     if known:
@@ -189,7 +190,8 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
                 kpi = rewind(kpi, rewound[kpi_id])
                 if (not include_future and kpi.start > as_of) or (tag and tag not in kpi.tags):
                     continue
-            last, agg = _replay(kpi, histories[kpi_id])
+            last, agg = _replay(kpi, histories[kpi_id]) if kpi.kind != OBJECTIVE \
+                else (None, _Aggregates())
         elif kpi_id in from_history:
             agg = counts.get(kpi_id, _Aggregates())
         elif r[i_stats] is None:  # no check-in yet
@@ -202,6 +204,7 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
     points = _fit_points(session, [kpi for kpi, _o, last, agg in built
                                    if _needs_points(kpi, last, agg)], as_of)
     rows = [_row(kpi, owner, last, agg, as_of, tz, thresholds, points.get(kpi.id))
+            if kpi.kind != OBJECTIVE else rollup.placeholder_row(kpi, owner, as_of)
             for kpi, owner, last, agg in built]
     from kpictl.services import periods  # ongoing KPIs: judged on their current period
 
@@ -210,12 +213,18 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
     for row, (kpi, *_rest) in zip(rows, built):
         if kpi.id in failing and row.state == "active":  # its latest pull failed
             row.flags.append("source_failed")
+    if roll_up:  # objectives: from their children's rows, built here if filtered out
+        rollup.apply(session, rows, as_of=as_of, thresholds=thresholds, build=lambda keys: _rows(
+            session, as_of=as_of, tz=tz, owner=None, tag=None, keys=keys, thresholds=thresholds,
+            known=known, roll_up=False))
     return rows
 
 
 def _needs_points(kpi: KpiAt, last, agg: _Aggregates) -> bool:
     """A forecast that the aggregates cannot give exactly: a plan to fit the deviation from
     (milestones), or sums too ill-conditioned to centre (see services/forecast.py)."""
+    if kpi.kind == OBJECTIVE:  # no check-ins of its own
+        return False
     fit = agg.fit
     if Kind(kpi.kind).is_maintain or last is None or fit is None or fit.n < 3 \
             or fit.distinct_x < 3:
@@ -470,10 +479,17 @@ def build_kpi_detail(*, session: Session, key: str, as_of: datetime, now: dateti
     from kpictl.services import periods
 
     scorecard, streak = periods.scorecard(session, kpi, as_of=as_of, known=known)
+    children = None
+    if row.kind == OBJECTIVE:
+        by_key = {r.key: r for r in _rows(session, as_of=as_of, tz=tz, owner=None, tag=None,
+                                          keys=row.children, thresholds=thresholds,
+                                          known=known)} if row.children else {}
+        children = rollup.contributions(row, [by_key[k] for k in row.children if k in by_key])
     return KpiDetail(as_of=as_of, generated_at=now, kpi=row,
                      outcome=row.state if row.state != "active" else None,
                      milestones=milestones, checkins=checkins, assignments=assignments,
-                     changes=changes, feedback=feedback, periods=scorecard, streak=streak)
+                     changes=changes, feedback=feedback, periods=scorecard, streak=streak,
+                     children=children)
 
 
 def _checkin_view(c: corrections.Effective, handles) -> CheckinView:

@@ -188,3 +188,102 @@ def evaluate(facts: KpiFacts, as_of: datetime, thresholds: Thresholds = DEFAULTS
     if status is Status.ON_TRACK and warning_flags.intersection(flags):
         status = Status.AT_RISK
     return Evaluation(progress, progress_raw, expected, status, flags, outcome)
+
+
+@dataclass(frozen=True)
+class ChildFacts:
+    """What an objective's roll-up reads of one child (a KPI or objective) at the instant."""
+
+    weight: float
+    status: str
+    flags: tuple[str, ...]
+    progress: float | None  # clamped, 0..1
+    expected_progress: float | None  # None: the child has no pace (maintain kinds)
+
+
+#: A child in one of these states, or with one of these flags, gives its objective the flag
+#: ``child_at_risk`` (and an objective with that flag passes it up).
+AT_RISK_STATUSES = frozenset({Status.OFF_TRACK, Status.OVERDUE})
+AT_RISK_FLAGS = frozenset({Flag.BLOCKED, Flag.OVERDUE, Flag.CHILD_AT_RISK})
+
+
+def child_at_risk(child: ChildFacts) -> bool:
+    return child.status in AT_RISK_STATUSES or bool(AT_RISK_FLAGS.intersection(child.flags))
+
+
+def rolled_up(children: list[ChildFacts]) -> tuple[float | None, float | None]:
+    """``(progress, expected_progress)`` of an objective: the weighted means over its children
+    that have a pace. A paced child with no check-in yet counts as progress 0 (silence is
+    never green); an achieved child counts as done (1, 1); a missed one as its final progress
+    against a plan that wanted it done (expected 1). Cancelled children are not counted."""
+    total = done = expected = 0.0
+    for child in children:
+        if child.status == Status.CANCELLED or child.expected_progress is None:
+            continue
+        if child.status == Status.ACHIEVED:
+            p, e = 1.0, 1.0
+        elif child.status == Status.MISSED:
+            p, e = child.progress or 0.0, 1.0
+        else:
+            p, e = child.progress or 0.0, child.expected_progress
+        total += child.weight
+        done += child.weight * p
+        expected += child.weight * e
+    if total == 0:
+        return None, None
+    return clamp(done / total), clamp(expected / total)
+
+
+def evaluate_objective(children: list[ChildFacts], *, due: datetime, as_of: datetime,
+                       closed_outcome: str | None,
+                       thresholds: Thresholds = DEFAULTS) -> Evaluation:
+    """Status and flags of an objective by the KPI rules of PRODUCT §3 applied to its roll-up.
+
+    First match wins: closed → its outcome; no child counted, or none with data → ``no_data``;
+    target met (every paced child done: progress 1; with no paced child, every child with data
+    on track or achieved and none at risk) → ``achieved`` (``on_track`` without a pace, like
+    the maintain kinds); due passed → ``overdue`` (flags ``overdue`` and ``needs_close``, a
+    ``suggested_outcome`` as for a KPI); then the pace gap as for a KPI, or ``on_track`` with no
+    paced child. ``child_at_risk`` turns ``on_track`` into ``at_risk`` like the other flags.
+    """
+    progress, expected = rolled_up(children)
+    counted = [c for c in children if c.status != Status.CANCELLED]
+    risky = any(child_at_risk(c) for c in children)
+    if progress is not None:
+        met = progress >= 1.0
+    else:
+        met = not risky and all(c.status in (Status.ON_TRACK, Status.ACHIEVED)
+                                for c in counted if c.status != Status.NO_DATA)
+    flags: list[Flag] = []
+    outcome = None
+    if closed_outcome is None:
+        if as_of > due:
+            outcome = str(Status.ACHIEVED if met else Status.MISSED)
+            if not met:
+                flags.append(Flag.OVERDUE)
+        if risky:
+            flags.append(Flag.CHILD_AT_RISK)
+        if outcome is not None:
+            flags.append(Flag.NEEDS_CLOSE)
+    if closed_outcome is not None:
+        status = Status(closed_outcome)
+    elif not counted or all(c.status == Status.NO_DATA for c in counted):
+        status = Status.NO_DATA
+        progress = None  # like a KPI with no check-in: nothing measured yet
+    elif met:
+        status = Status.ACHIEVED if progress is not None else Status.ON_TRACK
+    elif as_of > due:
+        status = Status.OVERDUE
+    elif progress is None:
+        status = Status.ON_TRACK
+    else:
+        gap = round(round(expected, 4) - round(progress, 4), 9)
+        if gap <= thresholds.on_track_gap:
+            status = Status.ON_TRACK
+        elif gap <= thresholds.at_risk_gap:
+            status = Status.AT_RISK
+        else:
+            status = Status.OFF_TRACK
+    if status is Status.ON_TRACK and risky:
+        status = Status.AT_RISK
+    return Evaluation(progress, progress, expected, status, flags, outcome)

@@ -25,6 +25,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kpictl.domain import OBJECTIVE
 from kpictl.errors import InvalidInput
 from kpictl.models import Kpi, KpiTag, Person, PersonSkill
 from kpictl.schemas import (
@@ -102,7 +103,8 @@ def done_keys(*, session: Session, now: datetime, tz) -> frozenset[str]:
 
 def _open_kpis(done: frozenset[str]):
     """The condition of a KPI that counts against its owner's capacity."""
-    condition = Kpi.state == "active"
+    # An objective is a grouping of KPIs, not work of its own: it takes no capacity.
+    condition = (Kpi.state == "active") & (Kpi.kind != OBJECTIVE)
     return condition & Kpi.key.notin_(sorted(done)) if done else condition
 
 
@@ -130,6 +132,7 @@ def _load_context(session: Session, now: datetime, done: frozenset[str]):
                 frozenset(tags_of[kpi.id]), kpi.unit, period.outcome == "achieved",
                 period.end))
     for kpi in session.execute(select(Kpi).where(Kpi.state.in_(["achieved", "missed"]),
+                                                 Kpi.kind != OBJECTIVE,
                                                  Kpi.closed_at <= now)).scalars():
         if kpi.id in ongoing:
             continue
@@ -265,7 +268,9 @@ def rebalance(*, session: Session, now: datetime, tz,
     overloaded = sorted(h for h, p in people.items() if load.get(h, 0) > p.capacity)
     excess = {h: load[h] - people[h].capacity for h in overloaded}
     punctuality = punctuality_by_person(session=session, as_of=now, tz=tz)
+    # An objective takes no capacity: moving it relieves no one (its KPIs may move).
     rows = [r for r in report.kpis if r.state == "active" and r.owner and r.key not in done and
+            r.kind != OBJECTIVE and
             (r.owner in overloaded or r.owner not in people or r.status in AT_RISK_STATUSES)]
     options = []  # (gain, row, candidate, current score): every move worth proposing
     for row in rows:

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kpictl.domain import OBJECTIVE
 from kpictl.models import Kpi, Person, PersonChange
 from kpictl.services.lookups import get_person
 
@@ -80,7 +81,8 @@ def build_tree(*, session: Session, head: str | None = None,
     """The reporting tree from ``head``, or one tree per root (a person with no manager)."""
     people = list(session.execute(select(Person).order_by(Person.handle)).scalars())
     load = dict(session.execute(select(Kpi.owner_id, func.count())
-                                .where(Kpi.state == "active").group_by(Kpi.owner_id)).all())
+                                .where(Kpi.state == "active", Kpi.kind != OBJECTIVE)
+                                .group_by(Kpi.owner_id)).all())
     by_id = {p.id: p for p in people}
     nodes = {p.id: TreeNode(p.handle, p.name, p.active, load.get(p.id, 0), p.capacity)
              for p in people}

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
+from kpictl.domain import OBJECTIVE
 from kpictl.errors import InvalidInput, KpictlError, did_you_mean
 from kpictl.models import Checkin, Kpi, Person
 from kpictl.services import events, stats
@@ -54,6 +55,7 @@ class _Targets:
 
     def __init__(self, session: Session) -> None:
         self.session, self.by_key, self.by_raw = session, {}, {}
+        self.refusals: dict[int, str] = {}  # objective id → why it takes no check-ins
         self.all_keys: list[str] | None = None
 
     def load(self, raw_keys: set) -> None:
@@ -282,6 +284,13 @@ def _checkin_row(f: dict, targets: _Targets, people: dict, when, now, latest_all
         kpi = targets.get(key)
         if kpi is None:
             problems.append(f"no KPI {str(key)!r}{targets.hint(key)}")
+        elif kpi.definition.kind == OBJECTIVE:  # its progress is its children's
+            from kpictl.services.objectives import children_keys, objective_checkin_message
+
+            if kpi.id not in targets.refusals:  # once per objective, however many rows
+                targets.refusals[kpi.id] = objective_checkin_message(
+                    kpi.key, children_keys(targets.session, kpi.id))
+            problems.append(targets.refusals[kpi.id])
         elif kpi.state != "active":
             problems.append(f"KPI '{kpi.key}' is closed ({kpi.state})")
     if value is None or value == "":

@@ -1,5 +1,9 @@
 """Delegation from a file (`assign --file`): each row is one `kpictl assign`, through the same
-service as the command line, each in a savepoint."""
+service as the command line, each in a savepoint.
+
+Objectives (issue 21) come through the same columns: ``kind`` = ``objective`` makes the row an
+objective (`assign --objective`), ``parent`` and ``weight`` are `--parent` and `--weight`. The
+rows are applied in file order, so a parent comes before its children (or already exists)."""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from kpictl.timeparse import parse_when, resolve_zone
 
 KPI_COLUMNS = ("key", "to", "title", "target", "baseline", "kind", "low", "high", "unit",
                "start", "due", "cadence", "grace", "tags", "outcome", "by", "note",
-               "every", "aggregate", "zone")
+               "every", "aggregate", "zone", "parent", "weight")
 
 
 def import_kpis(*, session: Session, now: datetime, tz, rows: list[Row], errors: list[str],
@@ -26,7 +30,7 @@ def import_kpis(*, session: Session, now: datetime, tz, rows: list[Row], errors:
     so one file can hand the same KPI set to many people. As for `assign`, a row's dates are
     days in the KPI's own zone: the row's ``zone``, else the zone of the KPI it changes, else
     ``tz`` (the viewer's, which a new KPI takes)."""
-    from kpictl.domain import Kind
+    from kpictl.domain import OBJECTIVE, Kind
     from kpictl.services.kpis import KpiSpec, assign
     from kpictl.services.lookups import find_kpi, find_person
 
@@ -54,12 +58,13 @@ def import_kpis(*, session: Session, now: datetime, tz, rows: list[Row], errors:
         check = problems.check
 
         kind = f.get("kind")
-        if kind is not None:
+        objective = kind is not None and str(kind).strip().lower() == OBJECTIVE
+        if kind is not None and not objective:
             try:
                 kind = Kind(str(kind).strip().lower())
             except ValueError:
-                problems.append(f"kind {kind!r}: use increase, decrease, at-least, at-most or "
-                                "range")
+                problems.append(f"kind {kind!r}: use increase, decrease, at-least, at-most, "
+                                "range or objective")
                 kind = None
         if not f.get("key"):
             problems.append("key is required")
@@ -90,7 +95,11 @@ def import_kpis(*, session: Session, now: datetime, tz, rows: list[Row], errors:
             cadence=f.get("cadence"), grace=f.get("grace"), zone=None if f.get("zone") is None else str(f["zone"]),
             tags=[t for t in str(tags).split(";") if t.strip()] if tags else None,
             every=f.get("every"), aggregate=f.get("aggregate"),  # ongoing KPIs (issue 18)
+            objective=objective, parent=fill(f.get("parent")),  # objectives (issue 21)
+            weight=check(cell_number, f.get("weight"), "weight"),
         )
+        if objective:
+            spec.kind = None
         try:
             if problems:
                 raise InvalidInput("; ".join(problems))

@@ -37,6 +37,8 @@ class Checker:
         self.with_ids: bool | None = None  # whether check-in records carry ids
         self.early: dict[int, tuple[int, str]] = {}  # measured before the start: id → line
         self.nudges: set[tuple] = set()  # (to, nudge, kpi, slot, level): each sent once
+        self.objectives: set[str] = set()  # KPI keys of kind objective
+        self.parents: dict[str, tuple[int, str]] = {}  # key → (line, parent key)
 
     def check(self, n: int, line: str) -> tuple[str, dict] | None:
         try:
@@ -136,6 +138,17 @@ class Checker:
                        "or not at all")
         if (v["state"] == "active") != (v["closed_at"] is None):
             raise Bad(f"KPI {key}: \"closed_at\" must be set exactly when \"state\" is closed")
+        if kind == "objective":
+            if any(v[k] is not None for k in ("baseline", "target", "low", "high", "every")):
+                raise Bad(f"KPI {key}: an objective has no \"baseline\", \"target\", "
+                           "\"low\", \"high\" or \"every\" of its own")
+            self.objectives.add(key)
+        if v["weight"] is None:
+            v["weight"] = 1.0
+        elif not v["weight"] > 0:
+            raise Bad(f"KPI {key}: \"weight\" must be above 0")
+        if v["parent"] is not None:
+            self.parents[key] = (n, v["parent"])
         self.starts[key] = v["start"]
 
     def _assignment(self, v: dict, n: int) -> None:
@@ -174,6 +187,8 @@ class Checker:
 
     def _checkin(self, v: dict, n: int) -> None:
         self._kpi_ref(v)
+        if v["kpi"] in self.objectives:
+            raise Bad(f"KPI {v['kpi']} is an objective: it takes no check-ins")
         self._people(v, "by")
         has_id = v["id"] is not None
         if self.with_ids is None:
@@ -239,6 +254,23 @@ class Checker:
         self._kpi_ref(v)
         self._people(v, "by")
 
+    def _close_kpis(self) -> None:
+        for key, (n, parent) in self.parents.items():
+            if parent not in self.objectives:
+                if parent in self.keys:
+                    self.errors.append(f"line {n}: \"parent\" {show(parent)} is not an "
+                                       "objective")
+                elif not self.unreadable:
+                    self.errors.append(f"line {n}: \"parent\" {show(parent)} is not a KPI of "
+                                       "this file")
+                continue
+            seen, up = {key}, parent
+            while up is not None and up not in seen:
+                seen.add(up)
+                up = self.parents.get(up, (0, None))[1]
+            if up == key:
+                self.errors.append(f"line {n}: {key} sits under itself (a loop of parents)")
+
     def _kpi_ref(self, v: dict) -> None:
         if v["kpi"] not in self.keys:
             if self.unreadable:
@@ -253,7 +285,10 @@ class Checker:
                 raise Bad(f"\"{name}\" {show(v[name])} is not a person of this file")
 
     def close(self, type_: str) -> None:
-        """Checks that need the whole section: managers exist, and no one manages themself."""
+        """Checks that need the whole section: managers exist, and no one manages themself;
+        parents are objectives of the file, and no objective sits under itself."""
+        if type_ == "kpi":
+            self._close_kpis()
         if type_ != "person":
             return
         for handle, (n, manager) in self.managers.items():

@@ -166,8 +166,10 @@ class _Inserter:
     def _row(self, type_: str, values: dict) -> dict:
         row = {}
         for f in FIELDS[type_]:
-            if f.column is None or (type_ == "person" and f.name == "manager"):
-                continue  # lists go to their own tables; managers once everyone has an id
+            if f.column is None or (type_, f.name) in (("person", "manager"),
+                                                       ("kpi", "parent")):
+                continue  # lists go to their own tables; managers and parents once everyone
+                # has an id
             value = values[f.name]
             if f.column == "id" and value is None:
                 continue  # an export from before check-ins kept their ids: the database picks
@@ -190,7 +192,13 @@ class _Inserter:
             self.session.execute(PersonSkill.__table__.insert(), skills)
 
     def _after_kpi(self) -> None:
-        kpis = self.ids["kpi"]
+        kpis, table = self.ids["kpi"], Kpi.__table__
+        linked = [{"kid": kpis[v["key"]], "pid": kpis[v["parent"]]}
+                  for v in self.pending if v["parent"] is not None]
+        if linked:
+            self.session.execute(
+                table.update().where(table.c.id == sa.bindparam("kid"))
+                .values(parent_id=sa.bindparam("pid")), linked)
         tags = [{"kpi_id": kpis[v["key"]], "tag": t} for v in self.pending for t in v["tags"]]
         marks = [{"kpi_id": kpis[v["key"]], "at": at, "value": value}
                  for v in self.pending for at, value in v["milestones"]]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from kpictl.domain import Kind, NudgeType, Outcome
+from kpictl.domain import OBJECTIVE, Kind, NudgeType, Outcome
 from kpictl.models import (
     Assignment,
     Away,
@@ -61,7 +61,7 @@ FIELDS: dict[str, tuple[F, ...]] = {
         F("title", "title", "text", limit=300),
         F("outcome", "outcome", "text", False),
         F("unit", "unit", "text", False, limit=40),
-        F("kind", "kind", "choice", choices=tuple(k.value for k in Kind)),
+        F("kind", "kind", "choice", choices=(*(k.value for k in Kind), OBJECTIVE)),
         F("baseline", "baseline", "float", False),
         F("target", "target", "float", False),
         F("low", "low", "float", False),
@@ -83,6 +83,10 @@ FIELDS: dict[str, tuple[F, ...]] = {
         # Ongoing KPIs (migration 0009); left out by older exports: a one-off KPI.
         F("every", "every", "choice", False, choices=EVERY),
         F("aggregate", "aggregate", "choice", False, choices=AGGREGATES),
+        # Objectives and roll-ups (migration 0010); left out by older exports: no parent,
+        # weight 1. A parent may come later in the file (KPIs are in key order).
+        F("parent", "parent_id", "kpi", False),
+        F("weight", "weight", "float", False),
     ),
     "assignment": (
         F("kpi", "kpi_id", "kpi"),
