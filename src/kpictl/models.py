@@ -45,6 +45,9 @@ class Person(_Table, table=True):
     manager_id: int | None = Field(default=None, foreign_key="person.id")
     active: bool = Field(default=True)
     created_at: datetime = Field(sa_column=_time())
+    #: The PostgreSQL role that is this person on a shared server (migration 0012; default
+    #: the handle). On SQLite it is kept (and exported) but means nothing.
+    db_role: str | None = Field(default=None, sa_column=sa.Column(sa.String(63), unique=True))
 
 
 class PersonSkill(_Table, table=True):

@@ -28,7 +28,7 @@ from kpictl.schemas import (
 )
 
 SCHEMA_NAMES = ["digest", "event", "kpi", "log", "nudge", "owners", "people", "person", "pull",
-                "rebalance", "report", "sources", "suggest", "tree"]
+                "rebalance", "report", "sources", "suggest", "tree", "whoami"]
 KEYS = ["sales.arr", "support.backlog", "ops.uptime", "ops.incidents", "eng.latency",
         "ops.legacy"]
 
