@@ -45,6 +45,9 @@ class Postgres:
         self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', "pg_signal_backend")
         if name in self._created:
             self._created.remove(name)
+        # Group roles are cluster-wide: `db upgrade`/`db grant` made this database's own.
+        for group in group_roles(name):
+            self._execute(f'DROP ROLE IF EXISTS "{group}"', "being accessed by other users")
 
     def _execute(self, sql: str, transient: str, attempts: int = 40) -> None:
         """Run admin ``sql``, retrying while the error message contains ``transient``."""
@@ -62,6 +65,19 @@ class Postgres:
         for name in list(self._created):
             self.drop(name)
         self.admin.dispose()
+
+
+def group_roles(database: str) -> list[str]:
+    """The names kpictl_group() (migration 0012) gives this database's group roles."""
+    import hashlib
+
+    names = []
+    for level in ("member", "manager", "admin"):
+        name = f"kpictl_{level}_{database}"
+        if len(name.encode()) > 63:
+            name = f"kpictl_{level}_{hashlib.md5(database.encode()).hexdigest()[:16]}"
+        names.append(name)
+    return names
 
 
 def postgres_or_none() -> Postgres | None:

@@ -21,14 +21,17 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)  # a Friday
 def pytest_configure(config):
     config.addinivalue_line("markers", "backend_free: touches no kpictl database; run once")
     config.addinivalue_line("markers", "sqlite_only(reason): checks a SQLite-specific property")
+    config.addinivalue_line("markers", "postgres_only: checks a PostgreSQL server's rules "
+                            "(skips, saying why, without KPICTL_TEST_PG_URL)")
 
 
 def pytest_generate_tests(metafunc):
     """Every test that can touch the database runs on SQLite and on PostgreSQL."""
     if "backend" in metafunc.fixturenames:
         free = metafunc.definition.get_closest_marker("backend_free")
-        metafunc.parametrize("backend", ["sqlite"] if free else ["sqlite", "postgresql"],
-                             scope="session", indirect=True)
+        server = metafunc.definition.get_closest_marker("postgres_only")
+        metafunc.parametrize("backend", ["sqlite"] if free else ["postgresql"] if server
+                             else ["sqlite", "postgresql"], scope="session", indirect=True)
 
 
 @pytest.fixture(scope="session")

@@ -93,6 +93,9 @@ def refused(detail: str) -> NotAllowed:
     if table:
         who = _WHO_MAY.get(table.group(1).strip('"'), "ask an admin (see `kpictl whoami`)")
         detail = f"{detail}: {who}"
+    elif re.search(r'admin option on role "kpictl_admin_', detail):
+        detail = (f"{detail}: granting or revoking admin takes the owner of the database's "
+                  "tables or a role with CREATEROLE")
     elif re.search(r"(?i)admin option|permission denied to grant|to grant role|"
                    r"permission denied to revoke", detail):
         detail = f"{detail}: only an admin may grant or revoke access (`kpictl db grant`)"
