@@ -21,7 +21,10 @@ def whoami(ctx: typer.Context, fmt: FormatOption = None, as_json: JsonOption = F
 
     st = state(ctx)
     chosen = choose_format(fmt, as_json, ctx=ctx, view="`whoami`")
-    db = st.open_db(read=True, warn_missing=False)
+    from kpictl.db import open_database
+
+    # Not st.open_db(): a role without access may not read the schema's version either.
+    db = open_database(st.db, read=True, migrate=False)
     with db.session() as session:
         me = identify(session=session)
     if chosen in (Format.JSON, Format.JSONL):

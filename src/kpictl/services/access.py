@@ -23,6 +23,7 @@ import os
 from dataclasses import dataclass
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from kpictl.errors import InvalidInput, NotAllowed, NotFound
@@ -59,9 +60,13 @@ def identify(*, session: Session) -> Identity:
     if not _is_postgres(session):
         user = (os.environ.get("KPICTL_USER") or "").strip() or None
         return Identity("sqlite", None, user, None, SQLITE_RULE)
-    role, level, handle = session.execute(text(
-        "SELECT current_user, kpictl_level(), "
-        "(SELECT handle FROM person WHERE db_role = current_user)")).one()
+    role, level = session.execute(text("SELECT current_user, kpictl_level()")).one()
+    try:
+        with session.begin_nested():  # a role without access may not even read person
+            handle = session.execute(text("SELECT handle FROM person WHERE db_role = "
+                                          "current_user")).scalar()
+    except DBAPIError:
+        handle = None
     return Identity("postgresql", role, handle, level, SERVER_RULE)
 
 
