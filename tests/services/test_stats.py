@@ -12,7 +12,8 @@ from sqlalchemy import select, text
 
 from kpictl.models import CheckinStats
 from kpictl.services import stats
-from kpictl.services.bulk import Row, import_checkins
+from kpictl.services.bulk.checkins import import_checkins
+from kpictl.services.bulk.rows import Row
 from kpictl.services.checkins import record_checkin
 
 from .conftest import START, utc

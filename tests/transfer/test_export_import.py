@@ -19,7 +19,7 @@ import sys
 import pytest
 
 from kpictl.db import SCHEMA_REVISION
-from kpictl.services.transfer import same_records
+from kpictl.services.transfer.exports import same_records
 from tests.cli.conftest import (
     Template,
     assert_error,

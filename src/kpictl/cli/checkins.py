@@ -90,7 +90,8 @@ def checkin(
 
 def _checkin_file(st, now, path, input_format, skip_invalid, by) -> None:
     from kpictl.cli.files import finish, open_bulk, progress_bar, refuse_invalid
-    from kpictl.services.bulk import CHECKIN_COLUMNS, Row, import_checkins, iter_rows
+    from kpictl.services.bulk.checkins import CHECKIN_COLUMNS, import_checkins
+    from kpictl.services.bulk.rows import Row, iter_rows
 
     with open_bulk(path) as (stream, name):
         db = st.open_db()  # after the file: a mistyped path touches no database

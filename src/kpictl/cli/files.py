@@ -9,7 +9,7 @@ from pathlib import Path
 
 def read_bulk(path: str, *, fmt: str | None, columns: tuple[str, ...]):
     """(rows, row errors, file name) from a CSV or JSON Lines file, or stdin for ``-``."""
-    from kpictl.services.bulk import read_rows
+    from kpictl.services.bulk.rows import read_rows
 
     with open_bulk(path) as (stream, name):
         rows, errors = read_rows(stream, name=name, fmt=fmt, columns=columns)
@@ -89,7 +89,7 @@ def progress_bar(st, total: int | None, label: str):
 def refuse_invalid(result, *, name: str, skip_invalid: bool) -> None:
     """Inside the write transaction: exit 2 listing every bad row, so nothing is written."""
     from kpictl.errors import InvalidInput
-    from kpictl.services.bulk import listed
+    from kpictl.services.bulk.rows import listed
 
     if result.errors and not skip_invalid:
         raise InvalidInput(
@@ -103,7 +103,7 @@ def finish(st, result, *, what: str, name: str,
 
     Returns the exit code: 7 (partly done, PRODUCT §4) when ``--skip-invalid`` left bad rows
     out and wrote the rest, else 0."""
-    from kpictl.services.bulk import listed
+    from kpictl.services.bulk.rows import listed
 
     for line in listed(result.errors):
         print(f"kpictl: skipped {line}", file=sys.stderr)

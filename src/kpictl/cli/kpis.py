@@ -222,7 +222,7 @@ def _own_zone(st, key: str, zone: str | None):
 
 def _assign_file(st, now, path, input_format, skip_invalid, by) -> None:
     from kpictl.cli.files import finish, progress_bar, read_bulk, refuse_invalid
-    from kpictl.services.bulk import KPI_COLUMNS, import_kpis
+    from kpictl.services.bulk.kpis import KPI_COLUMNS, import_kpis
 
     rows, errors, name = read_bulk(path, fmt=input_format, columns=KPI_COLUMNS)
     db = st.open_db()

@@ -36,7 +36,7 @@ def targets(
     """
     from kpictl.cli.files import read_bulk
     from kpictl.errors import InvalidInput
-    from kpictl.services.bulk import listed
+    from kpictl.services.bulk.rows import listed
     from kpictl.services.periods import load_targets
 
     st = state(ctx)

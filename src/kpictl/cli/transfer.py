@@ -38,7 +38,8 @@ def export(
     """
     from collections import Counter
 
-    from kpictl.services.transfer import describe_counts, export_records
+    from kpictl.services.transfer.exports import export_records
+    from kpictl.services.transfer.records import describe_counts
 
     from kpictl.cli.output import open_output
 
@@ -75,7 +76,7 @@ def import_(
     from contextlib import nullcontext
 
     from kpictl.errors import InvalidInput
-    from kpictl.services.transfer import import_records
+    from kpictl.services.transfer.imports import import_records
 
     st = state(ctx)
     if path == "-":

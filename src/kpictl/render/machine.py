@@ -13,25 +13,11 @@ import dataclasses
 import json
 import math
 import sys
-from datetime import datetime, timezone
-from functools import lru_cache
+from datetime import datetime
 from enum import Enum
 from typing import Any, TextIO
 
-
-def iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return _iso(value)
-
-
-@lru_cache(maxsize=4096)  # due dates, starts and slot ends repeat across a portfolio
-def _iso(value: datetime) -> str:
-    if value.tzinfo is not timezone.utc:
-        value = value.astimezone(timezone.utc)
-    text = value.isoformat(timespec="seconds" if not value.microsecond else "microseconds")
-    return text.replace("+00:00", "Z")
-
+from kpictl.textforms import iso  # noqa: F401 - the renderers' name for it
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 

@@ -8,30 +8,9 @@ by building ``rich.text.Text`` objects (never markup strings) from the sanitized
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
-# C0 controls except tab/newline, DEL, C1 controls, line/paragraph separators (they split a
-# one-line message for many readers), bidi embeddings/overrides/isolates and marks.
-_UNSAFE = re.compile(
-    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_UNSAFE_MULTILINE = _UNSAFE
-_NEWLINES = re.compile(r"[\t\n]")
-
-
-def _escape(match: re.Match) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def sanitize(text: str | None, *, multiline: bool = False) -> str:
-    """Visible, inert text. Single-line (the default) also folds tabs and newlines to spaces."""
-    if text is None:
-        return ""
-    text = _UNSAFE.sub(_escape, text)
-    if not multiline:
-        text = _NEWLINES.sub(" ", text)
-    return text
+from kpictl.textforms import sanitize  # noqa: F401 - the renderers' name for it
 
 
 def number(value: float | None, unit: str | None = None) -> str:

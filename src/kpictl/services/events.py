@@ -48,7 +48,7 @@ class Outbox:
         session.info[_KEY] = self
 
     def add(self, event_type: str, fields: dict) -> None:
-        from kpictl.render.machine import iso
+        from kpictl.textforms import iso
 
         event = {"schema": SCHEMA, "type": event_type, "at": iso(self.now)}
         for name, value in fields.items():

@@ -71,7 +71,7 @@ def _seconds(value: float) -> str:
 
 
 def _first_line(data: bytes | str, limit: int = 200) -> str:
-    from kpictl.render.text import sanitize
+    from kpictl.textforms import sanitize
 
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]

@@ -120,7 +120,7 @@ def _run(path: Path, name: str, payload: str, timeout: float) -> str | None:
         err = b""
         proc.wait(timeout=timeout)
     if proc.returncode != 0:
-        from kpictl.render.text import sanitize
+        from kpictl.textforms import sanitize
 
         lines = [ln for ln in (err or b"").decode("utf-8", "replace").splitlines() if ln.strip()]
         detail = f": {sanitize(lines[0].strip())[:200]}" if lines else ""

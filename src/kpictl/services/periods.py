@@ -641,7 +641,7 @@ def load_targets(*, session: Session, now: datetime, key: str, rows, by: str | N
         except InvalidInput as exc:
             problems.append(f"line {row.line}: {exc.message}")
     if problems:
-        from kpictl.services.bulk import listed
+        from kpictl.services.bulk.rows import listed
 
         raise InvalidInput(f"{len(problems)} invalid row(s) in {name}; nothing written",
                            details=listed(problems))

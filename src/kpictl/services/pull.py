@@ -134,7 +134,7 @@ def slot_key(kpi: Kpi, instant: datetime, tz=None) -> str:
 
     The slot is the one :mod:`kpictl.services.cadence` judges check-ins by, in the KPI's own
     zone (a measurement before the KPI's start belongs to the first slot)."""
-    from kpictl.render.machine import iso
+    from kpictl.textforms import iso
     from kpictl.services.cadence import Slots
     from kpictl.timeparse import parse_cadence
 
