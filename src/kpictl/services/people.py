@@ -7,9 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-import re
-
-from kpictl.domain import DEFAULTS
+from kpictl.domain import DB_ROLE_RE, DEFAULTS
 from kpictl.errors import Conflict, InvalidInput
 from kpictl.models import Kpi, Person, PersonSkill
 from kpictl.schemas import CalibrationView, PersonDetail, PersonView, SkillView, WriteResult
@@ -20,10 +18,6 @@ from kpictl.services.lookups import (
     normalize_handle,
     normalize_tag,
 )
-
-
-#: A role name kpictl links a person to: no quoting surprises for the DBA who creates it.
-DB_ROLE_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,62}$")
 
 
 def parse_skill(text: str) -> tuple[str, int | None]:
