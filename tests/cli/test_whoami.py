@@ -37,7 +37,8 @@ def test_whoami_on_sqlite_names_kpictl_user_and_the_files_rule(run, backend, mon
 def test_whoami_on_postgresql_the_schemas_owner_is_admin(run, backend):
     if backend != "postgresql":
         pytest.skip("PostgreSQL roles")
-    document = ok(run, "whoami", "--json").json()
+    owner = os.environ["KPICTL_DB"]  # (also in KPICTL_TEST_PG_AS_MEMBER mode)
+    document = ok(run, "--db", owner, "whoami", "--json").json()
     assert (document["backend"], document["role"], document["person"], document["access"]) == (
         "postgresql", make_url(os.environ["KPICTL_DB"]).username, None, "admin")
 

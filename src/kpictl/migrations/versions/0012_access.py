@@ -217,6 +217,9 @@ BEGIN
       PERFORM kpictl_refuse(format('you are %s: you may not delegate as %s',
         kpictl_handle(me), kpictl_handle(NEW.delegated_by_id)));
     END IF;
+    IF TG_OP = 'INSERT' THEN
+      NEW.delegated_by_id := me;
+    END IF;
   ELSIF TG_TABLE_NAME = 'assignment' THEN
     IF TG_OP = 'UPDATE' AND (NEW.kpi_id, NEW.person_id, NEW.assigned_by_id, NEW.valid_from,
         NEW.note, NEW.recorded_at) IS DISTINCT FROM (OLD.kpi_id, OLD.person_id,
@@ -265,7 +268,7 @@ $$;
 def upgrade() -> None:
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.add_column(sa.Column('db_role', sa.String(length=63), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f('uq_person_db_role'), ['db_role'])
+        batch_op.create_index('ix_person_db_role', ['db_role'], unique=True)
     op.execute("UPDATE person SET db_role = handle")
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
@@ -289,5 +292,6 @@ def downgrade() -> None:
                      "kpictl_level()", "kpictl_group(text)"):
             bind.exec_driver_sql(f"DROP FUNCTION IF EXISTS {name}")
     with op.batch_alter_table('person', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('uq_person_db_role'), type_='unique')
+        batch_op.drop_index('ix_person_db_role')
+    with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.drop_column('db_role')
