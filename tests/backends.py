@@ -15,6 +15,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 PG_ENV = "KPICTL_TEST_PG_URL"
+#: Opt-in (=1): on PostgreSQL, the read commands a test runs through the ``run`` fixture
+#: connect as a login role granted only *member* in the test's database (see :func:`as_reader`).
+READER_ENV = "KPICTL_TEST_PG_AS_MEMBER"
+#: Where a test's reads connect in that mode (set per test by conftest's isolated_env).
+READER_DB = "KPICTL_TEST_READER_DB"
+#: Commands that only read (and print nothing that names the database).
+READ_COMMANDS = {("report",), ("suggest",), ("export",), ("log",), ("whoami",), ("schema",),
+                 ("people", "list"), ("people", "show"), ("people", "tree")}
 SKIP_REASON = (f"no PostgreSQL server configured: set {PG_ENV} (e.g. "
                "postgresql://kpictl:kpictl@localhost/kpictl; .ci/run does)")
 
@@ -45,6 +53,9 @@ class Postgres:
         self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', "pg_signal_backend")
         if name in self._created:
             self._created.remove(name)
+        # Group roles are cluster-wide: `db upgrade`/`db grant` made this database's own.
+        for group in group_roles(name):
+            self._execute(f'DROP ROLE IF EXISTS "{group}"', "being accessed by other users")
 
     def _execute(self, sql: str, transient: str, attempts: int = 40) -> None:
         """Run admin ``sql``, retrying while the error message contains ``transient``."""
@@ -61,7 +72,60 @@ class Postgres:
     def drop_all(self) -> None:
         for name in list(self._created):
             self.drop(name)
+        if getattr(self, "_reader", None):
+            self._execute(f'DROP ROLE IF EXISTS "{self._reader[0]}"', "being accessed")
         self.admin.dispose()
+
+    def reader_url(self, database: str) -> str:
+        """A URL for ``database`` as a login role granted only *member* there (the role is
+        made once per session; the database's group roles by ``access.set_up``)."""
+        from kpictl.db import open_database
+        from kpictl.services.access import set_up
+
+        if not getattr(self, "_reader", None):
+            self._reader = (f"{self.prefix}reader", uuid.uuid4().hex)
+            self._execute(f"CREATE ROLE \"{self._reader[0]}\" LOGIN PASSWORD "
+                          f"'{self._reader[1]}'", "being accessed")
+        db = open_database(self.url_of(database), migrate=False)
+        with db.session(write=True) as session:
+            assert set_up(session), "the suite's role needs CREATEROLE (.ci/run grants it)"
+        db.engine.dispose()
+        member = group_roles(database)[0]
+        self._execute(f'GRANT "{member}" TO "{self._reader[0]}"', "being accessed")
+        return self.url.set(database=database, username=self._reader[0],
+                            password=self._reader[1]).render_as_string(hide_password=False)
+
+
+def group_roles(database: str) -> list[str]:
+    """The names kpictl_group() (migration 0012) gives this database's group roles."""
+    import hashlib
+
+    names = []
+    for level in ("member", "manager", "admin"):
+        name = f"kpictl_{level}_{database}"
+        if len(name.encode()) > 63:
+            name = f"kpictl_{level}_{hashlib.md5(database.encode()).hexdigest()[:16]}"
+        names.append(name)
+    return names
+
+
+def as_reader(args: list[str]) -> list[str]:
+    """``args`` connected as the member role of :data:`READER_ENV` mode when they are a read
+    command (and name no --db of their own); else unchanged."""
+    url = os.environ.get(READER_DB)
+    if not url or "--db" in args or any(a.startswith("--db=") for a in args):
+        return args
+    words, skip = [], False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in ("--tz", "--format", "-f"):
+            skip = True
+        elif not arg.startswith("-"):
+            words.append(arg)
+    if tuple(words[:1]) in READ_COMMANDS or tuple(words[:2]) in READ_COMMANDS:
+        return ["--db", url, *args]
+    return args
 
 
 def postgres_or_none() -> Postgres | None:

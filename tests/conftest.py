@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -13,7 +14,13 @@ import pytest
 
 from kpictl.cli import main
 from kpictl.db import open_database
-from tests.backends import SKIP_REASON, postgres_or_none
+from tests.backends import (
+    READER_DB,
+    READER_ENV,
+    SKIP_REASON,
+    as_reader,
+    postgres_or_none,
+)
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)  # a Friday
 
@@ -21,14 +28,17 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)  # a Friday
 def pytest_configure(config):
     config.addinivalue_line("markers", "backend_free: touches no kpictl database; run once")
     config.addinivalue_line("markers", "sqlite_only(reason): checks a SQLite-specific property")
+    config.addinivalue_line("markers", "postgres_only: checks a PostgreSQL server's rules "
+                            "(skips, saying why, without KPICTL_TEST_PG_URL)")
 
 
 def pytest_generate_tests(metafunc):
     """Every test that can touch the database runs on SQLite and on PostgreSQL."""
     if "backend" in metafunc.fixturenames:
         free = metafunc.definition.get_closest_marker("backend_free")
-        metafunc.parametrize("backend", ["sqlite"] if free else ["sqlite", "postgresql"],
-                             scope="session", indirect=True)
+        server = metafunc.definition.get_closest_marker("postgres_only")
+        metafunc.parametrize("backend", ["sqlite"] if free else ["postgresql"] if server
+                             else ["sqlite", "postgresql"], scope="session", indirect=True)
 
 
 @pytest.fixture(scope="session")
@@ -64,6 +74,8 @@ def isolated_env(tmp_path, monkeypatch, request, backend, pg):
             pytest.skip(f"SQLite only: {only.args[0] if only.args else 'SQLite-specific'}")
         database = pg.create(template=pg.base)
         monkeypatch.setenv("KPICTL_DB", pg.url_of(database))
+        if os.environ.get(READER_ENV, "").strip() not in ("", "0"):  # see tests/backends.py
+            monkeypatch.setenv(READER_DB, pg.reader_url(database))
     else:
         monkeypatch.setenv("KPICTL_DB", str(tmp_path / "kpictl.db"))
     monkeypatch.setenv("KPICTL_TZ", "UTC")
@@ -100,7 +112,7 @@ def make_runner():
         saved = sys.stdout, sys.stderr, sys.stdin
         sys.stdout, sys.stderr, sys.stdin = out, err, io.StringIO(input or "")
         try:
-            main(list(args))
+            main(as_reader(list(args)))
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

@@ -36,7 +36,7 @@ from sqlalchemy.types import TypeDecorator
 from kpictl.errors import Conflict, InvalidInput, RuntimeFailure
 
 #: Alembic revision this code expects; a test checks it equals the migrations' head.
-SCHEMA_REVISION = "0010"
+SCHEMA_REVISION = "0012"
 BUSY_TIMEOUT_MS = 30_000  # reads and checkpoints; a writer's wait is kpictl.locking's
 #: Query parameters of a libpq connection string that carry a secret.
 _SECRET_PARAMS = ("password", "sslpassword", "oauth_client_secret")
@@ -269,6 +269,10 @@ def translate_errors(url: URL) -> Iterator[None]:
         # A constraint that the services check first, lost to a concurrent writer.
         raise Conflict(f"conflicting write: {_first_line(exc)}; try again") from None
     except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) == "42501":  # the server's access rules
+            from kpictl.errors import refused
+
+            raise refused(_first_line(exc)) from None
         if exc.connection_invalidated:
             raise RuntimeFailure(f"lost the connection to {describe(url)}") from None
         if "readonly database" in str(exc.orig):

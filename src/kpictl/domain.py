@@ -117,6 +117,8 @@ class NudgeSettings:
 NUDGE_DEFAULTS = NudgeSettings()
 
 HANDLE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+#: A PostgreSQL role a person is linked to (``--db-role``): no quoting surprises for a DBA.
+DB_ROLE_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,62}$")
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 TAG_RE = re.compile(r"^[a-z0-9][a-z0-9._/-]{0,63}$")
 

@@ -62,6 +62,48 @@ class FailOnMatched(KpictlError):
     code = "fail_on"
 
 
+class NotAllowed(KpictlError):
+    """A shared server refused this person the action (PRODUCT §4, exit 6)."""
+
+    exit_code = 6
+    code = "not_allowed"
+
+
+#: Who may write what, for the server's bare "permission denied for table X" (the triggers'
+#: own refusals already name who may do it).
+_WHO_MAY = {
+    **dict.fromkeys(("person", "person_skill", "person_change", "alembic_version"),
+                    "only an admin may change people, grants or the schema"),
+    **dict.fromkeys(("kpi", "kpi_tag", "milestone", "assignment", "kpi_change", "feedback",
+                     "period_target"),
+                    "only a manager (for KPIs owned in their reporting tree) or an admin may "
+                    "assign, change, close, reopen or give feedback"),
+    **dict.fromkeys(("checkin", "checkin_correction", "source_run"),
+                    "history is append-only: only an admin may change or delete it"),
+}
+
+
+def refused(detail: str) -> NotAllowed:
+    """The server's refusal (SQLSTATE 42501, a row-level rule or a missing privilege) as one
+    line that says who may do it."""
+    import re
+
+    detail = detail.strip()
+    table = re.search(r"permission denied for (?:table|relation) (\S+)", detail)
+    if table:
+        who = _WHO_MAY.get(table.group(1).strip('"'), "ask an admin (see `kpictl whoami`)")
+        detail = f"{detail}: {who}"
+    elif re.search(r'admin option on role "kpictl_admin_', detail):
+        detail = (f"{detail}: granting or revoking admin takes the owner of the database's "
+                  "tables or a role with CREATEROLE")
+    elif re.search(r"(?i)admin option|permission denied to grant|to grant role|"
+                   r"permission denied to revoke", detail):
+        detail = f"{detail}: only an admin may grant or revoke access (`kpictl db grant`)"
+    elif detail.startswith("permission denied"):
+        detail = f"{detail}: ask an admin (see `kpictl whoami`)"
+    return NotAllowed(f"not allowed: {detail}")
+
+
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """Return ``"; did you mean 'x'?"`` for the closest candidate, or ``""`` if none is close."""
     matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)

@@ -41,6 +41,10 @@ def _time(*, nullable: bool = False, index: bool = False) -> sa.Column:
 
 class Person(_Table, table=True):
     __tablename__ = "person"
+    # A unique index, not a constraint: adding it to a SQLite table that others reference
+    # needs no copy of the table (which foreign keys forbid inside the migration's
+    # transaction).
+    __table_args__ = (sa.Index("ix_person_db_role", "db_role", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     handle: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
@@ -50,6 +54,9 @@ class Person(_Table, table=True):
     manager_id: int | None = Field(default=None, foreign_key="person.id")
     active: bool = Field(default=True)
     created_at: datetime = Field(sa_column=_time())
+    #: The PostgreSQL role that is this person on a shared server (migration 0012; default
+    #: the handle). On SQLite it is kept (and exported) but means nothing.
+    db_role: str | None = Field(default=None, sa_column=sa.Column(sa.String(63)))
 
 
 class Kpi(_Table, table=True):

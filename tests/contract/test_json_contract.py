@@ -28,7 +28,7 @@ from kpictl.schemas import (
 )
 
 SCHEMA_NAMES = ["digest", "event", "kpi", "log", "nudge", "owners", "people", "person", "pull",
-                "rebalance", "report", "sources", "suggest", "tree"]
+                "rebalance", "report", "sources", "suggest", "tree", "whoami"]
 KEYS = ["sales.arr", "support.backlog", "ops.uptime", "ops.incidents", "eng.latency",
         "ops.legacy"]
 
@@ -156,7 +156,7 @@ def test_schema_unknown_name_is_not_found(run):
     assert (result.exit_code, result.stdout) == (3, "")
     assert result.stderr == ("kpictl: error: no schema 'reprot'; did you mean 'report'? "
                              "Choose one of digest, event, kpi, log, nudge, owners, people, "
-                             "person, pull, rebalance, report, sources, suggest, tree\n")
+                             "person, pull, rebalance, report, sources, suggest, tree, whoami\n")
 
 
 def test_schema_unknown_name_without_a_close_match(run):
@@ -164,7 +164,7 @@ def test_schema_unknown_name_without_a_close_match(run):
     assert (result.exit_code, result.stdout) == (3, "")
     assert result.stderr == ("kpictl: error: no schema 'zzz'; choose one of digest, event, "
                              "kpi, log, nudge, owners, people, person, pull, rebalance, "
-                             "report, sources, suggest, tree\n")
+                             "report, sources, suggest, tree, whoami\n")
 
 
 def test_schema_does_not_import_the_database_layer():

@@ -198,7 +198,7 @@ def test_export_header_and_records_reference_handles_and_keys(rich):
     ana = people[0]
     assert ana == {"type": "person", "handle": "ana", "name": "Ana Lima ✨", "email": None,
                    "capacity": 5, "manager": "maya", "active": True,
-                   "created_at": "2026-10-01T08:00:00.000001Z",
+                   "created_at": "2026-10-01T08:00:00.000001Z", "db_role": "ana",
                    "skills": [{"skill": "negotiation", "level": 3},
                               {"skill": "sales", "level": 4}]}
     assert people[2]["active"] is False
@@ -437,6 +437,14 @@ def _reuse_checkin_key(lines: list[str]) -> tuple[list[str], int]:
                        and '"confidence": 3' in line) + 1
 
 
+def _second_persons_role_is_the_firsts(lines: list[str]) -> tuple[list[str], int]:
+    index = _first(lines, "person") + 1
+    record = json.loads(lines[index])
+    record["db_role"] = "ana"
+    lines[index] = json.dumps(record, ensure_ascii=False)
+    return lines, index + 1
+
+
 # case: (make the bad file from the good lines → (lines, bad line number), reason)
 BAD = {
     "bad_json": (lambda lines: (lines[:2] + ['{"type": "person", "handle": '] + lines[3:], 3),
@@ -469,6 +477,10 @@ BAD = {
                              "KPI team.goals is an objective: it takes no check-ins"),
     "bool_as_number": (_edit("checkin", lambda r: r.update(value=True)),
                        '"value" must be a number, not true'),
+    "bad_db_role": (_edit("person", lambda r: r.update(db_role="pg_read_all_data")),
+                    '"db_role" "pg_read_all_data" is not a valid database role'),
+    "shared_db_role": (_second_persons_role_is_the_firsts,
+                       '"db_role" "ana" is also ana\'s: one role is one person'),
     "duplicate_key": (_reuse_checkin_key, 'check-in key "k-2" is used twice on KPI sales.arr'),
     "out_of_order": (_change_after_checkins,
                      ("a change record after checkin records; records follow the export "
@@ -491,6 +503,31 @@ def test_import_bad_file_is_exit_2_with_line_number_and_writes_nothing(rich, tmp
     before = dump_db()  # into the non-empty database: exit 2 as well, and nothing changes
     assert_error(rich("import", path), 2)
     assert dump_db() == before
+
+
+def test_import_keeps_database_roles_and_links_an_older_export_by_handle(rich, tmp_path,
+                                                                         new_db):
+    ok(rich, "people", "edit", "bob", "--db-role", "")
+    ok(rich, "people", "edit", "cy", "--db-role", "Cy.Ng@corp")
+    text = export_text(rich)
+    roles = {r["handle"]: r["db_role"] for r in records(text) if r.get("type") == "person"}
+    assert roles == {"ana": "ana", "bob": None, "cy": "Cy.Ng@corp", "maya": "maya"}
+    target = new_db()
+    ok(rich, "--db", target, "import", write(tmp_path, text))
+    assert export_text(rich, target) == text
+    # An export from before database roles: each person gets the role named like the handle.
+    older = []
+    for line in text.splitlines():
+        record = json.loads(line)
+        if record.get("type") == "person":
+            del record["db_role"]
+            line = json.dumps(record, ensure_ascii=False)
+        older.append(line)
+    target = new_db()
+    ok(rich, "--db", target, "import", write(tmp_path, "\n".join(older) + "\n", "old.jsonl"))
+    assert {r["handle"]: r["db_role"] for r in records(export_text(rich, target))
+            if r.get("type") == "person"} == {"ana": "ana", "bob": "bob", "cy": "cy",
+                                              "maya": "maya"}
 
 
 def test_import_lists_every_bad_line_in_one_message(rich, tmp_path, new_db):

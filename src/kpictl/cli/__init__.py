@@ -32,7 +32,7 @@ COMMANDS = {
     "nudge": "nudge",
     "db": "db",
     "demo": "demo", "schema": "schema", "export": "transfer", "import": "transfer",
-    "pull": "pull", "sources": "pull",
+    "pull": "pull", "sources": "pull", "whoami": "access",
 }
 _GROUP_PANELS = {"people": "Delegate", "db": "Data"}
 

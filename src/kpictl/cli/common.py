@@ -110,6 +110,14 @@ class State:
             print(sanitize(message, multiline=True), file=sys.stderr)
 
 
+def acting(session, by: str | None) -> str | None:
+    """Who a write acts as: ``--by`` on SQLite; on PostgreSQL the connected role's person,
+    and ``--by`` naming someone else is refused (exit 6) unless the role is an admin."""
+    from kpictl.services.access import resolve_actor
+
+    return resolve_actor(session, by)
+
+
 def state(ctx: typer.Context) -> State:
     root = ctx.find_root()
     if not isinstance(root.obj, State):
@@ -231,7 +239,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Shorthand for --format
 ByOption = Annotated[
     str | None,
     typer.Option("--by", envvar="KPICTL_USER", metavar="HANDLE",
-                 help="Who is doing this (default: $KPICTL_USER).",
+                 help="Who is doing this (default: $KPICTL_USER). On PostgreSQL: the "
+                 "connected role's person; only an admin may name someone else.",
                  autocompletion=lambda ctx, incomplete: _complete("handles", ctx, incomplete)),
 ]
 AsOfOption = Annotated[

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from kpictl.cli import complete
 from kpictl.cli.common import FormatOption, JsonOption, choose_format, state
 
 app = typer.Typer(
@@ -38,6 +39,62 @@ def upgrade(ctx: typer.Context) -> None:
     db = open_database(st.db, migrate=False)
     changed = run_upgrade(db)
     st.say(f"{'upgraded' if changed else 'already at'} schema {SCHEMA_REVISION}: {db.location}")
+    if not db.is_sqlite:  # the group roles of `db grant`, when this role may create them
+        from kpictl.services.access import set_up
+
+        with db.session(write=True) as session:
+            if set_up(session):
+                st.say("group roles and their privileges are in place (see `kpictl db grant`)")
+
+
+Handle = Annotated[str, typer.Argument(metavar="HANDLE", help="A person with a --db-role.",
+                                       autocompletion=complete.handles)]
+
+
+@app.command("grant")
+def grant(
+    ctx: typer.Context,
+    handle: Handle,
+    level: Annotated[str, typer.Option("--as", metavar="member|manager|admin",
+                                       help="member: check-ins on their own KPIs; manager: "
+                                       "also their reporting tree's KPIs; admin: everything.")],
+) -> None:
+    """Give a person's PostgreSQL role access to this database (an admin's command).
+
+    Creates this database's group roles on first use when your role may (CREATEROLE);
+    otherwise prints the SQL a database administrator must run. The login role itself is
+    the DBA's (CREATE ROLE … LOGIN); kpictl never stores passwords.
+
+    Example: kpictl db grant ana --as member
+    """
+    from kpictl.services.access import SetupNeeded, grant as grant_access
+
+    st = state(ctx)
+    db = st.open_db()
+    try:
+        with db.session(write=True) as session:
+            result = grant_access(session=session, handle=handle,
+                                  level=level.strip().lower())
+    except SetupNeeded as exc:
+        print("".join(f"{statement};\n" for statement in exc.sql), end="")
+        raise
+    st.say(result.message)
+
+
+@app.command("revoke")
+def revoke(ctx: typer.Context, handle: Handle) -> None:
+    """Take a person's access to this database away (an admin's command); their history
+    stays.
+
+    Example: kpictl db revoke ana
+    """
+    from kpictl.services.access import revoke as revoke_access
+
+    st = state(ctx)
+    db = st.open_db()
+    with db.session(write=True) as session:
+        result = revoke_access(session=session, handle=handle)
+    st.say(result.message)
 
 
 @app.command("backup")

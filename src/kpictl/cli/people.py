@@ -7,7 +7,15 @@ from typing import Annotated
 import typer
 
 from kpictl.cli import complete
-from kpictl.cli.common import ByOption, FormatOption, JsonOption, choose_format, state, whole
+from kpictl.cli.common import (
+    ByOption,
+    FormatOption,
+    JsonOption,
+    acting,
+    choose_format,
+    state,
+    whole,
+)
 
 app = typer.Typer(
     help="The people you can delegate KPIs to: add, list, show, edit, deactivate, tree.\n\n"
@@ -42,6 +50,10 @@ def add(
         str | None, typer.Option("--capacity", metavar="N", help="Most active KPIs they should own. Default: 5.",
                                  rich_help_panel=LOAD)
     ] = None,
+    db_role: Annotated[
+        str | None, typer.Option("--db-role", metavar="ROLE", rich_help_panel=WHO,
+                                 help="Their PostgreSQL role on a shared server. Default: the handle.")
+    ] = None,
 ) -> None:
     """Add a person you can delegate KPIs to.
 
@@ -55,7 +67,7 @@ def add(
         result = add_person(session=session, now=st.now(), handle=handle, name=name, email=email,
                             skills=skill or [],
                             capacity=whole(capacity, option="--capacity", use=_CAPACITY),
-                            manager=manager)
+                            manager=manager, db_role=db_role)
     st.say(result.message)
 
 
@@ -137,6 +149,10 @@ def edit(
     ] = None,
     capacity: Annotated[str | None, typer.Option("--capacity", metavar="N", help="New capacity.",
                                                  rich_help_panel=LOAD)] = None,
+    db_role: Annotated[
+        str | None, typer.Option("--db-role", metavar="ROLE", rich_help_panel=WHO,
+                                 help="Link their PostgreSQL role on a shared server; '' unlinks.")
+    ] = None,
 ) -> None:
     """Change a person's details, skills or capacity.
 
@@ -150,7 +166,8 @@ def edit(
         result = edit_person(session=session, handle=handle, name=name, email=email,
                              add_skills=skill or [], remove_skills=remove_skill or [],
                              capacity=whole(capacity, option="--capacity", use=_CAPACITY),
-                             manager=manager, activate=active, now=st.now())
+                             manager=manager, activate=active, now=st.now(),
+                             db_role=db_role)
     st.say(result.message)
 
 
@@ -204,6 +221,7 @@ def away(
         from kpictl.services.away import clear_away
 
         with st.open_db().session(write=True) as session:
+            acting(session, by)  # a shared server: only as yourself
             result = clear_away(session=session, now=now, handle=handle)
         st.say(result.message)
         return
@@ -215,7 +233,7 @@ def away(
 
     with st.open_db().session(write=True) as session:
         result = set_away(session=session, now=now, handle=handle, starts=starts, ends=ends,
-                          cover=cover, by=by, tz=st.zone())
+                          cover=cover, by=acting(session, by), tz=st.zone())
     st.say(result.message)
 
 

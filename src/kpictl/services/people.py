@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from kpictl.domain import DEFAULTS, OBJECTIVE
+from kpictl.domain import DB_ROLE_RE, DEFAULTS, OBJECTIVE
 from kpictl.errors import Conflict, InvalidInput
 from kpictl.models import Kpi, Person, PersonSkill
 from kpictl.schemas import CalibrationView, PersonDetail, PersonView, SkillView, WriteResult
@@ -46,6 +46,25 @@ def _email(value: str | None) -> str | None:
     return value
 
 
+def db_role_name(value: str) -> str:
+    """A PostgreSQL role name a person may be linked to (``--db-role``)."""
+    role = value.strip()
+    if not DB_ROLE_RE.fullmatch(role) or role.lower().startswith("pg_"):
+        raise InvalidInput(f"invalid --db-role {value!r}: use 1-63 characters a-z, A-Z, 0-9, "
+                           "'_', '.', '@' or '-', starting with a letter, digit or '_' (and "
+                           "not pg_)")
+    return role
+
+
+def _free_role(session: Session, role: str | None, person_id: int | None) -> None:
+    if role is None:
+        return
+    taken = session.execute(select(Person.handle).where(Person.db_role == role,
+                                                        Person.id != (person_id or -1))).scalar()
+    if taken:
+        raise Conflict(f"the database role {role} is already {taken}'s: one role is one person")
+
+
 def add_person(
     *,
     session: Session,
@@ -56,8 +75,12 @@ def add_person(
     skills: list[str] = (),
     capacity: int | None = None,
     manager: str | None = None,
+    db_role: str | None = None,
 ) -> WriteResult:
     handle = normalize_handle(handle)
+    # Default: the role named like the handle (a 64-character handle has none: roles are 63).
+    role = db_role_name(db_role) if db_role is not None else (handle if len(handle) < 64
+                                                              else None)
     name = clean_text(name, what="--name", required=True, limit=200)
     email = _email(email)
     parsed_skills = dict(parse_skill(s) for s in skills)
@@ -65,6 +88,7 @@ def add_person(
     manager_row = get_person(session, manager) if manager else None
     if find_person(session, handle) is not None:
         raise Conflict(f"person '{handle}' already exists; use `kpictl people edit {handle}`")
+    _free_role(session, role, None)
     person = Person(
         handle=handle,
         name=name,
@@ -72,6 +96,7 @@ def add_person(
         capacity=capacity,
         manager_id=manager_row.id if manager_row else None,
         created_at=now,
+        db_role=role,
     )
     session.add(person)
     session.flush()
@@ -92,10 +117,16 @@ def edit_person(
     manager: str | None = None,
     activate: bool | None = None,
     now: datetime | None = None,
+    db_role: str | None = None,
 ) -> WriteResult:
     person = get_person(session, handle)
     before = _loggable(session, person)
     changed: list[str] = []
+    if db_role is not None:  # "" unlinks: the person then cannot act on a shared server
+        role = db_role_name(db_role) if db_role.strip() else None
+        _free_role(session, role, person.id)
+        person.db_role = role
+        changed.append("db_role")
     if name is not None:
         person.name = clean_text(name, what="--name", required=True, limit=200)
         changed.append("name")
@@ -177,7 +208,7 @@ def _loggable(session: Session, person: Person) -> dict[str, str | None]:
     boss = session.get(Person, person.manager_id) if person.manager_id else None
     return {"name": person.name, "email": person.email, "capacity": str(person.capacity),
             "manager": boss.handle if boss else None,
-            "active": "true" if person.active else "false",
+            "active": "true" if person.active else "false", "db_role": person.db_role,
             "skills": ";".join(f"{s}:{lv}" if lv else s for s, lv in skills) or None}
 
 

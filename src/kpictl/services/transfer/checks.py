@@ -28,6 +28,7 @@ class Checker:
         self.rank = 0  # index in TYPES of the latest valid record: the file keeps TYPES order
         self.handles: set[str] = set()
         self.managers: dict[str, tuple[int, str]] = {}
+        self.roles: dict[str, str] = {}  # db_role → handle
         self.keys: set[str] = set()
         self.open_assignment: set[str] = set()
         self.idem_keys: dict[str, set[str]] = defaultdict(set)
@@ -82,6 +83,10 @@ class Checker:
             if unknown:
                 raise Bad(f"unknown field {show(unknown[0])} in a {type_} record")
             values = {f.name: self._field(f, document, type_) for f in fields}
+            if type_ == "person" and "db_role" not in document:
+                # An export from before shared servers: the role named like the handle, as
+                # migration 0012 links existing people.
+                values["db_role"] = values["handle"] if len(values["handle"]) < 64 else None
             getattr(self, f"_{type_}")(values, n)
         finally:
             if names is not None:
@@ -113,6 +118,12 @@ class Checker:
             raise Bad(f"\"{f.name}\" {exc}") from None
 
     def _person(self, v: dict, n: int) -> None:
+        role = v["db_role"]
+        if role is not None:
+            if role in self.roles:
+                raise Bad(f"\"db_role\" {show(role)} is also {self.roles[role]}'s: one role "
+                          "is one person")
+            self.roles[role] = v["handle"]
         if v["manager"] is not None:
             self.managers[v["handle"]] = (n, v["manager"])
 

@@ -54,6 +54,7 @@ FIELDS: dict[str, tuple[F, ...]] = {
         F("manager", "manager_id", "person", False),
         F("active", "active", "bool"),
         F("created_at", "created_at", "time"),
+        F("db_role", "db_role", "db_role", False),
         F("skills", None, "skills", False),
     ),
     "kpi": (

@@ -11,7 +11,7 @@ import json
 import math
 from datetime import UTC, datetime
 
-from kpictl.domain import HANDLE_RE, KEY_RE, TAG_RE
+from kpictl.domain import DB_ROLE_RE, HANDLE_RE, KEY_RE, TAG_RE
 from kpictl.errors import InvalidInput
 from kpictl.services.limits import MAX_MILESTONES
 from kpictl.services.transfer.records import F
@@ -200,10 +200,18 @@ def _zone_value(f: F, value):
         raise Bad(exc.message) from None
 
 
+def _db_role(f: F, value) -> str:
+    if not isinstance(value, str) or not DB_ROLE_RE.fullmatch(value) \
+            or value.lower().startswith("pg_"):
+        raise Bad(f"{show(value)} is not a valid database role")
+    return value
+
+
 VALUE_CHECKS = {
     "text": _text, "handle": _pattern(HANDLE_RE, "handle"), "key": _pattern(KEY_RE, "KPI key"),
     "person": _pattern(HANDLE_RE, "handle"), "kpi": _pattern(KEY_RE, "KPI key"),
     "choice": _choice, "float": _number, "int": _integer, "bool": _boolean, "time": _time,
     "cadence": _cadence, "grace": _grace, "skills": _skills, "tags": _tags,
     "milestones": _milestones, "zone": _zone_value,
+    "db_role": _db_role,
 }
