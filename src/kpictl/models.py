@@ -177,6 +177,8 @@ class CheckinStats(_Table, table=True):
     met: int = Field(default=0)  # … of which met the threshold (maintain kinds)
     fit_n: int = Field(default=0)  # measured at or after start: the forecast's points
     fit_distinct: int = Field(default=0)  # distinct measured times among them, capped at 3
+    # The latest of them (by measured_at, then id): the report's current value.
+    latest_id: int | None = Field(default=None)
     # The exact sums of the points (services/forecast.py Moments), and the centred moments
     # rounded once from them (x in days since the start, y relative to the baseline); null
     # without points, or beyond a double.

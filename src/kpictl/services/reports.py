@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, true
+from sqlalchemy import and_, case, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from kpictl.domain import DEFAULTS, STATUS_ORDER, Kind, Status, Thresholds
@@ -113,11 +113,16 @@ def _known(as_of: datetime, now: datetime, revised: bool) -> bool:
 def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=False,
           known=False):
     owner_col = _owner_as_of(as_of, known).label("owner")
+    exact = kpi_stats.covered(session)  # the aggregates count every check-in
     latest_id = select(Checkin.id).where(Checkin.kpi_id == Kpi.id, Checkin.measured_at <= as_of)
     if known:
         latest_id = latest_id.where(Checkin.recorded_at <= as_of)
     latest_id = (latest_id.order_by(Checkin.measured_at.desc(), Checkin.id.desc()).limit(1)
                  .correlate(Kpi).scalar_subquery())
+    if exact:  # the latest check-in is the aggregates' where they are exact for the instant
+        latest_id = case((CheckinStats.kpi_id.is_(None), None),
+                         (CheckinStats.last_at <= as_of, CheckinStats.latest_id),
+                         else_=latest_id)
     # KPIs redefined after the instant are rewound to their definition then (start and tags
     # included), so they are selected regardless and filtered once rewound; known-then, closes
     # and reopens recorded after it are undone too. KPIs with a correction in the view are
@@ -137,10 +142,10 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
     stats_columns = (CheckinStats.n, exact_now.label("st_exact"), *_STATS_COLUMNS)
     stmt = (select(*_KPI_COLUMNS, owner_col, *_latest_columns(latest), *stats_columns)
             .select_from(Kpi)
-            .outerjoin(latest, latest.id == latest_id)
             .outerjoin(CheckinStats, and_(
                 CheckinStats.kpi_id == Kpi.id,
-                CheckinStats.recorded_at == kpi_stats.row_at(as_of if known else None))))
+                CheckinStats.recorded_at == kpi_stats.row_at(as_of if known else None)))
+            .outerjoin(latest, latest.id == latest_id))
     if not include_future:
         stmt = stmt.where(or_(Kpi.start <= as_of, Kpi.id.in_(changed)))
         if known:  # a KPI created later, even with an earlier start, was not known
@@ -157,7 +162,6 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
     ids = [r[0] for r in result]
     if not ids:
         return []
-    exact = kpi_stats.covered(session)
 
     tags: dict[int, list[str]] = {}
     for kpi_id, value in session.execute(

@@ -54,7 +54,7 @@ _CHUNK = 500  # KPIs per history query: bounded memory whatever the history's le
 _FIT = ("x_mean", "y_mean", "sxx", "sxy", "syy", "sse", "exact_fit")
 #: The stored columns, in order (what ``db check`` compares).
 COLUMNS = ("kpi_id", "recorded_at", "n", "first_at", "last_at", "in_window", "met", "fit_n",
-           "fit_distinct", "sums", *_FIT)
+           "fit_distinct", "latest_id", "sums", *_FIT)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _SECOND = timedelta(seconds=1)
@@ -80,6 +80,7 @@ class Delta:
         self.first_at: datetime | None = None
         self.last_at: datetime | None = None
         self.times: set = set()  # distinct fit times, at most DISTINCT_CAP kept
+        self.latest: tuple | None = None  # (measured_at, id) of the latest, when ids are known
         self.moments = Moments()  # x in whole seconds since the start, y the value
         inf = float("inf")
         # The threshold as a closed interval [lo, hi]; empty for kinds without one.
@@ -128,7 +129,8 @@ class Delta:
         self.met += row.met
         self.moments.merge(Moments.decode(row.fit_n, row.sums))
 
-    def row(self, kpi_id: int, recorded_at: datetime, distinct: int, covered_id: int) -> dict:
+    def row(self, kpi_id: int, recorded_at: datetime, distinct: int, covered_id: int,
+            latest_id: int | None) -> dict:
         fit = self.fit(distinct) if self.fit_n else None
         values = dict.fromkeys(_FIT) if fit is None else {
             "x_mean": fit.x_mean, "y_mean": fit.y_mean, "sxx": fit.sxx, "sxy": fit.sxy,
@@ -136,7 +138,8 @@ class Delta:
         return {"kpi_id": kpi_id, "recorded_at": recorded_at, "n": self.n,
                 "first_at": self.first_at, "last_at": self.last_at,
                 "in_window": self.in_window, "met": self.met, "fit_n": self.fit_n,
-                "fit_distinct": distinct, "sums": self.moments.encode() if self.fit_n else None,
+                "fit_distinct": distinct, "latest_id": latest_id,
+                "sums": self.moments.encode() if self.fit_n else None,
                 "covered_id": covered_id, **values}
 
 
@@ -179,7 +182,7 @@ def add(session: Session, deltas: dict[int, Delta], recorded: datetime) -> None:
     newest = session.execute(select(func.max(Checkin.id))).scalar() or 0
     ids = list(deltas)
     t = CheckinStats.__table__.c
-    previous, later = {}, set()
+    previous, later, latest = {}, set(), {}
     for begin in range(0, len(ids), 10_000):
         chunk = ids[begin:begin + 10_000]
         stored = CheckinStats.__table__.alias("stored")
@@ -191,6 +194,9 @@ def add(session: Session, deltas: dict[int, Delta], recorded: datetime) -> None:
             .where(stored.c.kpi_id.in_(chunk), stored.c.recorded_at == newest_before)))
         later.update(session.execute(select(t.kpi_id).distinct().where(
             t.kpi_id.in_(chunk), t.recorded_at > recorded)).scalars())
+        latest.update(session.execute(select(Kpi.id, select(Checkin.id).where(
+            Checkin.kpi_id == Kpi.id).order_by(Checkin.measured_at.desc(), Checkin.id.desc())
+            .limit(1).correlate(Kpi).scalar_subquery()).where(Kpi.id.in_(chunk))).all())
     inserts, updates = [], []
     for kpi_id, d in deltas.items():
         if kpi_id in later:
@@ -201,7 +207,9 @@ def add(session: Session, deltas: dict[int, Delta], recorded: datetime) -> None:
         else:
             distinct = _distinct(session, kpi_id, d, before.fit_distinct, recorded)
             d.merge(before)
-        row = d.row(kpi_id, recorded, distinct, newest)
+        # No check-in is recorded after this write (else it is recounted below): the latest
+        # of them all is the latest of the row.
+        row = d.row(kpi_id, recorded, distinct, newest, latest.get(kpi_id))
         if before is not None and before.recorded_at == recorded:
             updates.append({f"b_{k}": v for k, v in row.items()})
         else:
@@ -257,21 +265,28 @@ def expected_rows(session: Session, kpi_ids=None):
             select(*_DEFINITION).where(Kpi.id.in_(chunk)))}
         delta, current, at = None, None, None
         rows = []
-        for kpi_id, recorded, measured, value in session.execute(
-                select(Checkin.kpi_id, Checkin.recorded_at, Checkin.measured_at, Checkin.value)
+        for checkin_id, kpi_id, recorded, measured, value in session.execute(
+                select(Checkin.id, Checkin.kpi_id, Checkin.recorded_at, Checkin.measured_at,
+                       Checkin.value)
                 .where(Checkin.kpi_id.in_(chunk))
                 .order_by(Checkin.kpi_id, Checkin.recorded_at, Checkin.id)):
             if kpi_id != current or recorded != at:
                 if delta is not None:
-                    rows.append(delta.row(current, at, min(len(delta.times), DISTINCT_CAP),
-                                          newest))
+                    rows.append(_snapshot(delta, current, at, newest))
                 if kpi_id != current:
                     delta, current = Delta(kpis[kpi_id]), kpi_id
                 at = recorded
             delta.add(measured, value)
+            if delta.latest is None or (measured, checkin_id) > delta.latest:
+                delta.latest = (measured, checkin_id)
         if delta is not None:
-            rows.append(delta.row(current, at, min(len(delta.times), DISTINCT_CAP), newest))
+            rows.append(_snapshot(delta, current, at, newest))
         yield rows
+
+
+def _snapshot(delta: Delta, kpi_id: int, recorded: datetime, newest: int) -> dict:
+    return delta.row(kpi_id, recorded, min(len(delta.times), DISTINCT_CAP), newest,
+                     delta.latest[1])
 
 
 def rebuild(session: Session, kpi_ids=None) -> None:

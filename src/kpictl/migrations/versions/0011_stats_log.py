@@ -32,6 +32,7 @@ def _create() -> None:
     sa.Column('met', sa.Integer(), nullable=False),
     sa.Column('fit_n', sa.Integer(), nullable=False),
     sa.Column('fit_distinct', sa.Integer(), nullable=False),
+    sa.Column('latest_id', sa.Integer(), nullable=True),
     sa.Column('sums', sa.Text(), nullable=True),
     sa.Column('x_mean', sa.Float(), nullable=True),
     sa.Column('y_mean', sa.Float(), nullable=True),
