@@ -272,7 +272,8 @@ def test_values_near_1e14_keep_their_interval_in_the_aggregates(kpis):
     sxx = sum((x - mx) ** 2 for x in xs)
     sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
     sse = sum((y - my) ** 2 for y in ys) - sxy * sxy / sxx
-    assert (fit.sse, fit.sxy, fit.sxx) == (float(sse), float(sxy), float(sxx)) == (12.8, 310.0, 250.0)
+    assert (fit.sse, fit.sxy, fit.sxx) == (float(sse), float(sxy), float(sxx))
+    assert (fit.sse, fit.sxy, fit.sxx) == (12.8, 310.0, 250.0)
     row = kpis.row("big")
     x_due = (row.due - START).total_seconds() / 86400
     frame = model.get_prediction(np.array([[1.0, x_due]])).summary_frame(alpha=0.2)

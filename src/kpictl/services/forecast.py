@@ -103,6 +103,30 @@ class Moments:
         if a > self.scale:
             self.scale = float(a)
 
+    def add_seconds(self, nx: int, y: float) -> None:
+        """:meth:`add` for a whole-number ``x`` while every ``x`` so far was one (the
+        aggregates' seconds since the start): one call per row of a bulk file, so lean."""
+        try:
+            ny, d = y.as_integer_ratio()
+        except (OverflowError, ValueError):
+            self.n += 1
+            self.finite = False
+            return
+        ky = d.bit_length() - 1
+        if ky != self.ky:
+            if ky > self.ky:
+                self._rescale(0, ky - self.ky)
+            else:
+                ny <<= self.ky - ky
+        self.n += 1
+        self.sx += nx
+        self.sy += ny
+        self.sxx += nx * nx
+        self.sxy += nx * ny
+        self.syy += ny * ny
+        if y > self.scale or -y > self.scale:
+            self.scale = float(abs(y))
+
     def _rescale(self, dx: int, dy: int) -> None:
         self.kx += dx
         self.ky += dy

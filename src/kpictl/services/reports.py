@@ -178,8 +178,10 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
     replayed = {r[0] for r in result if r[0] in rewound or r[0] in corrected}
     from_history = {r[0]: KpiAt(*r[:n_kpi]) for r in result if r[0] not in replayed and not (
         exact and (r[i_stats] is None or r[i_stats + 1]))}
-    counts = {kpi_id: _aggregates(delta) for kpi_id, delta in kpi_stats.from_history(
-        session, from_history, as_of, known=known).items()} if from_history else {}
+    counts = {}
+    if from_history:
+        counts = {kpi_id: _aggregates(delta) for kpi_id, delta in kpi_stats.from_history(
+            session, from_history, as_of, known=known, rows=exact).items()}
     histories = corrections.history(session, sorted(replayed), as_of=as_of, known=known) \
         if replayed else {}
 

@@ -80,6 +80,7 @@ class Delta:
         self.first_at: datetime | None = None
         self.last_at: datetime | None = None
         self.times: set = set()  # distinct fit times, at most DISTINCT_CAP kept
+        self.saturated = False  # merged a row that had DISTINCT_CAP distinct times
         self.latest: tuple | None = None  # (measured_at, id) of the latest, when ids are known
         self.moments = Moments()  # x in whole seconds since the start, y the value
         inf = float("inf")
@@ -109,12 +110,12 @@ class Delta:
                 self.met += 1
         if len(self.times) < DISTINCT_CAP:
             self.times.add(measured)
-        self.moments.add((measured - _EPOCH) // _SECOND - self._start_second, value)
+        self.moments.add_seconds((measured - _EPOCH) // _SECOND - self._start_second, value)
 
     def fit(self, distinct: int | None = None) -> Fit | None:
         """The forecast's moments, y relative to the baseline; None without points."""
         if distinct is None:
-            distinct = len(self.times)
+            distinct = DISTINCT_CAP if self.saturated else len(self.times)
         return self.moments.fit(distinct, shift=self.shift, unit=DAY)
 
     def merge(self, row) -> None:
@@ -128,6 +129,8 @@ class Delta:
         self.in_window += row.in_window
         self.met += row.met
         self.moments.merge(Moments.decode(row.fit_n, row.sums))
+        if row.fit_distinct >= DISTINCT_CAP:
+            self.saturated = True
 
     def row(self, kpi_id: int, recorded_at: datetime, distinct: int, covered_id: int,
             latest_id: int | None) -> dict:
@@ -315,21 +318,50 @@ def _dialect(session) -> str:
     return bind.dialect.name
 
 
-def from_history(session: Session, kpis: dict, as_of: datetime, *, known: bool) -> dict:
+def from_history(session: Session, kpis: dict, as_of: datetime, *, known: bool,
+                 rows: bool = True) -> dict:
     """The aggregates of ``kpis`` (id → definition at ``as_of``) from their check-ins measured
     by ``as_of`` (and, ``known``, recorded by then): id → :class:`Delta`, counted as writers
-    count them."""
-    result = {}
+    count them.
+
+    In hindsight (not ``known``) a KPI whose row recorded by the instant is exact for it (none
+    of its check-ins measured later; three distinct times already, or none) starts from that
+    row — everything recorded by the instant — and reads only the check-ins recorded since
+    that are measured by then: the back-fills (``rows``: the aggregates count every check-in,
+    :func:`covered`)."""
+    result: dict[int, Delta] = {}
     ids = sorted(kpis)
+    t = CheckinStats.__table__.c
     for begin in range(0, len(ids), _CHUNK):
         chunk = ids[begin:begin + _CHUNK]
-        stmt = (select(Checkin.kpi_id, Checkin.measured_at, Checkin.value)
-                .where(Checkin.kpi_id.in_(chunk), Checkin.measured_at <= as_of))
-        if known:
-            stmt = stmt.where(Checkin.recorded_at <= as_of)
-        for kpi_id, measured, value in session.execute(stmt):
-            delta = result.get(kpi_id)
-            if delta is None:
-                delta = result[kpi_id] = Delta(kpis[kpi_id])
-            delta.add(measured, value)
+        resumed = []
+        if rows and not known:
+            newest_by_then = (select(func.max(CheckinStats.recorded_at))
+                              .where(CheckinStats.kpi_id == t.kpi_id,
+                                     CheckinStats.recorded_at <= as_of).scalar_subquery())
+            for row in session.execute(select(*[t[name] for name in COLUMNS]).where(
+                    t.kpi_id.in_(chunk), t.recorded_at == newest_by_then)):
+                if row.last_at <= as_of and (row.fit_distinct >= DISTINCT_CAP
+                                             or row.fit_n == 0):
+                    delta = result[row.kpi_id] = Delta(kpis[row.kpi_id])
+                    delta.merge(row)
+                    resumed.append(row.kpi_id)
+        full = sorted(set(chunk).difference(resumed))
+        queries = []
+        if full:
+            stmt = (select(Checkin.kpi_id, Checkin.measured_at, Checkin.value)
+                    .where(Checkin.kpi_id.in_(full), Checkin.measured_at <= as_of))
+            if known:
+                stmt = stmt.where(Checkin.recorded_at <= as_of)
+            queries.append(stmt)
+        if resumed:  # everything recorded by the instant is in the row resumed from
+            queries.append(select(Checkin.kpi_id, Checkin.measured_at, Checkin.value)
+                           .where(Checkin.kpi_id.in_(resumed), Checkin.measured_at <= as_of,
+                                  Checkin.recorded_at > as_of))
+        for stmt in queries:
+            for kpi_id, measured, value in session.execute(stmt):
+                delta = result.get(kpi_id)
+                if delta is None:
+                    delta = result[kpi_id] = Delta(kpis[kpi_id])
+                delta.add(measured, value)
     return result
