@@ -36,15 +36,21 @@ def _rows(rows) -> dict[int, list[tuple]]:
 
 
 def stale_kpis(session: Session) -> list[str]:
-    """Keys of the KPIs whose stored aggregates differ from their check-ins, sorted."""
-    columns = [CheckinStats.__table__.c[name] for name in stats.COLUMNS]
-    stored = _rows(session.execute(select(*columns).order_by(CheckinStats.kpi_id,
-                                                             CheckinStats.recorded_at)))
-    expected: dict[int, list[tuple]] = {}
-    for chunk in stats.expected_rows(session):
-        expected.update(_rows(tuple(row[name] for name in stats.COLUMNS) for row in chunk))
-    differing = [kpi_id for kpi_id in expected.keys() | stored.keys()
-                 if expected.get(kpi_id) != stored.get(kpi_id)]
+    """Keys of the KPIs whose stored aggregates differ from their check-ins, sorted; a chunk
+    of KPIs at a time (a KPI may have a row per check-in)."""
+    t = CheckinStats.__table__.c
+    columns = [t[name] for name in stats.COLUMNS]
+    ids = sorted(set(session.execute(select(Checkin.kpi_id).distinct()).scalars())
+                 | set(session.execute(select(t.kpi_id).distinct()).scalars()))
+    differing = []
+    for begin in range(0, len(ids), stats.CHUNK):
+        chunk = ids[begin:begin + stats.CHUNK]
+        stored = _rows(session.execute(select(*columns).where(t.kpi_id.in_(chunk))
+                                       .order_by(t.kpi_id, t.recorded_at)))
+        expected: dict[int, list[tuple]] = {}
+        for rows in stats.expected_rows(session, chunk, batch=None):
+            expected.update(_rows(tuple(row[name] for name in stats.COLUMNS) for row in rows))
+        differing += [kpi_id for kpi_id in chunk if expected.get(kpi_id) != stored.get(kpi_id)]
     if not differing:
         return []
     keys = session.execute(select(Kpi.key).where(Kpi.id.in_(differing))).scalars()

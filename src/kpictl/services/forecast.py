@@ -27,7 +27,6 @@ plan is forecast by how far ahead they are, not by a straight line through a cur
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -187,8 +186,9 @@ class Moments:
         c = n * self.syy - self.sy * self.sy  # n·Syy · 4^ky
         try:
             x_mean = self.sx / ((n * unit) << kx)
-            if shift:
-                y_mean = float(Fraction(self.sy, n << ky) - Fraction(shift))
+            if shift:  # sy / (n·2^ky) − p / 2^k, over one denominator: rounded once
+                p, q = shift.as_integer_ratio()
+                y_mean = (self.sy * q - p * (n << ky)) / ((n * q) << ky)
             else:
                 y_mean = self.sy / (n << ky)
             sxx = a / ((n * unit * unit) << 2 * kx)

@@ -50,7 +50,7 @@ from kpictl.services.forecast import Fit, Moments
 DISTINCT_CAP = 3
 #: Seconds per day: the forecast's x is in days since the start, the sums in whole seconds.
 DAY = 86400
-_CHUNK = 500  # KPIs per history query: bounded memory whatever the history's length
+CHUNK = 500  # KPIs per history query: bounded memory whatever the history's length
 _FIT = ("x_mean", "y_mean", "sxx", "sxy", "syy", "sse", "exact_fit")
 #: The stored columns, in order (what ``db check`` compares).
 COLUMNS = ("kpi_id", "recorded_at", "n", "first_at", "last_at", "in_window", "met", "fit_n",
@@ -255,15 +255,16 @@ class _Definition:
             setattr(self, name, value)
 
 
-def expected_rows(session: Session, kpi_ids=None):
+def expected_rows(session: Session, kpi_ids=None, *, batch: int | None = 5_000):
     """The rows ``checkin_stats`` should hold, recomputed from ``checkin``, per KPI in
-    ``recorded_at`` order, a chunk of KPIs at a time (all KPIs when ``kpi_ids`` is None)."""
+    ``recorded_at`` order (all KPIs when ``kpi_ids`` is None): in lists of about ``batch``
+    rows, or (``batch`` None) one list per chunk of :data:`CHUNK` KPIs, each KPI whole."""
     newest = session.execute(select(func.max(Checkin.id))).scalar() or 0
     if kpi_ids is None:
         kpi_ids = session.execute(select(Checkin.kpi_id).distinct()).scalars().all()
     ids = sorted(kpi_ids)
-    for begin in range(0, len(ids), _CHUNK):
-        chunk = ids[begin:begin + _CHUNK]
+    for begin in range(0, len(ids), CHUNK):
+        chunk = ids[begin:begin + CHUNK]
         kpis = {r[0]: _Definition(r) for r in session.execute(
             select(*_DEFINITION).where(Kpi.id.in_(chunk)))}
         delta, current, at = None, None, None
@@ -282,6 +283,9 @@ def expected_rows(session: Session, kpi_ids=None):
             delta.add(measured, value)
             if delta.latest is None or (measured, checkin_id) > delta.latest:
                 delta.latest = (measured, checkin_id)
+            if batch and len(rows) >= batch:  # bounded memory: a row per check-in, maybe
+                yield rows
+                rows = []
         if delta is not None:
             rows.append(_snapshot(delta, current, at, newest))
         yield rows
@@ -332,8 +336,8 @@ def from_history(session: Session, kpis: dict, as_of: datetime, *, known: bool,
     result: dict[int, Delta] = {}
     ids = sorted(kpis)
     t = CheckinStats.__table__.c
-    for begin in range(0, len(ids), _CHUNK):
-        chunk = ids[begin:begin + _CHUNK]
+    for begin in range(0, len(ids), CHUNK):
+        chunk = ids[begin:begin + CHUNK]
         resumed = []
         if rows and not known:
             newest_by_then = (select(func.max(CheckinStats.recorded_at))
