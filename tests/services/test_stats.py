@@ -280,3 +280,38 @@ def test_values_near_1e14_keep_their_interval_in_the_aggregates(kpis):
     lo, hi = float(frame["obs_ci_lower"].iloc[0]), float(frame["obs_ci_upper"].iloc[0])
     assert row.forecast.high - row.forecast.low == pytest.approx(hi - lo, rel=0.01)
     assert abs(row.forecast.low - lo) <= 0.01 * (hi - lo)
+
+
+def test_migration_0011_converts_the_aggregates_of_an_older_database(kpis, monkeypatch):
+    """A database kpictl of schema 0009 left (one row per KPI of one-pass float sums, filled
+    in by its writers): the upgrade recomputes them as the running log, losing nothing."""
+    from pathlib import Path
+
+    from alembic import command
+    from alembic.config import Config
+
+    import kpictl
+    from kpictl.db import upgrade
+
+    for day in (3, 6, 9, 12):
+        at = utc(2026, 11, day, 10)
+        kpis.call(record_checkin, key="up", value=12.5 * day, at=at, now=at + timedelta(hours=3))
+        kpis.call(record_checkin, key="band", value=40.0 + day, at=at, now=at + timedelta(days=1))
+    before = _stats_rows(kpis)
+    reports = [_report(kpis, monkeypatch, from_history=False, as_of=as_of, revised=revised)
+               for as_of in (utc(2026, 11, 8), None) for revised in (False, True)]
+    with kpis.db.engine.begin() as conn:  # the older kpictl's schema, with its rows
+        config = Config()
+        config.set_main_option("script_location",
+                               str(Path(kpictl.__file__).parent / "migrations"))
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0009")
+        conn.exec_driver_sql(
+            "INSERT INTO checkin_stats (kpi_id, n, in_window, met, fit_n, fit_distinct, sx, sy, "
+            "sxx, sxy, syy, covered_id) SELECT kpi_id, count(*), 0, 0, 0, 0, 0, 0, 0, 0, 0, "
+            "max(id) FROM checkin GROUP BY kpi_id")
+    assert upgrade(kpis.db)
+    _assert_same_stats(before, _stats_rows(kpis))
+    assert reports == [_report(kpis, monkeypatch, from_history=False, as_of=as_of,
+                               revised=revised)
+                       for as_of in (utc(2026, 11, 8), None) for revised in (False, True)]
