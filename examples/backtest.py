@@ -23,7 +23,7 @@ import statistics
 from datetime import datetime, timedelta, timezone
 
 from kpictl.domain import Kind, Status
-from kpictl.services.forecast import Sums, forecast
+from kpictl.services.forecast import Fit, forecast
 from kpictl.services.status import KpiFacts, evaluate
 
 START = datetime(2026, 1, 5, tzinfo=timezone.utc)
@@ -67,7 +67,7 @@ def replay(curve, rng: random.Random, noise: float):
                      start=START, due=DUE, closed_outcome=None, latest_value=value,
                      latest_at=at, latest_confidence=None, latest_blocker=None)
         pace = evaluate(KpiFacts(**facts), at).status in (Status.AT_RISK, Status.OFF_TRACK)
-        f = forecast(Sums.of(observed), increase=True, target=TARGET, start=START, due=DUE,
+        f = forecast(Fit.of_points(observed), increase=True, target=TARGET, start=START, due=DUE,
                      as_of=at, latest_value=value, period_days=7.0)
         with_forecast = pace or (f is not None and f.probability < 0.5)
         weeks.append((week, pace, with_forecast))

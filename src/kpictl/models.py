@@ -119,17 +119,21 @@ class Checkin(_Table, table=True):
 
 
 class CheckinStats(_Table, table=True):
-    """Per-KPI aggregates of its check-ins, kept by every writer in the writer's transaction.
+    """Per-KPI aggregates of its check-ins, a row per instant check-ins were recorded, each
+    counting every check-in of the KPI recorded up to then; kept by every writer in the
+    writer's transaction.
 
     Derived data (never exported): :mod:`kpictl.services.stats` explains when the report may
     use a row instead of reading the KPI's history, and rebuilds rows from ``checkin``. Counts
-    and sums are relative to the KPI's current definition (start, due, baseline, thresholds);
-    a change of definition rebuilds the row.
+    and moments are relative to the KPI's current definition (start, due, baseline,
+    thresholds); a change of definition rebuilds the KPI's rows.
     """
 
     __tablename__ = "checkin_stats"
 
     kpi_id: int = Field(foreign_key="kpi.id", primary_key=True, ondelete="CASCADE")
+    # The check-ins counted here are those recorded at or before this instant.
+    recorded_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), primary_key=True))
     n: int = Field(default=0)  # all check-ins
     first_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
     last_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
@@ -137,15 +141,20 @@ class CheckinStats(_Table, table=True):
     met: int = Field(default=0)  # … of which met the threshold (maintain kinds)
     fit_n: int = Field(default=0)  # measured at or after start: the forecast's points
     fit_distinct: int = Field(default=0)  # distinct measured times among them, capped at 3
-    sx: float = Field(default=0.0, sa_column=sa.Column(sa.Float, nullable=False))
-    sy: float = Field(default=0.0, sa_column=sa.Column(sa.Float, nullable=False))
-    sxx: float = Field(default=0.0, sa_column=sa.Column(sa.Float, nullable=False))
-    sxy: float = Field(default=0.0, sa_column=sa.Column(sa.Float, nullable=False))
-    syy: float = Field(default=0.0, sa_column=sa.Column(sa.Float, nullable=False))
-    covered_id: int = Field(default=0)  # every check-in of this KPI up to this id is counted
-    # The newest recorded_at among the counted check-ins: a report "as known" at an earlier
-    # instant cannot use the row (a back-fill was recorded after it).
-    recorded_last: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    # The latest of them (by measured_at, then id): the report's current value.
+    latest_id: int | None = Field(default=None)
+    # The exact sums of the points (services/forecast.py Moments), and the centred moments
+    # rounded once from them (x in days since the start, y relative to the baseline); null
+    # without points, or beyond a double.
+    sums: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    x_mean: float | None = Field(default=None, sa_column=sa.Column(sa.Float, nullable=True))
+    y_mean: float | None = Field(default=None, sa_column=sa.Column(sa.Float, nullable=True))
+    sxx: float | None = Field(default=None, sa_column=sa.Column(sa.Float, nullable=True))
+    sxy: float | None = Field(default=None, sa_column=sa.Column(sa.Float, nullable=True))
+    syy: float | None = Field(default=None, sa_column=sa.Column(sa.Float, nullable=True))
+    sse: float | None = Field(default=None, sa_column=sa.Column(sa.Float, nullable=True))
+    exact_fit: bool | None = Field(default=None)  # the residuals are rounding noise
+    covered_id: int = Field(default=0)  # every check-in up to this id is counted
 
 
 _EXTRA = frozenset({"PersonSkill", "KpiTag", "Milestone", "Assignment", "KpiChange", "Feedback",

@@ -18,6 +18,13 @@ from pathlib import Path
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 NOW_TEXT = "2026-06-15T12:00:00Z"
+#: When the people and KPIs are created: before every KPI's start, so that a past instant's
+#: report as known then has them.
+CREATED_TEXT = "2026-01-02T09:00:00Z"
+#: The past instant of the ``--as-of`` report figure: a month before NOW.
+AS_OF_TEXT = "2026-05-15T12:00:00Z"
+#: The first batch is recorded as it happened: this long after each measurement.
+RECORDING_LAG = timedelta(hours=1)
 TAGS = ["sales", "support", "eng", "ops", "finance", "hr", "marketing", "product", "growth",
         "quality", "security", "data"]
 KINDS = ["increase"] * 6 + ["decrease"] * 2 + ["at-least", "range"]

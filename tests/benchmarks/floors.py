@@ -8,8 +8,9 @@
     ``foreign_keys=ON``). Prints JSON: ``prepare_s`` (read the CSV, map keys to ids, format
     the times), ``insert_s`` (BEGIN IMMEDIATE … executemany … COMMIT: the floor) and ``rows``.
 
-``python floors.py report-sql DB AS_OF RUNS``
-    The SQL that ``report --format json`` runs (services/reports.py ``_rows``, the corrected
+``python floors.py report-sql DB AS_OF RUNS [known]``
+    The SQL that ``report --format json`` runs (``known``: ``--as-of AS_OF``, a past instant
+    as it was known then) (services/reports.py ``_rows``, the corrected
     KPIs' history of services/corrections.py,
     services/stats.py ``covered`` and services/history.py ``changes_after``), written out by
     hand: definition changes after the instant, KPIs with their owner at the instant, their
@@ -83,27 +84,40 @@ SELECT kpi_change.id, kpi_change.kpi_id, kpi_change.at, kpi_change.by_id, kpi_ch
 FROM kpi_change
 WHERE kpi_change.at > :as_of AND kpi_change.field IN ('baseline', 'target', 'low', 'high',
       'start', 'due', 'title', 'outcome', 'unit', 'kind', 'cadence', 'grace', 'tags',
-      'milestones')
+      'milestones'{lifecycle})
 ORDER BY kpi_change.at DESC, kpi_change.id DESC
 """
 
+#: The portfolio's main query. ``{known}`` parts: the known-then view of a past instant (only
+#: what was recorded by then); the per-KPI aggregates are the row recorded by the instant (or
+#: the newest), and the latest check-in is the one that row names.
 MAIN = """
 SELECT kpi.id, kpi."key", kpi.title, kpi.outcome, kpi.unit, kpi.kind, kpi.baseline, kpi.target,
        kpi.low, kpi.high, kpi.start, kpi.due, kpi.cadence, kpi.grace, kpi.state, kpi.closed_at,
        (SELECT person.handle FROM person JOIN assignment ON assignment.person_id = person.id
         WHERE assignment.kpi_id = kpi.id AND assignment.valid_from <= :as_of
-          AND (assignment.valid_until IS NULL OR assignment.valid_until > :as_of)
+          AND {owner}
         ORDER BY assignment.valid_from DESC LIMIT 1) AS owner,
        c.value, c.measured_at, c.confidence, c.blocker,
-       s.n, s.last_at, s.in_window, s.met, s.fit_n, s.fit_distinct, s.sx, s.sy, s.sxx, s.sxy,
-       s.syy
-FROM kpi LEFT OUTER JOIN checkin AS c ON c.id = (
+       s.n, s.last_at, s.in_window, s.met, s.fit_n, s.fit_distinct, s.x_mean, s.y_mean, s.sxx,
+       s.sxy, s.syy, s.sse, s.exact_fit
+FROM kpi LEFT OUTER JOIN checkin_stats AS s ON s.kpi_id = kpi.id AND s.recorded_at = (
+        SELECT max(recorded_at) FROM checkin_stats WHERE checkin_stats.kpi_id = kpi.id{stats})
+LEFT OUTER JOIN checkin AS c ON c.id = CASE WHEN s.kpi_id IS NULL THEN NULL
+        WHEN s.last_at <= :as_of THEN s.latest_id ELSE (
         SELECT checkin.id FROM checkin
-        WHERE checkin.kpi_id = kpi.id AND checkin.measured_at <= :as_of
-        ORDER BY checkin.measured_at DESC, checkin.id DESC LIMIT 1)
-LEFT OUTER JOIN checkin_stats AS s ON s.kpi_id = kpi.id
-WHERE kpi.start <= :as_of
+        WHERE checkin.kpi_id = kpi.id AND checkin.measured_at <= :as_of{checkin}
+        ORDER BY checkin.measured_at DESC, checkin.id DESC LIMIT 1) END
+WHERE kpi.start <= :as_of{kpi}
 """
+VIEWS = {
+    False: {"owner": "(assignment.valid_until IS NULL OR assignment.valid_until > :as_of)",
+            "stats": "", "checkin": "", "kpi": "", "lifecycle": ""},
+    True: {"owner": "assignment.recorded_at <= :as_of",
+           "stats": " AND recorded_at <= :as_of",
+           "checkin": " AND checkin.recorded_at <= :as_of",
+           "kpi": " AND kpi.created_at <= :as_of", "lifecycle": ", 'state', 'closed_at'"},
+}
 
 #: KPIs with a correction in the view, and their history (services/corrections.py), which the
 #: report replays instead of reading their aggregates.
@@ -117,7 +131,7 @@ MILESTONES = "SELECT kpi_id, at, value FROM milestone WHERE kpi_id IN ({ids})"
 GUARD = ("SELECT (SELECT max(id) FROM checkin), (SELECT max(covered_id) FROM checkin_stats)")
 
 
-def report_sql(db: str, as_of_text: str) -> dict:
+def report_sql(db: str, as_of_text: str, known: bool = False) -> dict:
     as_of = datetime.fromisoformat(as_of_text).astimezone(UTC).strftime(FMT)
     times = {}
     cpu = time.process_time()
@@ -128,11 +142,12 @@ def report_sql(db: str, as_of_text: str) -> dict:
     times["open"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    changes = conn.execute(CHANGES, {"as_of": as_of}).fetchall()
+    view = VIEWS[known]
+    changes = conn.execute(CHANGES.format(**view), {"as_of": as_of}).fetchall()
     times["changes_after"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    rows = conn.execute(MAIN, {"as_of": as_of}).fetchall()
+    rows = conn.execute(MAIN.format(**view), {"as_of": as_of}).fetchall()
     times["kpis+owner+latest"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -171,6 +186,7 @@ if __name__ == "__main__":
         print(json.dumps(executemany(sys.argv[2], sys.argv[3], sys.argv[4])))
     elif what == "report-sql":
         runs = int(sys.argv[4])
-        print(json.dumps([report_sql(sys.argv[2], sys.argv[3]) for _ in range(runs)]))
+        known = sys.argv[5:] == ["known"]
+        print(json.dumps([report_sql(sys.argv[2], sys.argv[3], known) for _ in range(runs)]))
     else:
         sys.exit(f"unknown floor {what!r}")

@@ -56,6 +56,22 @@ def test_check_names_kpis_whose_aggregates_went_stale_and_rebuild_fixes_them(thr
     assert report["kpi"]["checkins"] == 2 and report["kpi"]["current"] == 20
 
 
+def test_check_finds_a_recording_time_or_a_last_digit_changed_by_hand(three):
+    """The aggregates count check-ins by when they were recorded, to the last bit: a recording
+    time back-dated with SQL, or a value changed in its last digit, leaves them stale."""
+    run = three
+    _execute("UPDATE checkin SET recorded_at = measured_at WHERE value = 20")
+    assert run("db", "check", "-f", "json").json()["stale_aggregates"] == ["sales.arr"]
+    ok(run, "db", "rebuild")
+    # Known on Nov 20: the check-in recorded on Nov 17 (the others were recorded later).
+    past = ok(run, "report", "sales.arr", "-f", "json", "--as-of", "2026-11-20").json()["kpi"]
+    assert (past["checkins"], past["current"]) == (1, 20)
+    _execute("UPDATE checkin SET value = 30.000000000000004 WHERE value = 30")
+    assert run("db", "check", "-f", "json").json()["stale_aggregates"] == ["sales.arr"]
+    ok(run, "db", "rebuild")
+    assert ok(run, "db", "check", "-f", "json").json()["problems"] == []
+
+
 def test_rebuild_is_one_transaction(three, monkeypatch):
     """A rebuild that fails half-way leaves the old rows: nothing half-rebuilt."""
     run = three

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from kpictl.services.forecast import Fit, Sums, forecast, t_cdf, t_ppf
+from kpictl.services.forecast import Fit, forecast, t_cdf, t_ppf
 
 UTC = timezone.utc
 START = datetime(2026, 10, 1, tzinfo=UTC)
@@ -55,7 +55,7 @@ def test_forecast_matches_numpy_and_scipy_within_1_percent(name):
     points, target, increase = DATA_SETS[name]
     as_of_x = points[-1][0] + 1.0
     latest = points[-1][1]
-    got = forecast(Sums.of(points), increase=increase, target=target, start=START, due=DUE,
+    got = forecast(Fit.of_points(points), increase=increase, target=target, start=START, due=DUE,
                    as_of=START + timedelta(days=as_of_x), latest_value=latest, period_days=7.0)
     ref = reference(points, target=target, increase=increase, as_of_x=as_of_x, latest=latest)
     assert got is not None and got.points == len(points) and got.method == "ols"
@@ -67,10 +67,8 @@ def test_forecast_matches_numpy_and_scipy_within_1_percent(name):
 
 def test_forecast_of_a_perfect_line_is_exact_and_certain():
     points = [(x, 10.0 + 2.0 * x) for x in (0, 7, 14, 21)]
-    # One-pass sums of a perfect line hold nothing but rounding error in SSE: refused, and
-    # the report recomputes such a KPI from its points.
-    assert forecast(Sums.of(points), increase=True, target=150.0, start=START, due=DUE,
-                    as_of=START + timedelta(days=21), latest_value=52.0, period_days=7.0) is None
+    # Its residuals are rounding noise at most: decided exactly, never a probability made of
+    # floating-point noise.
     hit = forecast(Fit.of_points(points), increase=True, target=150.0, start=START, due=DUE,
                    as_of=START + timedelta(days=21), latest_value=52.0, period_days=7.0)
     assert hit.value_at_due == pytest.approx(190.0)
@@ -89,17 +87,17 @@ def test_forecast_of_a_perfect_line_is_exact_and_certain():
     [(5, 1.0), (5, 2.0), (9, 3.0)],  # three check-ins but two distinct times
 ])
 def test_forecast_is_null_when_it_cannot_be_honest(points):
-    assert forecast(Sums.of(points), increase=True, target=10.0, start=START, due=DUE,
+    assert forecast(Fit.of_points(points), increase=True, target=10.0, start=START, due=DUE,
                     as_of=START + timedelta(days=10), latest_value=3.0, period_days=7.0) is None
 
 
 def test_forecast_eta_is_null_when_the_trend_goes_the_wrong_way():
     points = [(0, 10.0), (7, 9.0), (14, 8.5), (21, 7.0)]
-    got = forecast(Sums.of(points), increase=True, target=20.0, start=START, due=DUE,
+    got = forecast(Fit.of_points(points), increase=True, target=20.0, start=START, due=DUE,
                    as_of=START + timedelta(days=21), latest_value=7.0, period_days=7.0)
     assert got.eta is None
     assert got.probability < 0.01
-    after_due = forecast(Sums.of(points), increase=True, target=20.0, start=START, due=DUE,
+    after_due = forecast(Fit.of_points(points), increase=True, target=20.0, start=START, due=DUE,
                          as_of=DUE + timedelta(days=1), latest_value=7.0, period_days=7.0)
     assert after_due.required_rate is None
 

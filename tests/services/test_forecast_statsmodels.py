@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import statsmodels.api as sm
 
-from kpictl.services.forecast import Fit, Sums, forecast, well_conditioned
+from kpictl.services.forecast import Fit, Moments, forecast
 
 START = datetime(2027, 1, 1, tzinfo=timezone.utc)
 DUE = START + timedelta(days=90)
@@ -30,9 +30,14 @@ def reference(points, x_due=X_DUE):
 
 
 def ours(points, *, target, increase=True):
-    """What the report does: the aggregates' sums while well-conditioned, else the points."""
-    sums = Sums.of(points)
-    fit = sums if well_conditioned(sums) else Fit.of_points(points)
+    """What the report does: the aggregates' moments, kept by writers that each add a batch to
+    the stored row (exact sums, stored as text) — never recomputed from the points."""
+    half = len(points) // 2
+    stored = Moments.of(points[:half])
+    moments = Moments.decode(stored.n, stored.encode())
+    moments.merge(Moments.of(points[half:]))
+    fit = moments.fit(len({x for x, _ in points}))
+    assert fit == Fit.of_points(points)  # the same bits, whatever the batches
     return forecast(fit, increase=increase, target=target, start=START, due=DUE,
                     as_of=START + timedelta(days=points[-1][0]), latest_value=points[-1][1],
                     period_days=7.0)
@@ -62,10 +67,9 @@ def test_interval_matches_statsmodels_obs_ci(scale, noise):
 
 def test_values_near_1e14_with_small_noise_keep_their_interval():
     # One-pass sums of these values cancel to nothing: the old code gave a zero-width
-    # interval and probability 0 where statsmodels gives a real spread.
+    # interval and probability 0 where statsmodels gives a real spread; exact sums keep it.
     points = [(0.0, 1e14 + 3.0), (7.0, 1e14 + 10.0), (14.0, 1e14 + 13.0), (21.0, 1e14 + 24.0),
               (28.0, 1e14 + 27.0)]
-    assert not well_conditioned(Sums.of(points))
     mean, lo, hi = reference(points)
     target = 1e14 + 88.0
     got = ours(points, target=target)

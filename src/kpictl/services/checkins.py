@@ -98,8 +98,7 @@ def record_checkin(
     session.flush()
     delta = stats.Delta(kpi)
     delta.add(measured_at, value)
-    delta.recorded_last = now
-    stats.add(session, {kpi.id: delta})
+    stats.add(session, {kpi.id: delta}, now)
     if events.wants(session, "checkin"):
         from kpictl.models import Person
 

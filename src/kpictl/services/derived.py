@@ -1,16 +1,16 @@
 """Derived data, checked against the history it is derived from, and rebuilt from it.
 
-``checkin_stats`` (see :mod:`kpictl.services.stats`) is the one derived table: per KPI, counts
-and least-squares sums of its check-ins, kept by every kpictl writer. A check-in changed or
-deleted around kpictl (``UPDATE``/``DELETE`` in sqlite3 or psql) leaves it stale, and a
-``now`` report would show the old count and forecast. :func:`stale_kpis` recomputes every
-row from ``checkin`` and names the KPIs whose stored row differs; :func:`rebuild_all`
-recomputes every derived row in the caller's (one) transaction.
+``checkin_stats`` (see :mod:`kpictl.services.stats`) is the one derived table: per KPI and per
+instant check-ins were recorded, the counts and exact moments of its check-ins recorded by
+then, kept by every kpictl writer. A check-in changed or deleted around kpictl
+(``UPDATE``/``DELETE`` in sqlite3 or psql) leaves it stale, and a report would show the old
+count and forecast. :func:`stale_kpis` recomputes every row from ``checkin`` and names the
+KPIs whose stored rows differ — exactly: the moments are exact sums, so a recount gives the
+same bits; :func:`rebuild_all` recomputes every derived row in the caller's (one) transaction.
 """
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -19,33 +19,38 @@ from sqlalchemy.orm import Session
 from kpictl.models import Checkin, CheckinStats, Kpi
 from kpictl.services import stats
 
-_FIELDS = ("n", "first_at", "last_at", "in_window", "met", "fit_n", "fit_distinct",
-           "sx", "sy", "sxx", "sxy", "syy")
+
+def _key(value):
+    if isinstance(value, datetime):  # aware from the database, aware from a recount
+        return value.replace(tzinfo=None)
+    if isinstance(value, bool):
+        return int(value)
+    return value
 
 
-def _same(a, b) -> bool:
-    if isinstance(a, float) or isinstance(b, float):
-        if a is None or b is None:
-            return a is b
-        # The database and a rebuild add the same terms in different orders.
-        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-6)
-    if isinstance(a, datetime) and isinstance(b, datetime):
-        return a.replace(tzinfo=None) == b.replace(tzinfo=None)
-    return a == b
+def _rows(rows) -> dict[int, list[tuple]]:
+    result: dict[int, list[tuple]] = {}
+    for row in rows:
+        result.setdefault(row[0], []).append(tuple(_key(v) for v in row))
+    return result
 
 
 def stale_kpis(session: Session) -> list[str]:
-    """Keys of the KPIs whose stored aggregates differ from their check-ins, sorted."""
-    expected = {row[0]: row[1:] for row in session.execute(stats.aggregate_query())}
-    columns = [getattr(CheckinStats, name) for name in _FIELDS]
-    stored = {row[0]: row[1:] for row in session.execute(select(CheckinStats.kpi_id, *columns))}
-    zero = (0, None, None, 0, 0, 0, 0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    """Keys of the KPIs whose stored aggregates differ from their check-ins, sorted; a chunk
+    of KPIs at a time (a KPI may have a row per check-in)."""
+    t = CheckinStats.__table__.c
+    columns = [t[name] for name in stats.COLUMNS]
+    ids = sorted(set(session.execute(select(Checkin.kpi_id).distinct()).scalars())
+                 | set(session.execute(select(t.kpi_id).distinct()).scalars()))
     differing = []
-    for kpi_id in expected.keys() | stored.keys():
-        want = expected.get(kpi_id, zero)
-        have = stored.get(kpi_id, zero)
-        if not all(_same(w, h) for w, h in zip(want, have)):
-            differing.append(kpi_id)
+    for begin in range(0, len(ids), stats.CHUNK):
+        chunk = ids[begin:begin + stats.CHUNK]
+        stored = _rows(session.execute(select(*columns).where(t.kpi_id.in_(chunk))
+                                       .order_by(t.kpi_id, t.recorded_at)))
+        expected: dict[int, list[tuple]] = {}
+        for rows in stats.expected_rows(session, chunk, batch=None):
+            expected.update(_rows(tuple(row[name] for name in stats.COLUMNS) for row in rows))
+        differing += [kpi_id for kpi_id in chunk if expected.get(kpi_id) != stored.get(kpi_id)]
     if not differing:
         return []
     keys = session.execute(select(Kpi.key).where(Kpi.id.in_(differing))).scalars()

@@ -7,12 +7,12 @@ is ``a + b·x_d`` and its 80 % prediction interval is ``± t(0.90, n−2)·s·�
 t distribution is computed here (regularized incomplete beta) rather than pulling SciPy into
 every install; the tests compare every number with SciPy and statsmodels.
 
-*Numbers that can be trusted.* The report hands in the per-KPI one-pass sums that the database
-keeps (so history is never loaded row by row). Centring them (``Sxx = Σx² − (Σx)²/n``…)
-cancels digits: values near 1e14 with small noise would leave nothing but rounding error in
-SSE. :func:`well_conditioned` bounds that rounding error; where it is not negligible next to
-the spread, the caller recomputes the KPI from its check-ins (:meth:`Fit.of_points`, two
-passes over centred values with exactly rounded sums) — never a made-up zero width.
+*Numbers that can be trusted.* Every fit — from the per-KPI aggregates the database keeps (so
+history is never loaded row by row) or from a KPI's points — is made from exact sums
+(:class:`Moments`): centring one-pass floating-point sums (``Sxx = Σx² − (Σx)²/n``…) would
+cancel digits, and values near 1e14 with small noise would leave nothing but rounding error in
+SSE. Exact integer sums cancel nothing; each centred moment is rounded once, so the interval
+is as good as a double can hold, and the same on every backend and in every order.
 
 *Exact fits.* Where the residuals are pure rounding noise (a perfect line), Student's t over a
 zero standard error would turn that noise into a probability of 0, ½ or 1. Such a fit is
@@ -43,32 +43,166 @@ INTERVAL = 0.80
 #: noise, not scatter: the fit is exact. 32 ulps: a double carries ~16 digits, and values
 #: near 1e14 that scatter by a few units (~200 ulps) are data, not noise.
 EXACT_FIT = 32 * 2.220446049250313e-16
-#: A sums-based fit is used only while its rounding error stays below this share of what it
-#: measures; past it the KPI is recomputed from its check-ins.
-_MAX_ROUNDING_SHARE = 1e-6
-_EPS = 2.220446049250313e-16
 _LATEST_ETA = datetime(2999, 12, 31, tzinfo=timezone.utc)
 
 
-@dataclass(frozen=True)
-class Sums:
-    """Sufficient statistics of the points ``(x, y)`` of one KPI."""
+class Moments:
+    """Exact sums of points ``(x, y)``: the aggregates' numbers, and every fit's.
 
-    n: int
-    distinct_x: int
-    sx: float
-    sy: float
-    sxx: float
-    sxy: float
-    syy: float
+    A double is an integer times a power of two, so ``Σx, Σy, Σx², Σxy, Σy²`` are kept exactly,
+    as integers at a common binary scale (``x = sx / 2**kx``…). Nothing cancels: the centred
+    moments are computed from them exactly and rounded once (:meth:`fit`), so values near 1e14
+    with noise in the last digits keep their spread. Exact sums do not depend on the order the
+    points came in: a writer adding a batch, a rebuild, and either backend give the same bits.
+    """
+
+    __slots__ = ("n", "kx", "ky", "sx", "sy", "sxx", "sxy", "syy", "scale", "finite")
+
+    def __init__(self) -> None:
+        self.n = self.kx = self.ky = self.sx = self.sy = self.sxx = self.sxy = self.syy = 0
+        self.scale = 0.0  # the largest |y| added: what "rounding noise" is measured against
+        self.finite = True
 
     @classmethod
-    def of(cls, points: list[tuple[float, float]]) -> Sums:
-        xs = [x for x, _ in points]
-        ys = [y for _, y in points]
-        return cls(n=len(points), distinct_x=len(set(xs)), sx=sum(xs), sy=sum(ys),
-                   sxx=sum(x * x for x in xs), sxy=sum(x * y for x, y in points),
-                   syy=sum(y * y for y in ys))
+    def of(cls, points) -> Moments:
+        moments = cls()
+        for x, y in points:
+            moments.add(x, y)
+        return moments
+
+    def add(self, x, y) -> None:
+        """Add the point ``(x, y)``; ``x`` an int (seconds) or a float, ``y`` a float."""
+        try:
+            if type(x) is int:
+                nx, kx = x, 0
+            else:
+                nx, d = x.as_integer_ratio()
+                kx = d.bit_length() - 1
+            ny, d = float(y).as_integer_ratio()
+        except (OverflowError, ValueError):  # ±inf or NaN (data written around kpictl)
+            self.n += 1
+            self.finite = False
+            return
+        ky = d.bit_length() - 1
+        if kx != self.kx:
+            if kx > self.kx:
+                self._rescale(kx - self.kx, 0)
+            else:
+                nx <<= self.kx - kx
+        if ky != self.ky:
+            if ky > self.ky:
+                self._rescale(0, ky - self.ky)
+            else:
+                ny <<= self.ky - ky
+        self.n += 1
+        self.sx += nx
+        self.sy += ny
+        self.sxx += nx * nx
+        self.sxy += nx * ny
+        self.syy += ny * ny
+        a = abs(y)
+        if a > self.scale:
+            self.scale = float(a)
+
+    def add_seconds(self, nx: int, y: float) -> None:
+        """:meth:`add` for a whole-number ``x`` while every ``x`` so far was one (the
+        aggregates' seconds since the start): one call per row of a bulk file, so lean."""
+        try:
+            ny, d = y.as_integer_ratio()
+        except (OverflowError, ValueError):
+            self.n += 1
+            self.finite = False
+            return
+        ky = d.bit_length() - 1
+        if ky != self.ky:
+            if ky > self.ky:
+                self._rescale(0, ky - self.ky)
+            else:
+                ny <<= self.ky - ky
+        self.n += 1
+        self.sx += nx
+        self.sy += ny
+        self.sxx += nx * nx
+        self.sxy += nx * ny
+        self.syy += ny * ny
+        if y > self.scale or -y > self.scale:
+            self.scale = float(abs(y))
+
+    def _rescale(self, dx: int, dy: int) -> None:
+        self.kx += dx
+        self.ky += dy
+        self.sx <<= dx
+        self.sy <<= dy
+        self.sxx <<= 2 * dx
+        self.sxy <<= dx + dy
+        self.syy <<= 2 * dy
+
+    def merge(self, other: Moments) -> None:
+        """Add ``other``'s points to these (exactly: the result is as if added one by one)."""
+        if other.kx > self.kx or other.ky > self.ky:
+            self._rescale(max(other.kx - self.kx, 0), max(other.ky - self.ky, 0))
+        dx, dy = self.kx - other.kx, self.ky - other.ky
+        self.n += other.n
+        self.sx += other.sx << dx
+        self.sy += other.sy << dy
+        self.sxx += other.sxx << 2 * dx
+        self.sxy += other.sxy << dx + dy
+        self.syy += other.syy << 2 * dy
+        self.scale = max(self.scale, other.scale)
+        self.finite = self.finite and other.finite
+
+    def encode(self) -> str:
+        """Text for the database (``n`` is stored beside it); :meth:`decode` reads it back."""
+        if not self.finite:
+            return "nonfinite"
+        return ":".join((str(self.kx), str(self.ky), *(format(v, "x") for v in (
+            self.sx, self.sy, self.sxx, self.sxy, self.syy)), self.scale.hex()))
+
+    @classmethod
+    def decode(cls, n: int, text: str | None) -> Moments:
+        moments = cls()
+        moments.n = n
+        if not text:
+            return moments
+        if text == "nonfinite":
+            moments.finite = False
+            return moments
+        kx, ky, sx, sy, sxx, sxy, syy, scale = text.split(":")
+        moments.kx, moments.ky = int(kx), int(ky)
+        moments.sx, moments.sy, moments.sxx, moments.sxy, moments.syy = (
+            int(v, 16) for v in (sx, sy, sxx, sxy, syy))
+        moments.scale = float.fromhex(scale)
+        return moments
+
+    def fit(self, distinct_x: int, *, shift: float = 0.0, unit: int = 1,
+            scale: float | None = None) -> Fit | None:
+        """The centred moments, each computed exactly and rounded once; ``x`` divided by
+        ``unit`` (86400: seconds to days), ``y`` less ``shift``; None when there is nothing
+        to fit or a moment is beyond a double (values near ±1.7e308)."""
+        n = self.n
+        if n == 0 or not self.finite:
+            return None
+        kx, ky = self.kx, self.ky
+        a = n * self.sxx - self.sx * self.sx  # n·Sxx · 4^kx
+        b = n * self.sxy - self.sx * self.sy  # n·Sxy · 2^(kx+ky)
+        c = n * self.syy - self.sy * self.sy  # n·Syy · 4^ky
+        try:
+            x_mean = self.sx / ((n * unit) << kx)
+            if shift:  # sy / (n·2^ky) − p / 2^k, over one denominator: rounded once
+                p, q = shift.as_integer_ratio()
+                y_mean = (self.sy * q - p * (n << ky)) / ((n * q) << ky)
+            else:
+                y_mean = self.sy / (n << ky)
+            sxx = a / ((n * unit * unit) << 2 * kx)
+            sxy = b / ((n * unit) << kx + ky)
+            syy = c / (n << 2 * ky)
+            sse = (c * a - b * b) / ((n * a) << 2 * ky) if a > 0 else syy
+        except OverflowError:
+            return None
+        if scale is None:
+            scale = self.scale
+        exact = n > 2 and math.sqrt(sse / (n - 2)) <= EXACT_FIT * max(scale, math.sqrt(syy / n))
+        return Fit(n, distinct_x, x_mean, y_mean, sxx, sxy, syy, sse, exact)
 
 
 @dataclass(frozen=True)
@@ -91,56 +225,16 @@ class Fit:
 
     @classmethod
     def of_points(cls, points: list[tuple[float, float]], *, scale: float | None = None) -> Fit:
-        """Two passes over centred values with exactly rounded sums (``math.fsum``).
+        """The fit of ``points`` from their exact sums (:class:`Moments`).
 
         ``scale`` is the magnitude of the values as recorded (the points may be shifted by the
         baseline); it decides what counts as rounding noise.
         """
-        n = len(points)
-        x_mean = math.fsum(x for x, _ in points) / n
-        y_mean = math.fsum(y for _, y in points) / n
-        dx = [x - x_mean for x, _ in points]
-        dy = [y - y_mean for _, y in points]
-        sxx = math.fsum(d * d for d in dx)
-        sxy = math.fsum(a * b for a, b in zip(dx, dy))
-        syy = math.fsum(d * d for d in dy)
-        if sxx > 0:
-            slope = sxy / sxx
-            sse = math.fsum((b - slope * a) ** 2 for a, b in zip(dx, dy))
-        else:
-            sse = syy
-        if scale is None:
-            scale = max(abs(y) for _, y in points)
-        exact = n > 2 and math.sqrt(sse / (n - 2)) <= EXACT_FIT * max(scale, math.sqrt(syy / n))
-        return cls(n, len({x for x, _ in points}), x_mean, y_mean, sxx, sxy, syy, sse, exact)
-
-    @classmethod
-    def of_sums(cls, sums: Sums) -> Fit:
-        n = sums.n
-        x_mean, y_mean = sums.sx / n, sums.sy / n
-        sxx = sums.sxx - sums.sx * x_mean
-        sxy = sums.sxy - sums.sx * y_mean
-        syy = sums.syy - sums.sy * y_mean
-        sse = max(0.0, syy - (sxy / sxx) * sxy) if sxx > 0 else syy
-        return cls(n, sums.distinct_x, x_mean, y_mean, sxx, sxy, syy, sse, False)
-
-
-def well_conditioned(sums: Sums) -> bool:
-    """True when centring ``sums`` loses too few digits to matter (see the module doc).
-
-    The centred moments carry a rounding error of a few ulps of the raw sums they subtract;
-    the fit is trusted when that error is a negligible share of ``Sxx`` and of ``SSE``.
-    """
-    if sums.n < 3:
-        return True  # no forecast either way
-    fit = Fit.of_sums(sums)
-    err_x = 8 * sums.n * _EPS * abs(sums.sxx)
-    if fit.sxx <= err_x / _MAX_ROUNDING_SHARE:
-        return False
-    slope = fit.sxy / fit.sxx
-    err_y = 8 * sums.n * _EPS * (abs(sums.syy) + abs(slope * sums.sxy)
-                                 + slope * slope * abs(sums.sxx))
-    return fit.sse > err_y / _MAX_ROUNDING_SHARE
+        moments = Moments.of(points)
+        fit = moments.fit(len({x for x, _ in points}), scale=scale)
+        if fit is None:
+            raise OverflowError("the points' moments are beyond a double")
+        return fit
 
 
 # --- Student's t -------------------------------------------------------------------------
@@ -219,7 +313,7 @@ def t_ppf(p: float, df: float) -> float:
 
 
 def forecast(
-    sums: Sums | Fit,
+    fit: Fit,
     *,
     increase: bool,
     target: float,
@@ -232,17 +326,10 @@ def forecast(
 ) -> Forecast | None:
     """OLS forecast of the value at ``due``; None when it cannot be honest.
 
-    ``sums`` are one-pass sums (refused, None, when too ill-conditioned to centre: recompute
-    them as a :class:`Fit` from the points) or a :class:`Fit`. With ``plan`` — the plan's
+    ``fit``: the centred moments of the points (:meth:`Moments.fit`). With ``plan`` — the plan's
     points ``(x, value)`` from the start through each milestone to due — the fit is of the
     deviation from the plan (``method`` "ols-plan").
     """
-    if isinstance(sums, Sums):
-        if sums.n < 3 or sums.distinct_x < 3 or not well_conditioned(sums):
-            return None
-        fit = Fit.of_sums(sums)
-    else:
-        fit = sums
     n = fit.n
     if n < 3 or fit.distinct_x < 3 or fit.sxx <= 0:
         return None

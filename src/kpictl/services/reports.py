@@ -1,10 +1,12 @@
 """Reports: the portfolio and one KPI in detail, at any instant (PRODUCT §3 "As of").
 
 The cost grows with the number of KPIs, not with the length of their history: the latest
-check-in per KPI comes from an indexed correlated subquery, and the counts and forecast sums
-from the per-KPI aggregates of :mod:`kpictl.services.stats` wherever they are exact for the
-instant (always for a "now" report); only the KPIs they cannot answer for (``--as-of`` before
-their newest check-in, or before a change of their definition) are aggregated from history.
+check-in per KPI comes from an indexed correlated subquery, and the counts and forecast moments
+from the per-KPI aggregates of :mod:`kpictl.services.stats` — the row recorded by the instant,
+one index seek per KPI — wherever they are exact for it (a "now" report, and ``--as-of`` a past
+instant as it was known then); only the KPIs they cannot answer for (a check-in measured after
+the instant, the hindsight view of ``--revised``, a change of definition after it) are counted
+from their history.
 Status and flags are then decided by :mod:`kpictl.services.status`, the one place the rules
 live.
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import and_, case, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from kpictl.domain import DEFAULTS, OBJECTIVE, STATUS_ORDER, Kind, Status, Thresholds
@@ -47,7 +49,7 @@ from kpictl.services.lookups import get_kpi, get_person, handles_by_id, normaliz
 from kpictl.services import corrections, rollup
 from kpictl.services import stats as kpi_stats
 from kpictl.services.cadence import next_checkin_due
-from kpictl.services.forecast import Fit, Sums, forecast, plan_value, well_conditioned
+from kpictl.services.forecast import Fit, forecast, plan_value
 from kpictl.services.history import KpiAt, changes_after, rewind
 from kpictl.services.nudges import flag_unresponsive
 from kpictl.services.status import KpiFacts, evaluate
@@ -112,11 +114,16 @@ def _known(as_of: datetime, now: datetime, revised: bool) -> bool:
 def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=False,
           known=False, roll_up=True):
     owner_col = _owner_as_of(as_of, known).label("owner")
+    exact = kpi_stats.covered(session)  # the aggregates count every check-in
     latest_id = select(Checkin.id).where(Checkin.kpi_id == Kpi.id, Checkin.measured_at <= as_of)
     if known:
         latest_id = latest_id.where(Checkin.recorded_at <= as_of)
     latest_id = (latest_id.order_by(Checkin.measured_at.desc(), Checkin.id.desc()).limit(1)
                  .correlate(Kpi).scalar_subquery())
+    if exact:  # the latest check-in is the aggregates' where they are exact for the instant
+        latest_id = case((CheckinStats.kpi_id.is_(None), None),
+                         (CheckinStats.last_at <= as_of, CheckinStats.latest_id),
+                         else_=latest_id)
     # KPIs redefined after the instant are rewound to their definition then (start and tags
     # included), so they are selected regardless and filtered once rewound; known-then, closes
     # and reopens recorded after it are undone too. KPIs with a correction in the view are
@@ -129,15 +136,17 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
     latest = aliased(Checkin)
     # Plain columns, not ORM entities: a portfolio of 10,000 KPIs must not build 30,000
     # tracked objects it only reads.
-    # With whether the aggregates hold no check-in measured after the instant, decided in SQL.
+    # The aggregates of what was recorded by the instant (known then), or of everything
+    # recorded (now, and the hindsight view), with whether none of their check-ins is measured
+    # after the instant, decided in SQL.
     exact_now = CheckinStats.last_at <= as_of
-    if known:  # nothing counted in the row was recorded after the instant (a back-fill)
-        exact_now = and_(exact_now, func.coalesce(CheckinStats.recorded_last <= as_of, False))
     stats_columns = (CheckinStats.n, exact_now.label("st_exact"), *_STATS_COLUMNS)
     stmt = (select(*_KPI_COLUMNS, owner_col, *_latest_columns(latest), *stats_columns)
             .select_from(Kpi)
-            .outerjoin(latest, latest.id == latest_id)
-            .outerjoin(CheckinStats, CheckinStats.kpi_id == Kpi.id))
+            .outerjoin(CheckinStats, and_(
+                CheckinStats.kpi_id == Kpi.id,
+                CheckinStats.recorded_at == kpi_stats.row_at(as_of if known else None)))
+            .outerjoin(latest, latest.id == latest_id))
     if not include_future:
         stmt = stmt.where(or_(Kpi.start <= as_of, Kpi.id.in_(changed)))
         if known:  # a KPI created later, even with an earlier start, was not known
@@ -154,7 +163,6 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
     ids = [r[0] for r in result]
     if not ids:
         return []
-    exact = kpi_stats.covered(session)
 
     tags: dict[int, list[str]] = {}
     for kpi_id, value in session.execute(
@@ -169,10 +177,12 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
     n_kpi = len(_KPI_COLUMNS)
     i_latest, i_stats = n_kpi + 1, n_kpi + 5
     replayed = {r[0] for r in result if r[0] in rewound or r[0] in corrected}
-    from_history = [r[0] for r in result if r[0] not in replayed and not (
-        exact and (r[i_stats] is None or r[i_stats + 1]))]
-    counts = _counts(session, from_history, as_of, known) if from_history else {}
-    from_history = set(from_history)
+    from_history = {r[0]: KpiAt(*r[:n_kpi]) for r in result if r[0] not in replayed and not (
+        exact and (r[i_stats] is None or r[i_stats + 1]))}
+    counts = {}
+    if from_history:
+        counts = {kpi_id: _aggregates(delta) for kpi_id, delta in kpi_stats.from_history(
+            session, from_history, as_of, known=known, rows=exact).items()}
     histories = corrections.history(session, sorted(replayed), as_of=as_of, known=known) \
         if replayed else {}
 
@@ -197,9 +207,8 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
         elif r[i_stats] is None:  # no check-in yet
             agg = _Aggregates()
         else:
-            n, _exact, in_window, met, fit_n, distinct, sx, sy, sxx, sxy, syy = r[i_stats:]
-            agg = _Aggregates(n, in_window, met, Sums(n=fit_n, distinct_x=distinct, sx=sx,
-                                                      sy=sy, sxx=sxx, sxy=sxy, syy=syy))
+            n, _exact, in_window, met, *moments = r[i_stats:]
+            agg = _Aggregates(n, in_window, met, _fit_of(*moments))
         built.append((kpi, r[n_kpi], last, agg))
     points = _fit_points(session, [kpi for kpi, _o, last, agg in built
                                    if _needs_points(kpi, last, agg)], as_of)
@@ -221,15 +230,15 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
 
 
 def _needs_points(kpi: KpiAt, last, agg: _Aggregates) -> bool:
-    """A forecast that the aggregates cannot give exactly: a plan to fit the deviation from
-    (milestones), or sums too ill-conditioned to centre (see services/forecast.py)."""
+    """A forecast that the aggregates cannot give: a plan to fit the deviation from
+    (milestones)."""
     if kpi.kind == OBJECTIVE:  # no check-ins of its own
         return False
     fit = agg.fit
     if Kind(kpi.kind).is_maintain or last is None or fit is None or fit.n < 3 \
             or fit.distinct_x < 3:
         return False
-    return bool(kpi.milestones) or not well_conditioned(fit)
+    return bool(kpi.milestones)
 
 
 def _fit_points(session, kpis: list[KpiAt], as_of) -> dict[int, list[tuple[float, float]]]:
@@ -255,7 +264,15 @@ _KPI_COLUMNS = (Kpi.id, Kpi.key, Kpi.title, Kpi.outcome, Kpi.unit, Kpi.kind, Kpi
                 Kpi.target, Kpi.low, Kpi.high, Kpi.start, Kpi.due, Kpi.cadence, Kpi.grace,
                 Kpi.state, Kpi.closed_at, Kpi.zone)
 _STATS_COLUMNS = tuple(getattr(CheckinStats, name) for name in (
-    "in_window", "met", "fit_n", "fit_distinct", "sx", "sy", "sxx", "sxy", "syy"))
+    "in_window", "met", "fit_n", "fit_distinct", "x_mean", "y_mean", "sxx", "sxy", "syy", "sse",
+    "exact_fit"))
+
+
+def _fit_of(fit_n, distinct, x_mean, y_mean, sxx, sxy, syy, sse, exact) -> Fit | None:
+    """The forecast's moments from the aggregates' columns (None without points)."""
+    if not fit_n or x_mean is None:
+        return None
+    return Fit(fit_n, distinct, x_mean, y_mean, sxx, sxy, syy, sse, bool(exact))
 
 
 def _latest_columns(latest):
@@ -278,21 +295,12 @@ class _Aggregates:
     total: int = 0
     window: int = 0
     met: int = 0
-    fit: Sums | None = None  # y is measured relative to the baseline, for numeric headroom
+    fit: Fit | None = None  # y is measured relative to the baseline
 
 
-def _counts(session, ids, as_of, known=False) -> dict[int, _Aggregates]:
-    """The aggregates of ``ids`` from their history up to ``as_of``, in one grouped query."""
-    result = {}
-    for start in range(0, len(ids), 10_000):
-        query = kpi_stats.aggregate_query(ids=ids[start:start + 10_000], as_of=as_of,
-                                          known=known)
-        for kpi_id, n, _first, _last, w, m, nf, distinct, sx, sy, sxx, sxy, syy in \
-                session.execute(query):
-            fit = Sums(n=int(nf), distinct_x=int(distinct), sx=sx, sy=sy, sxx=sxx, sxy=sxy,
-                       syy=syy)
-            result[kpi_id] = _Aggregates(int(n), int(w), int(m), fit)
-    return result
+def _aggregates(delta: kpi_stats.Delta) -> _Aggregates:
+    return _Aggregates(delta.n, delta.in_window, delta.met,
+                       delta.fit() if delta.fit_n else None)
 
 
 def _replay(kpi: KpiAt, checkins) -> tuple[_Latest | None, _Aggregates]:
@@ -304,8 +312,7 @@ def _replay(kpi: KpiAt, checkins) -> tuple[_Latest | None, _Aggregates]:
     last = checkins[-1] if checkins else None
     latest = _Latest(last.value, last.measured_at, last.confidence, last.blocker) if last \
         else None
-    return latest, _Aggregates(delta.n, delta.in_window, delta.met,
-                               delta.sums() if delta.n else None)
+    return latest, _aggregates(delta)
 
 
 def _forecast(kpi: KpiAt, agg: _Aggregates, last: _Latest | None, as_of, cadence,
@@ -315,7 +322,7 @@ def _forecast(kpi: KpiAt, agg: _Aggregates, last: _Latest | None, as_of, cadence
         return None
     shift = kpi.baseline
     fit, plan = agg.fit, ()
-    if points is not None:  # values relative to the baseline, like the aggregates' sums
+    if points is not None:  # values relative to the baseline, like the aggregates' moments
         if kpi.milestones:
             plan = _plan(kpi)
         try:

@@ -1,17 +1,32 @@
 """Per-KPI check-in aggregates (``checkin_stats``): why a report need not read all history.
 
 The portfolio needs, per KPI, how many check-ins it has, how many fall in its window and met
-the threshold, and the sums of the forecast's least squares. Computed from ``checkin`` that is
-a scan of the whole history on every report, so report time would grow with history (PRODUCT
-§5: doubling the check-ins must add < 15 %). Instead every writer adds its check-ins to the
-KPI's row in its own transaction — an upsert whose arithmetic runs in SQL, so concurrent
-writers on PostgreSQL add up instead of overwriting each other — and a change to a KPI's
-definition (start, due, kind, baseline, target, bounds) rebuilds that KPI's row.
+the threshold, and the moments of the forecast's least squares. Computed from ``checkin`` that
+is a scan of the whole history on every report, so report time would grow with history
+(PRODUCT §5: doubling the check-ins must add < 15 %). Instead the aggregates are kept as a
+*running log in recorded order*: one row per KPI and per instant check-ins were recorded
+(``recorded_at``: a single check-in, or a whole bulk file, which is recorded at one instant),
+holding the aggregates of every check-in of that KPI recorded up to then.
 
-A report uses a row only where it is exact for the instant asked: the KPI's definition was
-not changed after that instant, and none of its check-ins is measured after it
-(``as_of >= last_at``). That is every KPI of the usual "now" report; ``--as-of`` in the past
-reads the history of just the KPIs it has to.
+So the aggregates can be read at any instant with one index seek per KPI: the "now" report
+takes each KPI's newest row, and a report ``--as-of`` a past instant — which shows what was
+*known* then (PRODUCT §3), the check-ins recorded by then — takes the newest row recorded by
+that instant. A row is used only where it is exact for the view: none of its check-ins is
+measured after the instant (``last_at <= as_of``), the KPI's definition was not changed after
+it, and no correction is in the view (services/corrections.py replays those KPIs). Everything
+else — the hindsight view ``--revised`` of a past instant, which also counts what was
+back-filled later — is counted from the history of just those KPIs (:func:`from_history`),
+by the same code as the writers, so both roads give the same bits.
+
+The moments are exact sums (:class:`~kpictl.services.forecast.Moments`), kept as text, beside
+the centred moments rounded once from them (the columns the report reads). Exact sums do not
+depend on the order of addition, so a writer that adds a bulk file, a rebuild, an import, and
+SQLite or PostgreSQL all store the same bits: the same data gives the same report JSON byte for
+byte. The arithmetic runs in Python at write time, under the KPI's row lock (every writer takes
+it: ``SELECT … FOR UPDATE`` on PostgreSQL, the one writer of SQLite), so concurrent writers
+add up instead of overwriting each other. A write recorded before a row that already exists
+(a clock behind another machine's) recounts that KPI's rows (:func:`rebuild`), as a change to
+a KPI's definition (start, due, kind, baseline, target, bounds) does.
 
 A guard catches check-ins written around kpictl (a hand-made INSERT): ``max(checkin.id)``
 must not exceed the largest ``covered_id``. If it does, reports read history for every KPI
@@ -24,20 +39,22 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Integer, and_, case, delete, func, literal, select, text
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from kpictl.db import days_between, greatest, least
 from kpictl.domain import Kind
 from kpictl.models import Checkin, CheckinStats, Kpi
-from kpictl.services.forecast import Sums
+from kpictl.services.forecast import Fit, Moments
 
 #: ``fit_distinct`` never exceeds this: the forecast needs three distinct times, no more.
 DISTINCT_CAP = 3
-_SUMS = ("sx", "sy", "sxx", "sxy", "syy")
-_COUNTS = ("n", "in_window", "met", "fit_n")
-_PG_REBUILD_LOCK = 0x6B7069637432  # "kpict2": the advisory lock of a rebuild
-
+#: Seconds per day: the forecast's x is in days since the start, the sums in whole seconds.
+DAY = 86400
+CHUNK = 500  # KPIs per history query: bounded memory whatever the history's length
+_FIT = ("x_mean", "y_mean", "sxx", "sxy", "syy", "sse", "exact_fit")
+#: The stored columns, in order (what ``db check`` compares).
+COLUMNS = ("kpi_id", "recorded_at", "n", "first_at", "last_at", "in_window", "met", "fit_n",
+           "fit_distinct", "latest_id", "sums", *_FIT)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _SECOND = timedelta(seconds=1)
@@ -54,23 +71,28 @@ def x_days(measured: datetime, start: datetime) -> float:
 
 
 class Delta:
-    """What check-ins add to one KPI's row, for the KPI's definition (a ``Kpi`` row, or a
-    ``KpiAt`` as it stood at some instant). Called once per row of a bulk file: lean."""
+    """What check-ins add to one KPI's aggregates, for the KPI's definition (a ``Kpi`` row, or
+    a ``KpiAt`` as it stood at some instant). Called once per row of a bulk file: lean."""
 
     def __init__(self, kpi) -> None:
         self.start, self.due = kpi.start, kpi.due
-        self.n = self.in_window = self.met = self.fit_n = 0
+        self.n = self.in_window = self.met = 0
         self.first_at: datetime | None = None
         self.last_at: datetime | None = None
-        self.recorded_last: datetime | None = None  # the writer's "now"
         self.times: set = set()  # distinct fit times, at most DISTINCT_CAP kept
-        self.sx = self.sy = self.sxx = self.sxy = self.syy = 0.0
+        self.saturated = False  # merged a row that had DISTINCT_CAP distinct times
+        self.latest: tuple | None = None  # (measured_at, id) of the latest, when ids are known
+        self.moments = Moments()  # x in whole seconds since the start, y the value
         inf = float("inf")
         # The threshold as a closed interval [lo, hi]; empty for kinds without one.
         self._lo, self._hi = {Kind.AT_LEAST: (kpi.target, inf), Kind.AT_MOST: (-inf, kpi.target),
                               Kind.RANGE: (kpi.low, kpi.high)}.get(Kind(kpi.kind), (inf, -inf))
-        self._shift = kpi.baseline or 0.0
+        self.shift = kpi.baseline or 0.0
         self._start_second = epoch_second(kpi.start)
+
+    @property
+    def fit_n(self) -> int:
+        return self.moments.n
 
     def add(self, measured: datetime, value: float) -> None:
         self.n += 1
@@ -86,33 +108,50 @@ class Delta:
             self.in_window += 1
             if self._lo <= value <= self._hi:
                 self.met += 1
-        self.fit_n += 1
         if len(self.times) < DISTINCT_CAP:
             self.times.add(measured)
-        x = ((measured - _EPOCH) // _SECOND - self._start_second) / 86400.0  # x_days
-        y = value - self._shift
-        self.sx += x
-        self.sy += y
-        self.sxx += x * x
-        self.sxy += x * y
-        self.syy += y * y
+        self.moments.add_seconds((measured - _EPOCH) // _SECOND - self._start_second, value)
 
-    def sums(self) -> Sums:
-        return Sums(n=self.fit_n, distinct_x=len(self.times), sx=self.sx, sy=self.sy,
-                    sxx=self.sxx, sxy=self.sxy, syy=self.syy)
+    def fit(self, distinct: int | None = None) -> Fit | None:
+        """The forecast's moments, y relative to the baseline; None without points."""
+        if distinct is None:
+            distinct = DISTINCT_CAP if self.saturated else len(self.times)
+        return self.moments.fit(distinct, shift=self.shift, unit=DAY)
+
+    def merge(self, row) -> None:
+        """Add the check-ins counted in a stored row (``COLUMNS``) to these."""
+        self.n += row.n
+        if row.first_at is not None:
+            self.first_at = row.first_at if self.first_at is None else min(self.first_at,
+                                                                          row.first_at)
+            self.last_at = row.last_at if self.last_at is None else max(self.last_at,
+                                                                       row.last_at)
+        self.in_window += row.in_window
+        self.met += row.met
+        self.moments.merge(Moments.decode(row.fit_n, row.sums))
+        if row.fit_distinct >= DISTINCT_CAP:
+            self.saturated = True
+
+    def row(self, kpi_id: int, recorded_at: datetime, distinct: int, covered_id: int,
+            latest_id: int | None) -> dict:
+        fit = self.fit(distinct) if self.fit_n else None
+        values = dict.fromkeys(_FIT) if fit is None else {
+            "x_mean": fit.x_mean, "y_mean": fit.y_mean, "sxx": fit.sxx, "sxy": fit.sxy,
+            "syy": fit.syy, "sse": fit.sse, "exact_fit": fit.exact}
+        return {"kpi_id": kpi_id, "recorded_at": recorded_at, "n": self.n,
+                "first_at": self.first_at, "last_at": self.last_at,
+                "in_window": self.in_window, "met": self.met, "fit_n": self.fit_n,
+                "fit_distinct": distinct, "latest_id": latest_id,
+                "sums": self.moments.encode() if self.fit_n else None,
+                "covered_id": covered_id, **values}
 
 
-def _dialect(session) -> str:
-    bind = session.get_bind() if hasattr(session, "get_bind") else session
-    return bind.dialect.name
-
-
-def _insert(session: Session):
-    if _dialect(session) == "postgresql":  # ON CONFLICT is dialect-specific
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(CheckinStats)
+def fit_of(row) -> Fit | None:
+    """The forecast's moments as a stored row holds them (None without points)."""
+    if row.fit_n == 0 or row.x_mean is None:
+        return None
+    return Fit(row.fit_n, row.fit_distinct, row.x_mean, row.y_mean, row.sxx, row.sxy, row.syy,
+               row.sse, bool(row.exact_fit))
 
 
 def covered(session: Session) -> bool:
@@ -129,114 +168,140 @@ def prepare(session: Session) -> None:
         rebuild(session)
 
 
-def _existing_distinct(session: Session, kpi_ids) -> dict[int, int]:
-    """``fit_distinct`` of the KPIs that have a row."""
-    ids = list(kpi_ids)
-    result: dict[int, int] = {}
-    for start in range(0, len(ids), 10_000):
-        chunk = ids[start:start + 10_000]
-        result.update(session.execute(select(CheckinStats.kpi_id, CheckinStats.fit_distinct)
-                                      .where(CheckinStats.kpi_id.in_(chunk))).all())
-    return result
+def row_at(instant: datetime | None = None):
+    """Correlated to ``Kpi``: the ``recorded_at`` of the KPI's newest row (recorded by
+    ``instant``, when given) — the aggregates of what was recorded then."""
+    inner = select(func.max(CheckinStats.recorded_at)).where(CheckinStats.kpi_id == Kpi.id)
+    if instant is not None:
+        inner = inner.where(CheckinStats.recorded_at <= instant)
+    return inner.correlate(Kpi).scalar_subquery()
 
 
-def add(session: Session, deltas: dict[int, Delta]) -> None:
-    """Add ``deltas`` (check-ins inserted in this transaction, before this call) to their
-    KPIs' rows, by id."""
+def add(session: Session, deltas: dict[int, Delta], recorded: datetime) -> None:
+    """Add ``deltas`` — check-ins recorded at ``recorded``, inserted in this transaction before
+    this call, their KPIs locked — to their KPIs' rows, by id."""
     if not deltas:
         return
-    known = _existing_distinct(session, deltas)  # rows as they were: the upsert comes below
     newest = session.execute(select(func.max(Checkin.id))).scalar() or 0
-    rows = []
-    for kpi_id, d in deltas.items():
-        before = known.get(kpi_id, 0)
-        if before >= DISTINCT_CAP or len(d.times) >= DISTINCT_CAP:
-            distinct = DISTINCT_CAP
-        elif before == 0 and kpi_id not in known:
-            distinct = len(d.times)
-        else:  # few distinct times so far: count them, new ones included (≤ 3 rows read)
-            distinct = len(session.execute(
-                select(Checkin.measured_at).distinct()
-                .where(Checkin.kpi_id == kpi_id, Checkin.measured_at >= d.start)
-                .order_by(Checkin.measured_at).limit(DISTINCT_CAP)).all())
-        rows.append({"kpi_id": kpi_id, "n": d.n, "first_at": d.first_at, "last_at": d.last_at,
-                     "in_window": d.in_window, "met": d.met, "fit_n": d.fit_n,
-                     "fit_distinct": distinct, "sx": d.sx, "sy": d.sy, "sxx": d.sxx,
-                     "sxy": d.sxy, "syy": d.syy, "covered_id": newest,
-                     "recorded_last": d.recorded_last})
-    stmt = _insert(session)
-    new = stmt.excluded
+    ids = list(deltas)
     t = CheckinStats.__table__.c
-    update = {name: t[name] + new[name] for name in (*_COUNTS, *_SUMS)}
-    update.update(first_at=least(t.first_at, new.first_at),
-                  last_at=greatest(t.last_at, new.last_at),
-                  fit_distinct=greatest(t.fit_distinct, new.fit_distinct),
-                  covered_id=greatest(t.covered_id, new.covered_id),
-                  recorded_last=greatest(func.coalesce(t.recorded_last, new.recorded_last),
-                                         new.recorded_last))
-    stmt = stmt.on_conflict_do_update(index_elements=[t.kpi_id], set_=update)
-    for start in range(0, len(rows), 5_000):
-        session.execute(stmt, rows[start:start + 5_000])
+    previous, later, latest = {}, set(), {}
+    for begin in range(0, len(ids), 10_000):
+        chunk = ids[begin:begin + 10_000]
+        stored = CheckinStats.__table__.alias("stored")
+        newest_before = (select(func.max(t.recorded_at))
+                         .where(t.kpi_id == stored.c.kpi_id, t.recorded_at <= recorded)
+                         .correlate(stored).scalar_subquery())
+        previous.update((r.kpi_id, r) for r in session.execute(
+            select(*[stored.c[name] for name in COLUMNS])
+            .where(stored.c.kpi_id.in_(chunk), stored.c.recorded_at == newest_before)))
+        later.update(session.execute(select(t.kpi_id).distinct().where(
+            t.kpi_id.in_(chunk), t.recorded_at > recorded)).scalars())
+        latest.update(session.execute(select(Kpi.id, select(Checkin.id).where(
+            Checkin.kpi_id == Kpi.id).order_by(Checkin.measured_at.desc(), Checkin.id.desc())
+            .limit(1).correlate(Kpi).scalar_subquery()).where(Kpi.id.in_(chunk))).all())
+    inserts, updates = [], []
+    for kpi_id, d in deltas.items():
+        if kpi_id in later:
+            continue  # recorded before an existing row: recounted below
+        before = previous.get(kpi_id)
+        if before is None:
+            distinct = len(d.times)
+        else:
+            distinct = _distinct(session, kpi_id, d, before.fit_distinct, recorded)
+            d.merge(before)
+        # No check-in is recorded after this write (else it is recounted below): the latest
+        # of them all is the latest of the row.
+        row = d.row(kpi_id, recorded, distinct, newest, latest.get(kpi_id))
+        if before is not None and before.recorded_at == recorded:
+            updates.append({f"b_{k}": v for k, v in row.items()})
+        else:
+            inserts.append(row)
+    for begin in range(0, len(inserts), 5_000):
+        session.execute(CheckinStats.__table__.insert(), inserts[begin:begin + 5_000])
+    if updates:
+        names = [c for c in COLUMNS if c not in ("kpi_id", "recorded_at")] + ["covered_id"]
+        stmt = (update(CheckinStats.__table__)
+                .where(t.kpi_id == bindparam("b_kpi_id"),
+                       t.recorded_at == bindparam("b_recorded_at"))
+                .values({name: bindparam(f"b_{name}") for name in names}))
+        session.execute(stmt, updates)
+    if later:
+        rebuild(session, sorted(later))
 
 
-def met_expression():
-    return case(
-        (Kpi.kind == str(Kind.AT_LEAST), Checkin.value >= Kpi.target),
-        (Kpi.kind == str(Kind.AT_MOST), Checkin.value <= Kpi.target),
-        (Kpi.kind == str(Kind.RANGE), and_(Checkin.value >= Kpi.low, Checkin.value <= Kpi.high)),
-        else_=False,
-    )
+def _distinct(session: Session, kpi_id: int, d: Delta, before: int, recorded) -> int:
+    """``fit_distinct`` after adding ``d`` to a row that had ``before`` (≤ 3 times read)."""
+    if before >= DISTINCT_CAP or len(d.times) >= DISTINCT_CAP:
+        return DISTINCT_CAP
+    return len(session.execute(
+        select(Checkin.measured_at).distinct()
+        .where(Checkin.kpi_id == kpi_id, Checkin.measured_at >= d.start,
+               Checkin.recorded_at <= recorded)
+        .order_by(Checkin.measured_at).limit(DISTINCT_CAP)).all())
 
 
-def aggregate_query(*, ids=None, as_of: datetime | None = None, known: bool = False):
-    """Per KPI, from ``checkin``: the columns of ``checkin_stats`` (but ``covered_id`` and
-    ``recorded_last``) over the check-ins measured up to ``as_of`` (all of them when None);
-    ``known``: only those also recorded by then (what a report showed at that instant)."""
-    in_window = and_(Checkin.measured_at >= Kpi.start, Checkin.measured_at <= Kpi.due)
-    fitted = Checkin.measured_at >= Kpi.start
-    x = days_between(Checkin.measured_at, Kpi.start)
-    y = Checkin.value - func.coalesce(Kpi.baseline, 0.0)
-
-    def fit_sum(expr):
-        return func.coalesce(func.sum(case((fitted, expr), else_=0.0)), 0.0)
-
-    stmt = (
-        select(
-            Checkin.kpi_id,
-            func.count(),
-            func.min(Checkin.measured_at),
-            func.max(Checkin.measured_at),
-            func.coalesce(func.sum(case((in_window, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((and_(in_window, met_expression()), 1), else_=0)), 0),
-            func.coalesce(func.sum(case((fitted, 1), else_=0)), 0),
-            least(func.count(func.distinct(case((fitted, Checkin.measured_at)))), DISTINCT_CAP),
-            fit_sum(x), fit_sum(y), fit_sum(x * x), fit_sum(x * y), fit_sum(y * y),
-        )
-        .select_from(Checkin)
-        .join(Kpi, Kpi.id == Checkin.kpi_id)
-        .group_by(Checkin.kpi_id)
-    )
-    if ids is not None:
-        stmt = stmt.where(Checkin.kpi_id.in_(ids))
-    if as_of is not None:
-        stmt = stmt.where(Checkin.measured_at <= as_of)
-        if known:
-            stmt = stmt.where(Checkin.recorded_at <= as_of)
-    return stmt
+#: A KPI's definition as the aggregates read it: explicit columns, so that a migration can run
+#: this before later revisions add theirs.
+_DEFINITION = (Kpi.id, Kpi.start, Kpi.due, Kpi.kind, Kpi.target, Kpi.low, Kpi.high,
+               Kpi.baseline)
 
 
-_COLUMNS = ("kpi_id", "n", "first_at", "last_at", "in_window", "met", "fit_n", "fit_distinct",
-            *_SUMS)
+class _Definition:
+    __slots__ = ("id", "start", "due", "kind", "target", "low", "high", "baseline")
+
+    def __init__(self, row) -> None:
+        for name, value in zip(self.__slots__, row):
+            setattr(self, name, value)
 
 
-def rebuild(session: Session, kpi_ids=None, *, recorded: bool = True) -> None:
-    """Recompute rows from ``checkin``: all of them, or those of ``kpi_ids``.
-
-    ``recorded=False`` leaves ``recorded_last`` out, for migration 0002 (the column comes with
-    0004, which fills it)."""
-    if _dialect(session) == "postgresql":  # two rebuilds at once must not collide
-        session.execute(text(f"SELECT pg_advisory_xact_lock({_PG_REBUILD_LOCK})"))
+def expected_rows(session: Session, kpi_ids=None, *, batch: int | None = 5_000):
+    """The rows ``checkin_stats`` should hold, recomputed from ``checkin``, per KPI in
+    ``recorded_at`` order (all KPIs when ``kpi_ids`` is None): in lists of about ``batch``
+    rows, or (``batch`` None) one list per chunk of :data:`CHUNK` KPIs, each KPI whole."""
     newest = session.execute(select(func.max(Checkin.id))).scalar() or 0
+    if kpi_ids is None:
+        kpi_ids = session.execute(select(Checkin.kpi_id).distinct()).scalars().all()
+    ids = sorted(kpi_ids)
+    for begin in range(0, len(ids), CHUNK):
+        chunk = ids[begin:begin + CHUNK]
+        kpis = {r[0]: _Definition(r) for r in session.execute(
+            select(*_DEFINITION).where(Kpi.id.in_(chunk)))}
+        delta, current, at = None, None, None
+        rows = []
+        for checkin_id, kpi_id, recorded, measured, value in session.execute(
+                select(Checkin.id, Checkin.kpi_id, Checkin.recorded_at, Checkin.measured_at,
+                       Checkin.value)
+                .where(Checkin.kpi_id.in_(chunk))
+                .order_by(Checkin.kpi_id, Checkin.recorded_at, Checkin.id)):
+            if kpi_id != current or recorded != at:
+                if delta is not None:
+                    rows.append(_snapshot(delta, current, at, newest))
+                if kpi_id != current:
+                    delta, current = Delta(kpis[kpi_id]), kpi_id
+                at = recorded
+            delta.add(measured, value)
+            if delta.latest is None or (measured, checkin_id) > delta.latest:
+                delta.latest = (measured, checkin_id)
+            if batch and len(rows) >= batch:  # bounded memory: a row per check-in, maybe
+                yield rows
+                rows = []
+        if delta is not None:
+            rows.append(_snapshot(delta, current, at, newest))
+        yield rows
+
+
+def _snapshot(delta: Delta, kpi_id: int, recorded: datetime, newest: int) -> dict:
+    return delta.row(kpi_id, recorded, min(len(delta.times), DISTINCT_CAP), newest,
+                     delta.latest[1])
+
+
+def rebuild(session: Session, kpi_ids=None) -> None:
+    """Recompute rows from ``checkin``: all of them, or those of ``kpi_ids``."""
+    if _dialect(session) == "postgresql":  # two rebuilds at once must not collide
+        from sqlalchemy import text
+
+        session.execute(text(f"SELECT pg_advisory_xact_lock({_PG_REBUILD_LOCK})"))
     if kpi_ids is None:
         session.execute(delete(CheckinStats))
     else:
@@ -244,10 +309,63 @@ def rebuild(session: Session, kpi_ids=None, *, recorded: bool = True) -> None:
         if not kpi_ids:
             return
         session.execute(delete(CheckinStats).where(CheckinStats.kpi_id.in_(kpi_ids)))
-    query = aggregate_query(ids=kpi_ids)
-    query = query.add_columns(literal(newest, Integer))
-    columns = [*_COLUMNS, "covered_id"]
-    if recorded:
-        query = query.add_columns(func.max(Checkin.recorded_at))
-        columns.append("recorded_last")
-    session.execute(CheckinStats.__table__.insert().from_select(columns, query))
+    for rows in expected_rows(session, kpi_ids):
+        for begin in range(0, len(rows), 5_000):
+            session.execute(CheckinStats.__table__.insert(), rows[begin:begin + 5_000])
+
+
+_PG_REBUILD_LOCK = 0x6B7069637432  # "kpict2": the advisory lock of a rebuild
+
+
+def _dialect(session) -> str:
+    bind = session.get_bind() if hasattr(session, "get_bind") else session
+    return bind.dialect.name
+
+
+def from_history(session: Session, kpis: dict, as_of: datetime, *, known: bool,
+                 rows: bool = True) -> dict:
+    """The aggregates of ``kpis`` (id → definition at ``as_of``) from their check-ins measured
+    by ``as_of`` (and, ``known``, recorded by then): id → :class:`Delta`, counted as writers
+    count them.
+
+    In hindsight (not ``known``) a KPI whose row recorded by the instant is exact for it (none
+    of its check-ins measured later; three distinct times already, or none) starts from that
+    row — everything recorded by the instant — and reads only the check-ins recorded since
+    that are measured by then: the back-fills (``rows``: the aggregates count every check-in,
+    :func:`covered`)."""
+    result: dict[int, Delta] = {}
+    ids = sorted(kpis)
+    t = CheckinStats.__table__.c
+    for begin in range(0, len(ids), CHUNK):
+        chunk = ids[begin:begin + CHUNK]
+        resumed = []
+        if rows and not known:
+            newest_by_then = (select(func.max(CheckinStats.recorded_at))
+                              .where(CheckinStats.kpi_id == t.kpi_id,
+                                     CheckinStats.recorded_at <= as_of).scalar_subquery())
+            for row in session.execute(select(*[t[name] for name in COLUMNS]).where(
+                    t.kpi_id.in_(chunk), t.recorded_at == newest_by_then)):
+                if row.last_at <= as_of and (row.fit_distinct >= DISTINCT_CAP
+                                             or row.fit_n == 0):
+                    delta = result[row.kpi_id] = Delta(kpis[row.kpi_id])
+                    delta.merge(row)
+                    resumed.append(row.kpi_id)
+        full = sorted(set(chunk).difference(resumed))
+        queries = []
+        if full:
+            stmt = (select(Checkin.kpi_id, Checkin.measured_at, Checkin.value)
+                    .where(Checkin.kpi_id.in_(full), Checkin.measured_at <= as_of))
+            if known:
+                stmt = stmt.where(Checkin.recorded_at <= as_of)
+            queries.append(stmt)
+        if resumed:  # everything recorded by the instant is in the row resumed from
+            queries.append(select(Checkin.kpi_id, Checkin.measured_at, Checkin.value)
+                           .where(Checkin.kpi_id.in_(resumed), Checkin.measured_at <= as_of,
+                                  Checkin.recorded_at > as_of))
+        for stmt in queries:
+            for kpi_id, measured, value in session.execute(stmt):
+                delta = result.get(kpi_id)
+                if delta is None:
+                    delta = result[kpi_id] = Delta(kpis[kpi_id])
+                delta.add(measured, value)
+    return result

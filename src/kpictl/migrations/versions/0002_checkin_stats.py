@@ -35,10 +35,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['kpi_id'], ['kpi.id'], name=op.f('fk_checkin_stats_kpi_id_kpi'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('kpi_id', name=op.f('pk_checkin_stats'))
     )
-    # Existing history: the same aggregation the report used to run on every call, once.
-    from kpictl.services.stats import rebuild
-
-    rebuild(op.get_bind(), recorded=False)  # recorded_last comes with 0004
+    # Left empty: revision 0011 reshapes the table and fills it from the check-ins (this
+    # revision's shape is gone from services/stats.py).
 
 
 def downgrade() -> None:

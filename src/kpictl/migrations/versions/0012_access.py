@@ -1,7 +1,7 @@
 """who may do what on a shared server: person.db_role, and on PostgreSQL the server's rules
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-06 07:00:00
 
 Every backend gets ``person.db_role`` (the PostgreSQL role that *is* the person; filled with
@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 
 revision = '0012'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

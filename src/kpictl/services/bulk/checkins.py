@@ -218,7 +218,6 @@ def _import_checkins(*, session, now, tz, rows, errors, skip_invalid, source,
             delta = deltas.get(kpi.id)
             if delta is None:
                 delta = deltas[kpi.id] = stats.Delta(kpi.definition)
-                delta.recorded_last = now
             delta.add(measured, value)
         if writing:
             writer.flush()
@@ -231,7 +230,7 @@ def _import_checkins(*, session, now, tz, rows, errors, skip_invalid, source,
         savepoint.rollback()
         return result
     writer.flush()
-    stats.add(session, deltas)
+    stats.add(session, deltas, now)
     savepoint.commit()
     result.written = writer.written
     return result
