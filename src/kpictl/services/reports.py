@@ -47,12 +47,12 @@ from kpictl.schemas import (
 from kpictl.services.lookups import get_kpi, get_person, handles_by_id, normalize_tag
 from kpictl.services import corrections
 from kpictl.services import stats as kpi_stats
-from kpictl.services.cadence import next_checkin_due
+from kpictl.services.cadence import next_checkin_due, stale_after
 from kpictl.services.forecast import Fit, Sums, forecast, plan_value, well_conditioned
 from kpictl.services.history import KpiAt, changes_after, rewind
 from kpictl.services.nudges import flag_unresponsive
 from kpictl.services.status import KpiFacts, evaluate
-from kpictl.timeparse import parse_cadence, parse_grace
+from kpictl.timeparse import parse_cadence
 
 
 def _owner_as_of(as_of: datetime, known: bool = False):
@@ -309,8 +309,8 @@ def _replay(kpi: KpiAt, checkins) -> tuple[_Latest | None, _Aggregates]:
 
 
 def _forecast(kpi: KpiAt, agg: _Aggregates, last: _Latest | None, as_of, cadence,
-              points=None) -> Forecast | None:
-    kind = Kind(kpi.kind)
+              points=None, kind: Kind | None = None) -> Forecast | None:
+    kind = kind or Kind(kpi.kind)
     if kind.is_maintain or agg.fit is None or last is None:
         return None
     shift = kpi.baseline
@@ -355,42 +355,35 @@ def _plan_at(plan, x: float) -> float:
     return plan_value(plan, x) if plan else 0.0
 
 
+#: Kind by its stored name, without the enum's lookup machinery (once per KPI and step).
+_KINDS = {str(kind): kind for kind in Kind}
+
+
 def _row(kpi: KpiAt, owner, last: _Latest | None, agg: _Aggregates, as_of, tz,
          thresholds, points=None) -> KpiRow:
     closed = kpi.state if kpi.state != "active" and kpi.closed_at <= as_of else None
-    cadence = parse_cadence(kpi.cadence)
-    next_due = stale_after = projection = None
-    reached = (last is not None and not Kind(kpi.kind).is_maintain
-               and (last.value - kpi.baseline) / (kpi.target - kpi.baseline) >= 1.0)
+    kind = _KINDS[kpi.kind]
+    next_due = stale = projection = None
+    if last is None:
+        value = at = confidence = blocker = None
+    else:
+        value, at, confidence, blocker = last.value, last.measured_at, last.confidence, \
+            last.blocker
     if closed is None:
+        cadence = parse_cadence(kpi.cadence)
         # A target already reached is done work: nothing left to forecast.
-        projection = None if reached else _forecast(kpi, agg, last, as_of, cadence, points)
+        reached = (value is not None and not kind.is_maintain
+                   and (value - kpi.baseline) / (kpi.target - kpi.baseline) >= 1.0)
+        if not reached:
+            projection = _forecast(kpi, agg, last, as_of, cadence, points, kind)
         # Slots and "end of day" in the KPI's own zone: the same for every viewer.
-        next_due = next_checkin_due(kpi.start, kpi.due, last.measured_at if last else None,
-                                    cadence, kpi.zone)
+        next_due = next_checkin_due(kpi.start, kpi.due, at, cadence, kpi.zone)
         if next_due is not None:
-            stale_after = parse_grace(kpi.grace).add(next_due, tz=kpi.zone)
-    facts = KpiFacts(
-        kind=Kind(kpi.kind),
-        baseline=kpi.baseline,
-        target=kpi.target,
-        low=kpi.low,
-        high=kpi.high,
-        start=kpi.start,
-        due=kpi.due,
-        closed_outcome=closed,
-        latest_value=last.value if last else None,
-        latest_at=last.measured_at if last else None,
-        latest_confidence=last.confidence if last else None,
-        latest_blocker=last.blocker if last else None,
-        window_checkins=agg.window,
-        window_met=agg.met,
-        milestones=kpi.milestones,
-        next_checkin_due=next_due,
-        stale_after=stale_after,
-        forecast_probability=projection.probability if projection else None,
-    )
-    ev = evaluate(facts, as_of, thresholds)
+            stale = stale_after(kpi.grace, next_due, kpi.zone)
+    ev = evaluate(KpiFacts(
+        kind, kpi.baseline, kpi.target, kpi.low, kpi.high, kpi.start, kpi.due, closed,
+        value, at, confidence, blocker, agg.window, agg.met, kpi.milestones, next_due, stale,
+        projection.probability if projection else None), as_of, thresholds)
     return KpiRow(
         key=kpi.key,
         title=kpi.title,
@@ -407,8 +400,8 @@ def _row(kpi: KpiAt, owner, last: _Latest | None, agg: _Aggregates, as_of, tz,
         grace=kpi.grace,
         tags=list(kpi.tags),
         state=closed or "active",
-        current=last.value if last else None,
-        last_checkin_at=last.measured_at if last else None,
+        current=value,
+        last_checkin_at=at,
         next_checkin_due=next_due,
         checkins=agg.total,
         progress=ev.progress,
@@ -418,8 +411,8 @@ def _row(kpi: KpiAt, owner, last: _Latest | None, agg: _Aggregates, as_of, tz,
         flags=[str(f) for f in ev.flags],
         suggested_outcome=ev.suggested_outcome,
         zone=kpi.zone,
-        confidence=last.confidence if last else None,
-        blocker=last.blocker if last else None,
+        confidence=confidence,
+        blocker=blocker,
         forecast=projection,
         days_left=round((kpi.due - as_of).total_seconds() / 86400, 1),
     )
