@@ -98,8 +98,9 @@ def write_envelope(schema: str, generated_at: datetime, out: TextIO | None = Non
         return
     document = {"schema": f"kpictl.{schema}/1", "generated_at": iso(generated_at), **body}
     try:
+        # Read models are trees, never cycles: no need to track every container visited.
         text = json.dumps(document, ensure_ascii=False, allow_nan=False,
-                          default=_encode_default)
+                          default=_encode_default, check_circular=False)
     except ValueError:  # NaN or infinity somewhere
         text = dumps(envelope(schema, generated_at, **body), indent=None)
     out.write(text + "\n")

@@ -131,7 +131,10 @@ def well_conditioned(sums: Sums) -> bool:
     """
     if sums.n < 3:
         return True  # no forecast either way
-    fit = Fit.of_sums(sums)
+    return _conditioned(sums, Fit.of_sums(sums))
+
+
+def _conditioned(sums: Sums, fit: Fit) -> bool:
     err_x = 8 * sums.n * _EPS * abs(sums.sxx)
     if fit.sxx <= err_x / _MAX_ROUNDING_SHARE:
         return False
@@ -145,28 +148,33 @@ def well_conditioned(sums: Sums) -> bool:
 
 
 def _betacf(a: float, b: float, x: float) -> float:
-    """Continued fraction of the incomplete beta function (modified Lentz)."""
+    """Continued fraction of the incomplete beta function (modified Lentz).
+
+    Written for speed (a portfolio evaluates it once per forecast): comparisons instead of
+    ``abs()`` calls, the same floating-point operations in the same order."""
     tiny = 1e-300
     qab, qap, qam = a + b, a + 1.0, a - 1.0
     c, d = 1.0, 1.0 - qab * x / qap
-    d = 1.0 / (d if abs(d) > tiny else tiny)
+    d = 1.0 / (d if d > tiny or d < -tiny else tiny)
     h = d
     for m in range(1, 500):
         m2 = 2 * m
         aa = m * (b - m) * x / ((qam + m2) * (a + m2))
         d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
+        d = 1.0 / (d if d > tiny or d < -tiny else tiny)
         c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
+        if not (c > tiny or c < -tiny):
+            c = tiny
         h *= d * c
         aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
         d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
+        d = 1.0 / (d if d > tiny or d < -tiny else tiny)
         c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
+        if not (c > tiny or c < -tiny):
+            c = tiny
         delta = d * c
         h *= delta
-        if abs(delta - 1.0) < 1e-15:
+        if -1e-15 < delta - 1.0 < 1e-15:
             break
     return h
 
@@ -236,9 +244,11 @@ def forecast(
     deviation from the plan (``method`` "ols-plan").
     """
     if isinstance(sums, Sums):
-        if sums.n < 3 or sums.distinct_x < 3 or not well_conditioned(sums):
+        if sums.n < 3 or sums.distinct_x < 3:
             return None
         fit = Fit.of_sums(sums)
+        if not _conditioned(sums, fit):
+            return None
     else:
         fit = sums
     n = fit.n

@@ -102,7 +102,7 @@ def build_report(
     if status:
         wanted = {str(s) for s in status}
         rows = [r for r in rows if r.status in wanted]
-    rows.sort(key=lambda r: (STATUS_ORDER[Status(r.status)], r.due, r.key))
+    rows.sort(key=lambda r: (STATUS_ORDER[r.status], r.due, r.key))  # a Status is its str
     by_status = {str(s): 0 for s in Status}
     for row in rows:
         by_status[row.status] += 1
@@ -332,12 +332,12 @@ def _forecast(kpi: KpiAt, agg: _Aggregates, last: _Latest | None, as_of, cadence
         return None
     if result is None:
         return None
-    # Full precision (PRODUCT §4): tables round for people, JSON and CSV never do.
-    return Forecast(method=result.method, points=result.points,
-                    value_at_due=result.value_at_due + shift,
-                    low=result.low + shift, high=result.high + shift,
-                    probability=result.probability, eta=result.eta,
-                    rate=result.rate, required_rate=result.required_rate)
+    # Back from the baseline-relative fit, at full precision (PRODUCT §4): tables round for
+    # people, JSON and CSV never do. The forecast is ours: shifted in place.
+    result.value_at_due += shift
+    result.low += shift
+    result.high += shift
+    return result
 
 
 def _plan(kpi: KpiAt) -> tuple[tuple[float, float], ...]:
