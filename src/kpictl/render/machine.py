@@ -74,12 +74,25 @@ def envelope(schema: str, generated_at: datetime, **body: Any) -> dict:
     return {"schema": f"kpictl.{schema}/1", "generated_at": iso(generated_at), **plain(body)}
 
 
+#: Dataclasses whose ``__dict__`` holds their fields in order (the slotted ones have none).
+_AS_DICT: set[type] = set()
+
+
 def _encode_default(value: Any) -> Any:
-    """What the C encoder cannot write itself: dataclasses (in field order) and datetimes."""
+    """What the C encoder cannot write itself: dataclasses (in field order) and datetimes.
+    Called some 60,000 times for a 10,000-KPI report: the common types are tried first."""
+    cls = type(value)
+    if cls is datetime:
+        return _iso(value)
+    if cls in _AS_DICT:
+        return value.__dict__
     if isinstance(value, datetime):
         return iso(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return value.__dict__ if hasattr(value, "__dict__") else plain(value)
+        if hasattr(value, "__dict__"):
+            _AS_DICT.add(cls)
+            return value.__dict__
+        return plain(value)
     if isinstance(value, Enum):
         return value.value
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
