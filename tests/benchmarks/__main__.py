@@ -52,7 +52,7 @@ BARS = {
     "checkin_stack": 1.1,  # one checkin ≤ 1.1 × the same insert in a Typer command
 }
 #: What ``--only`` may name (the steps each needs run too: a checkin needs the data).
-STEPS = ("startup", "checkin", "report")
+STEPS = ("startup", "checkin", "report", "ongoing", "postgres")
 
 
 class Bench:
@@ -136,7 +136,7 @@ class Bench:
             "measured": s["typer_help"].as_dict(), "ratio_to_import_typer": ref / floor,
             "kpictl_help_ratio": stack, "bar": BARS["help_stack"], "met": ok}
 
-    def build(self) -> None:
+    def add_people(self) -> None:
         a = self.args
         owners = dataset.people(a.people)
         self.say(f"building {a.people} people (kpictl people add)")
@@ -147,7 +147,14 @@ class Bench:
             run(**self.k("-q", "people", "add", handle, "--name", f"Person {handle}",
                          "--capacity", "1000"))
         self.results["info"]["people_add_s"] = time.perf_counter() - t
+        # The people alone, for the ongoing KPIs' own database (people carry no derived data).
+        self.people_db = self.root / "people.db"
+        with sqlite3.connect(self.db) as src, sqlite3.connect(self.people_db) as dst:
+            src.backup(dst)
 
+    def build(self) -> None:
+        a = self.args
+        owners = dataset.people(a.people)
         self.plans = dataset.plan_kpis(a.kpis, owners, seed=a.seed)
         kpi_csv = self.root / "kpis.csv"
         dataset.write_kpi_file(kpi_csv, owners, self.plans, seed=a.seed + 1)
@@ -286,28 +293,29 @@ class Bench:
             raise BenchError(f"expected corrections on {len(ids)} KPIs, found {got}")
         self.results["info"]["corrected_kpis"] = got
 
-    def report(self, label: str) -> dict:
+    def report(self, label: str, *, db: Path | None = None, floor_db: Path | None = None,
+               now: str = dataset.NOW_TEXT, kpis: int | None = None) -> dict:
         """``report --format json`` interleaved with its two floors: the SQLModel one-row
         script (python + SQLModel start-up) and the report's SQL in plain sqlite3."""
+        db, floor_db = db or self.db, floor_db or self.floor_db
+        kpis = self.args.kpis if kpis is None else kpis
+        env = {**self.env, "KPICTL_DB": str(db), "KPICTL_NOW": now}
         self.say(f"report --format json at {label} check-ins")
         out = self.root / "report.json"
-        plan = self.plans[0]
-        kpi_id, owner = sqlite3.connect(self.db).execute(
-            "SELECT id, owner_id FROM kpi WHERE key = ?", (plan.key,)).fetchone()
+        kpi_id, owner = sqlite3.connect(floor_db).execute(
+            "SELECT id, owner_id FROM kpi ORDER BY id LIMIT 1").fetchone()
         rep, floor, sql = Series(), Series(), Series()
         per_query: list[dict] = []
         sql_out = self.root / "sql.json"
         for _ in range(self.args.report_runs):
-            rep.add(run(**self.k("report", "--format", "json", stdout=out)))
+            rep.add(run(**{**self.k("report", "--format", "json", stdout=out), "env": env}))
             if len(rep.samples) == 1:  # the data were just written: no warm-up run needed
                 doc = json.loads(out.read_text())
-                if len(doc["kpis"]) != self.args.kpis:
-                    raise BenchError(f"report has {len(doc['kpis'])} KPIs, "
-                                     f"expected {self.args.kpis}")
-            floor.add(run(**self.py_cmd(str(SQLMODEL_FLOOR), str(self.floor_db), str(kpi_id),
+                if len(doc["kpis"]) != kpis:
+                    raise BenchError(f"report has {len(doc['kpis'])} KPIs, expected {kpis}")
+            floor.add(run(**self.py_cmd(str(SQLMODEL_FLOOR), str(floor_db), str(kpi_id),
                                         str(owner))))
-            run(**self.py_cmd(str(FLOORS), "report-sql", str(self.db), dataset.NOW_TEXT, "1",
-                              stdout=sql_out))
+            run(**self.py_cmd(str(FLOORS), "report-sql", str(db), now, "1", stdout=sql_out))
             result = json.loads(sql_out.read_text())[0]
             per_query.append(result["seconds"])
             sql.add(Sample(wall=result["total_s"], cpu=result["cpu_s"], rss_mb=0.0))
@@ -317,7 +325,35 @@ class Bench:
                 "statuses": doc["summary"]["by_status"],
                 "bytes": out.stat().st_size}
 
-    def report_figures(self, key: str, label: str, r: dict, bar: bool) -> None:
+    def ongoing(self) -> None:
+        """Issue 18: the portfolio over ``--ongoing`` weekly ongoing KPIs with a check-in every
+        day for three years (each judged on its current period), in its own database built
+        through kpictl (``assign --file`` with ``every``, ``checkin --file``), beside its floor:
+        the SQLModel script on a copy taken before the check-ins, and the report's SQL."""
+        n = self.args.ongoing
+        db, floor_db = self.root / "ongoing.db", self.root / "ongoing-floor.db"
+        with sqlite3.connect(self.people_db) as src, sqlite3.connect(db) as dst:
+            src.backup(dst)  # the people, as added to bench.db
+        env = {**self.env, "KPICTL_DB": str(db), "KPICTL_NOW": dataset.ONGOING_NOW_TEXT}
+        plans = dataset.plan_ongoing(n, dataset.people(self.args.people))
+        kpi_csv, checkin_csv = self.root / "ongoing-kpis.csv", self.root / "ongoing.csv"
+        dataset.write_ongoing_kpi_file(kpi_csv, plans)
+        self.say(f"ongoing: {n:,} weekly KPIs (kpictl assign --file)")
+        run(**{**self.k("-q", "assign", "--file", str(kpi_csv)), "env": env})
+        with sqlite3.connect(db) as src, sqlite3.connect(floor_db) as dst:
+            src.backup(dst)
+        rows = dataset.write_ongoing_checkin_file(checkin_csv, plans, seed=self.args.seed + 4)
+        self.say(f"ongoing: {rows:,} daily check-ins over 3 years (kpictl checkin --file)")
+        s = run(**{**self.k("-q", "checkin", "--file", str(checkin_csv)), "env": env})
+        self.say(f"  {s.wall:.1f} s = {rows / s.wall:,.0f} rows/s")
+        self.results["info"]["ongoing_checkin_file"] = {**s.__dict__, "rows": rows}
+        r = self.report(f"{rows:,} (ongoing)", db=db, floor_db=floor_db,
+                        now=dataset.ONGOING_NOW_TEXT, kpis=n)
+        self.report_figures("report_ongoing", f"{n:,} weekly ongoing KPIs × 3 years of daily "
+                            f"check-ins = {rows:,}", r, True, memory=False)
+
+    def report_figures(self, key: str, label: str, r: dict, bar: bool,
+                       memory: bool = True) -> None:
         rep, floor, sql = r["report"], r["floor"], r["sql"]
         base = floor.median() + sql.median()
         ratio = rep.median() / base
@@ -329,10 +365,11 @@ class Bench:
                  f"(CPU {cpu:.2f}×)", ok if bar else None)
         mb = rep.high("rss_mb")
         ok_mb = mb < BARS["report_mb"]
-        self.row(f"report peak memory ({label})",
-                 f"{mb:.0f} MB (median {rep.median('rss_mb'):.0f})",
-                 f"{floor.median('rss_mb'):.0f} MB SQLModel script", "< 200 MB",
-                 ok_mb if bar else None)
+        if memory:
+            self.row(f"report peak memory ({label})",
+                     f"{mb:.0f} MB (median {rep.median('rss_mb'):.0f})",
+                     f"{floor.median('rss_mb'):.0f} MB SQLModel script", "< 200 MB",
+                     ok_mb if bar else None)
         queries = {q: sorted(p[q] for p in r["per_query"])[len(r["per_query"]) // 2]
                    for q in r["per_query"][0]}
         self.results["figures"][key] = {
@@ -468,6 +505,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--people", type=int, help="owners (default 20; quick 2)")
     p.add_argument("--runs", type=int, help="runs per short figure (default 5; quick 3)")
     p.add_argument("--report-runs", type=int, help="runs per report figure (3; quick 2)")
+    p.add_argument("--ongoing", type=int, metavar="N",
+                   help="weekly ongoing KPIs of the ongoing figure, each with a daily check-in "
+                   "for 3 years (1,000; quick 100)")
     p.add_argument("--nudge-people", type=int,
                    help="people in the reporting line for the nudge figure (1,000; quick 100)")
     p.add_argument("--seed", type=int, default=1)
@@ -485,9 +525,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    "(default: a byte-code cache in the bench dir, as an installed kpictl has)")
     args = p.parse_args(argv)
     full = {"kpis": 10_000, "checkins": 1_000_000, "people": 20, "runs": 5, "report_runs": 3,
-            "nudge_people": 1_000}
+            "nudge_people": 1_000, "ongoing": 1_000}
     quick = {"kpis": 1_000, "checkins": 100_000, "people": 2, "runs": 3, "report_runs": 2,
-             "nudge_people": 100}
+             "nudge_people": 100, "ongoing": 100}
     for name, value in (quick if args.quick else full).items():
         if getattr(args, name) is None:
             setattr(args, name, value)
@@ -515,6 +555,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if "startup" in only:
             bench.startup()
+        if only - {"startup"}:
+            bench.add_people()
         if only & {"checkin", "report"}:
             bench.build()
             s1, f1 = bench.bulk(bench.csv1, "1st batch")
@@ -537,6 +579,8 @@ def main(argv: list[str] | None = None) -> int:
                                  False)
             bench.growth(r1, r2)
             bench.nudge()
+        if "ongoing" in only:
+            bench.ongoing()
         load_after = load_average()
         info = bench.results["info"]
         bench.results["config"] = {
@@ -563,7 +607,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"--file {a['rows']:,} KPIs {a['wall']:.1f} s ({a['rows'] / a['wall']:,.0f}"
                   f"/s, peak {a['rss_mb']:.0f} MB); CSV {info['csv_mb']:.0f} MB per batch, "
                   f"written in {info['csv_generation_s']:.1f} s")
-        for key in ("report", "report_2x"):
+        for key in ("report", "report_2x", "report_ongoing"):
             if key not in bench.results["figures"]:
                 continue
             q = bench.results["figures"][key]["sql_per_query_median_s"]

@@ -14,8 +14,9 @@
     services/stats.py ``covered`` and services/history.py ``changes_after``), written out by
     hand: definition changes after the instant, KPIs with their owner at the instant, their
     latest check-in (correlated subqueries) and their per-KPI aggregates (``checkin_stats``),
-    their tags, their milestones, and the aggregates' guard. Each run opens a fresh connection
-    and fetches every row. Prints JSON with the per-query and total seconds (and CPU seconds)
+    their tags, their milestones, and the aggregates' guard; for ongoing KPIs (services/periods.py)
+    also their changes, period targets, assignments and current periods' check-ins. Each run
+    opens a fresh connection and fetches every row. Prints JSON with the per-query and total seconds (and CPU seconds)
     of every run.
 """
 
@@ -26,7 +27,7 @@ import json
 import sqlite3
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 PRAGMAS = ("PRAGMA busy_timeout = 30000", "PRAGMA journal_mode = WAL",
            "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL")
@@ -115,6 +116,19 @@ TAGS = "SELECT kpi_id, tag FROM kpi_tag WHERE kpi_id IN ({ids}) ORDER BY tag"
 MILESTONES = "SELECT kpi_id, at, value FROM milestone WHERE kpi_id IN ({ids})"
 #: The guard of services/stats.py: every check-in is counted in checkin_stats.
 GUARD = ("SELECT (SELECT max(id) FROM checkin), (SELECT max(covered_id) FROM checkin_stats)")
+#: Ongoing KPIs (services/periods.py ``apply_rows``): which of the rows are ongoing, the
+#: handles, their definition changes, per-period targets and assignments, and the check-ins
+#: of their current periods (measured since the earliest current period's start; the bench's
+#: KPIs are in UTC and weekly, so that is the Monday of the instant's ISO week).
+ONGOING = "SELECT * FROM kpi WHERE id IN ({ids}) AND every IS NOT NULL"
+HANDLES = "SELECT id, handle FROM person"
+ONGOING_CHANGES = "SELECT * FROM kpi_change WHERE kpi_id IN ({ids}) ORDER BY at DESC, id DESC"
+PERIOD_TARGETS = ("SELECT * FROM period_target WHERE kpi_id IN ({ids}) "
+                  "ORDER BY recorded_at, id")
+ASSIGNMENTS = "SELECT * FROM assignment WHERE kpi_id IN ({ids}) ORDER BY valid_from, id"
+ONGOING_CORRECTED = "SELECT DISTINCT kpi_id FROM checkin_correction WHERE kpi_id IN ({ids})"
+CURRENT_CHECKINS = ("SELECT * FROM checkin WHERE kpi_id IN ({ids}) AND measured_at >= ? "
+                    "AND measured_at <= ?")
 
 
 def report_sql(db: str, as_of_text: str) -> dict:
@@ -156,9 +170,24 @@ def report_sql(db: str, as_of_text: str) -> dict:
     t = time.perf_counter()
     newest, covered = conn.execute(GUARD).fetchone()
     times["guard"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    ongoing = [r[0] for r in conn.execute(ONGOING.format(ids=marks), ids)]
+    if ongoing:
+        marks = ", ".join("?" * len(ongoing))
+        conn.execute(HANDLES).fetchall()
+        conn.execute(ONGOING_CORRECTED.format(ids=marks), ongoing).fetchall()
+        monday = datetime.fromisoformat(as_of_text).astimezone(UTC)
+        monday = (monday - timedelta(days=monday.weekday())).replace(hour=0, minute=0,
+                                                                     second=0, microsecond=0)
+        conn.execute(CURRENT_CHECKINS.format(ids=marks),
+                     [*ongoing, monday.strftime(FMT), as_of]).fetchall()
+        for query in (ONGOING_CHANGES, PERIOD_TARGETS, ASSIGNMENTS):
+            conn.execute(query.format(ids=marks), ongoing).fetchall()
+    times["ongoing"] = time.perf_counter() - t
     conn.execute("COMMIT")
     conn.close()
-    return {"kpis": len(rows), "with_checkins": sum(1 for r in rows if r[21] is not None),
+    return {"kpis": len(rows), "ongoing": len(ongoing), "with_checkins": sum(1 for r in rows if r[21] is not None),
             "aggregates_cover_all": covered is not None and covered >= newest,
             "changes": len(changes),
             "seconds": times, "total_s": sum(times.values()),
