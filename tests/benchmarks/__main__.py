@@ -136,7 +136,7 @@ class Bench:
             "measured": s["typer_help"].as_dict(), "ratio_to_import_typer": ref / floor,
             "kpictl_help_ratio": stack, "bar": BARS["help_stack"], "met": ok}
 
-    def add_people(self) -> None:
+    def build(self) -> None:
         a = self.args
         owners = dataset.people(a.people)
         self.say(f"building {a.people} people (kpictl people add)")
@@ -147,14 +147,7 @@ class Bench:
             run(**self.k("-q", "people", "add", handle, "--name", f"Person {handle}",
                          "--capacity", "1000"))
         self.results["info"]["people_add_s"] = time.perf_counter() - t
-        # The people alone, for the ongoing KPIs' own database (people carry no derived data).
-        self.people_db = self.root / "people.db"
-        with sqlite3.connect(self.db) as src, sqlite3.connect(self.people_db) as dst:
-            src.backup(dst)
 
-    def build(self) -> None:
-        a = self.args
-        owners = dataset.people(a.people)
         self.plans = dataset.plan_kpis(a.kpis, owners, seed=a.seed)
         kpi_csv = self.root / "kpis.csv"
         dataset.write_kpi_file(kpi_csv, owners, self.plans, seed=a.seed + 1)
@@ -293,29 +286,28 @@ class Bench:
             raise BenchError(f"expected corrections on {len(ids)} KPIs, found {got}")
         self.results["info"]["corrected_kpis"] = got
 
-    def report(self, label: str, *, db: Path | None = None, floor_db: Path | None = None,
-               now: str = dataset.NOW_TEXT, kpis: int | None = None) -> dict:
+    def report(self, label: str) -> dict:
         """``report --format json`` interleaved with its two floors: the SQLModel one-row
         script (python + SQLModel start-up) and the report's SQL in plain sqlite3."""
-        db, floor_db = db or self.db, floor_db or self.floor_db
-        kpis = self.args.kpis if kpis is None else kpis
-        env = {**self.env, "KPICTL_DB": str(db), "KPICTL_NOW": now}
         self.say(f"report --format json at {label} check-ins")
         out = self.root / "report.json"
-        kpi_id, owner = sqlite3.connect(floor_db).execute(
-            "SELECT id, owner_id FROM kpi ORDER BY id LIMIT 1").fetchone()
+        plan = self.plans[0]
+        kpi_id, owner = sqlite3.connect(self.db).execute(
+            "SELECT id, owner_id FROM kpi WHERE key = ?", (plan.key,)).fetchone()
         rep, floor, sql = Series(), Series(), Series()
         per_query: list[dict] = []
         sql_out = self.root / "sql.json"
         for _ in range(self.args.report_runs):
-            rep.add(run(**{**self.k("report", "--format", "json", stdout=out), "env": env}))
+            rep.add(run(**self.k("report", "--format", "json", stdout=out)))
             if len(rep.samples) == 1:  # the data were just written: no warm-up run needed
                 doc = json.loads(out.read_text())
-                if len(doc["kpis"]) != kpis:
-                    raise BenchError(f"report has {len(doc['kpis'])} KPIs, expected {kpis}")
-            floor.add(run(**self.py_cmd(str(SQLMODEL_FLOOR), str(floor_db), str(kpi_id),
+                if len(doc["kpis"]) != self.args.kpis:
+                    raise BenchError(f"report has {len(doc['kpis'])} KPIs, "
+                                     f"expected {self.args.kpis}")
+            floor.add(run(**self.py_cmd(str(SQLMODEL_FLOOR), str(self.floor_db), str(kpi_id),
                                         str(owner))))
-            run(**self.py_cmd(str(FLOORS), "report-sql", str(db), now, "1", stdout=sql_out))
+            run(**self.py_cmd(str(FLOORS), "report-sql", str(self.db), dataset.NOW_TEXT, "1",
+                              stdout=sql_out))
             result = json.loads(sql_out.read_text())[0]
             per_query.append(result["seconds"])
             sql.add(Sample(wall=result["total_s"], cpu=result["cpu_s"], rss_mb=0.0))
@@ -332,10 +324,13 @@ class Bench:
         the SQLModel script on a copy taken before the check-ins, and the report's SQL."""
         n = self.args.ongoing
         db, floor_db = self.root / "ongoing.db", self.root / "ongoing-floor.db"
-        with sqlite3.connect(self.people_db) as src, sqlite3.connect(db) as dst:
-            src.backup(dst)  # the people, as added to bench.db
         env = {**self.env, "KPICTL_DB": str(db), "KPICTL_NOW": dataset.ONGOING_NOW_TEXT}
-        plans = dataset.plan_ongoing(n, dataset.people(self.args.people))
+        owners = dataset.people(self.args.people)
+        self.say(f"ongoing: {len(owners)} people (kpictl people add)")
+        for handle in owners:
+            run(**{**self.k("-q", "people", "add", handle, "--name", f"Person {handle}",
+                            "--capacity", "1000"), "env": env})
+        plans = dataset.plan_ongoing(n, owners)
         kpi_csv, checkin_csv = self.root / "ongoing-kpis.csv", self.root / "ongoing.csv"
         dataset.write_ongoing_kpi_file(kpi_csv, plans)
         self.say(f"ongoing: {n:,} weekly KPIs (kpictl assign --file)")
@@ -347,10 +342,47 @@ class Bench:
         s = run(**{**self.k("-q", "checkin", "--file", str(checkin_csv)), "env": env})
         self.say(f"  {s.wall:.1f} s = {rows / s.wall:,.0f} rows/s")
         self.results["info"]["ongoing_checkin_file"] = {**s.__dict__, "rows": rows}
-        r = self.report(f"{rows:,} (ongoing)", db=db, floor_db=floor_db,
-                        now=dataset.ONGOING_NOW_TEXT, kpis=n)
+        self.say(f"report --format json over the ongoing KPIs ({rows:,} check-ins)")
+        kpi_id, owner = sqlite3.connect(floor_db).execute(
+            "SELECT id, owner_id FROM kpi ORDER BY id LIMIT 1").fetchone()
+        sql_out = self.root / "sql.json"
+        r = self.portfolio(
+            report={**self.k("report", "--format", "json"), "env": env}, kpis=n,
+            floor=self.py_cmd(str(SQLMODEL_FLOOR), str(floor_db), str(kpi_id), str(owner)),
+            sql=[self.py_cmd(str(FLOORS), mode, str(db), dataset.ONGOING_NOW_TEXT, "1",
+                             stdout=sql_out) for mode in ("report-sql", "ongoing-sql")],
+            sql_out=sql_out)
         self.report_figures("report_ongoing", f"{n:,} weekly ongoing KPIs × 3 years of daily "
                             f"check-ins = {rows:,}", r, True, memory=False)
+
+    def portfolio(self, *, report: dict, kpis: int, floor: dict, sql: list[dict],
+                  sql_out: Path) -> dict:
+        """``report`` (a ``report --format json`` command) interleaved with its floors: the
+        SQLModel one-row script ``floor`` and the raw SQL scripts ``sql`` (their times summed,
+        each printing floors.py's JSON into ``sql_out``); the shape :meth:`report` returns."""
+        out = self.root / "report.json"
+        rep, floor_s, sql_s = Series(), Series(), Series()
+        per_query: list[dict] = []
+        for _ in range(self.args.report_runs):
+            rep.add(run(**{**report, "stdout": out}))
+            if len(rep.samples) == 1:
+                doc = json.loads(out.read_text())
+                if len(doc["kpis"]) != kpis:
+                    raise BenchError(f"report has {len(doc['kpis'])} KPIs, expected {kpis}")
+            floor_s.add(run(**floor))
+            wall = cpu = 0.0
+            seconds: dict = {}
+            for cmd in sql:
+                run(**cmd)
+                result = json.loads(sql_out.read_text())[0]
+                wall, cpu = wall + result["total_s"], cpu + result["cpu_s"]
+                seconds.update(result["seconds"])
+            per_query.append(seconds)
+            sql_s.add(Sample(wall=wall, cpu=cpu, rss_mb=0.0))
+        self.say(f"  report {rep.median():.2f} s, peak {rep.high('rss_mb'):.0f} MB; "
+                 f"SQL {sql_s.median():.2f} s; SQLModel floor {floor_s.median():.2f} s")
+        return {"report": rep, "floor": floor_s, "sql": sql_s, "per_query": per_query,
+                "statuses": doc["summary"]["by_status"], "bytes": out.stat().st_size}
 
     def report_figures(self, key: str, label: str, r: dict, bar: bool,
                        memory: bool = True) -> None:
@@ -555,8 +587,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if "startup" in only:
             bench.startup()
-        if only - {"startup"}:
-            bench.add_people()
         if only & {"checkin", "report"}:
             bench.build()
             s1, f1 = bench.bulk(bench.csv1, "1st batch")

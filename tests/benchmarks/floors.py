@@ -14,10 +14,15 @@
     services/stats.py ``covered`` and services/history.py ``changes_after``), written out by
     hand: definition changes after the instant, KPIs with their owner at the instant, their
     latest check-in (correlated subqueries) and their per-KPI aggregates (``checkin_stats``),
-    their tags, their milestones, and the aggregates' guard; for ongoing KPIs (services/periods.py)
-    also their changes, period targets, assignments and current periods' check-ins. Each run
-    opens a fresh connection and fetches every row. Prints JSON with the per-query and total seconds (and CPU seconds)
+    their tags, their milestones, and the aggregates' guard. Each run opens a fresh connection
+    and fetches every row. Prints JSON with the per-query and total seconds (and CPU seconds)
     of every run.
+
+``python floors.py ongoing-sql DB AS_OF RUNS``
+    What the portfolio adds for ongoing KPIs (services/periods.py ``apply_rows``), in the same
+    form: which KPIs are ongoing, the handles, their definition changes, per-period targets,
+    assignments and corrections, and the check-ins of their current periods. The floor of a
+    portfolio of ongoing KPIs is ``report-sql`` plus this.
 """
 
 from __future__ import annotations
@@ -116,19 +121,6 @@ TAGS = "SELECT kpi_id, tag FROM kpi_tag WHERE kpi_id IN ({ids}) ORDER BY tag"
 MILESTONES = "SELECT kpi_id, at, value FROM milestone WHERE kpi_id IN ({ids})"
 #: The guard of services/stats.py: every check-in is counted in checkin_stats.
 GUARD = ("SELECT (SELECT max(id) FROM checkin), (SELECT max(covered_id) FROM checkin_stats)")
-#: Ongoing KPIs (services/periods.py ``apply_rows``): which of the rows are ongoing, the
-#: handles, their definition changes, per-period targets and assignments, and the check-ins
-#: of their current periods (measured since the earliest current period's start; the bench's
-#: KPIs are in UTC and weekly, so that is the Monday of the instant's ISO week).
-ONGOING = "SELECT * FROM kpi WHERE id IN ({ids}) AND every IS NOT NULL"
-HANDLES = "SELECT id, handle FROM person"
-ONGOING_CHANGES = "SELECT * FROM kpi_change WHERE kpi_id IN ({ids}) ORDER BY at DESC, id DESC"
-PERIOD_TARGETS = ("SELECT * FROM period_target WHERE kpi_id IN ({ids}) "
-                  "ORDER BY recorded_at, id")
-ASSIGNMENTS = "SELECT * FROM assignment WHERE kpi_id IN ({ids}) ORDER BY valid_from, id"
-ONGOING_CORRECTED = "SELECT DISTINCT kpi_id FROM checkin_correction WHERE kpi_id IN ({ids})"
-CURRENT_CHECKINS = ("SELECT * FROM checkin WHERE kpi_id IN ({ids}) AND measured_at >= ? "
-                    "AND measured_at <= ?")
 
 
 def report_sql(db: str, as_of_text: str) -> dict:
@@ -170,28 +162,53 @@ def report_sql(db: str, as_of_text: str) -> dict:
     t = time.perf_counter()
     newest, covered = conn.execute(GUARD).fetchone()
     times["guard"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    ongoing = [r[0] for r in conn.execute(ONGOING.format(ids=marks), ids)]
-    if ongoing:
-        marks = ", ".join("?" * len(ongoing))
-        conn.execute(HANDLES).fetchall()
-        conn.execute(ONGOING_CORRECTED.format(ids=marks), ongoing).fetchall()
-        monday = datetime.fromisoformat(as_of_text).astimezone(UTC)
-        monday = (monday - timedelta(days=monday.weekday())).replace(hour=0, minute=0,
-                                                                     second=0, microsecond=0)
-        conn.execute(CURRENT_CHECKINS.format(ids=marks),
-                     [*ongoing, monday.strftime(FMT), as_of]).fetchall()
-        for query in (ONGOING_CHANGES, PERIOD_TARGETS, ASSIGNMENTS):
-            conn.execute(query.format(ids=marks), ongoing).fetchall()
-    times["ongoing"] = time.perf_counter() - t
     conn.execute("COMMIT")
     conn.close()
-    return {"kpis": len(rows), "ongoing": len(ongoing), "with_checkins": sum(1 for r in rows if r[21] is not None),
+    return {"kpis": len(rows), "with_checkins": sum(1 for r in rows if r[21] is not None),
             "aggregates_cover_all": covered is not None and covered >= newest,
             "changes": len(changes),
             "seconds": times, "total_s": sum(times.values()),
             "cpu_s": time.process_time() - cpu}
+
+
+#: Ongoing KPIs: the check-ins of the current periods are those measured since the earliest
+#: current period's start; the bench's ongoing KPIs are weekly and in UTC, so that is the
+#: Monday 00:00 UTC of the instant's ISO week.
+ONGOING = "SELECT * FROM kpi WHERE every IS NOT NULL AND start <= ?"
+HANDLES = "SELECT id, handle FROM person"
+ONGOING_CORRECTED = "SELECT DISTINCT kpi_id FROM checkin_correction WHERE kpi_id IN ({ids})"
+CURRENT_CHECKINS = ("SELECT * FROM checkin WHERE kpi_id IN ({ids}) AND measured_at >= ? "
+                    "AND measured_at <= ?")
+ONGOING_CHANGES = "SELECT * FROM kpi_change WHERE kpi_id IN ({ids}) ORDER BY at DESC, id DESC"
+PERIOD_TARGETS = "SELECT * FROM period_target WHERE kpi_id IN ({ids}) ORDER BY recorded_at, id"
+ASSIGNMENTS = "SELECT * FROM assignment WHERE kpi_id IN ({ids}) ORDER BY valid_from, id"
+
+
+def ongoing_sql(db: str, as_of_text: str) -> dict:
+    instant = datetime.fromisoformat(as_of_text).astimezone(UTC)
+    as_of = instant.strftime(FMT)
+    monday = (instant - timedelta(days=instant.weekday())).strftime("%Y-%m-%d 00:00:00.000000")
+    times = {}
+    cpu = time.process_time()
+    t = time.perf_counter()
+    conn = connect(db)
+    conn.execute("BEGIN DEFERRED")
+    ids = [r[0] for r in conn.execute(ONGOING, (as_of,))]
+    conn.execute(HANDLES).fetchall()
+    times["ongoing kpis"] = time.perf_counter() - t
+    marks = ", ".join("?" * len(ids))
+    t = time.perf_counter()
+    conn.execute(ONGOING_CORRECTED.format(ids=marks), ids).fetchall()
+    rows = conn.execute(CURRENT_CHECKINS.format(ids=marks), [*ids, monday, as_of]).fetchall()
+    times["current periods' check-ins"] = time.perf_counter() - t
+    t = time.perf_counter()
+    for query in (ONGOING_CHANGES, PERIOD_TARGETS, ASSIGNMENTS):
+        conn.execute(query.format(ids=marks), ids).fetchall()
+    times["changes, targets, assignments"] = time.perf_counter() - t
+    conn.execute("COMMIT")
+    conn.close()
+    return {"kpis": len(ids), "checkins": len(rows), "seconds": times,
+            "total_s": sum(times.values()), "cpu_s": time.process_time() - cpu}
 
 
 if __name__ == "__main__":
@@ -201,5 +218,8 @@ if __name__ == "__main__":
     elif what == "report-sql":
         runs = int(sys.argv[4])
         print(json.dumps([report_sql(sys.argv[2], sys.argv[3]) for _ in range(runs)]))
+    elif what == "ongoing-sql":
+        runs = int(sys.argv[4])
+        print(json.dumps([ongoing_sql(sys.argv[2], sys.argv[3]) for _ in range(runs)]))
     else:
         sys.exit(f"unknown floor {what!r}")
