@@ -36,6 +36,7 @@ from tests.benchmarks.measure import (
 
 HERE = Path(__file__).resolve().parent
 FLOORS = HERE / "floors.py"
+FLOORS_PG = HERE / "floors_pg.py"
 SQLMODEL_FLOOR = HERE / "sqlmodel_floor.py"
 TYPER_FLOOR = HERE / "typer_floor.py"
 
@@ -355,6 +356,85 @@ class Bench:
         self.report_figures("report_ongoing", f"{n:,} weekly ongoing KPIs × 3 years of daily "
                             f"check-ins = {rows:,}", r, True, memory=False)
 
+    def postgres(self) -> None:
+        """The portfolio on PostgreSQL (``--pg-url``): the same people, KPIs and first batch of
+        check-ins loaded through kpictl into a new database on that server, 1 % of the KPIs
+        corrected, and ``report --format json`` beside its own floor: the SQLModel one-row
+        script on psycopg plus the report's SQL in plain psycopg (floors_pg.py)."""
+        from urllib.parse import urlsplit, urlunsplit
+
+        import psycopg
+
+        admin = self.args.pg_url.replace("postgresql+psycopg://", "postgresql://")
+        name = f"kpictl_bench_{os.getpid()}"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        self.pg_db = (admin, name)
+        url = urlunsplit(urlsplit(admin)._replace(path=f"/{name}"))
+        env = {**self.env, "KPICTL_DB": url}
+        self.say(f"postgres: database {name}; {self.args.people} people, "
+                 f"{self.args.kpis:,} KPIs, {self.args.checkins:,} check-ins through kpictl")
+        for i, handle in enumerate(dataset.people(self.args.people)):
+            extra = ("--skill", "sales:3") if i == 0 else ("--capacity", "1000")
+            run(**{**self.k("-q", "people", "add", handle, "--name", f"Person {handle}", *extra),
+                   "env": env})
+        s = run(**{**self.k("-q", "assign", "--file", str(self.root / "kpis.csv")), "env": env})
+        self.say(f"  assign --file {s.wall:.1f} s")
+        s = run(**{**self.k("-q", "checkin", "--file", str(self.csv1)), "env": env})
+        self.say(f"  checkin --file {s.wall:.1f} s = {self.args.checkins / s.wall:,.0f} rows/s")
+        self.results["info"]["postgres_checkin_file"] = {**s.__dict__,
+                                                         "rows": self.args.checkins}
+        with psycopg.connect(url) as conn:
+            ids = [r[0] for r in conn.execute(
+                "SELECT max(id) FROM checkin GROUP BY kpi_id ORDER BY kpi_id LIMIT %s",
+                (max(2, self.args.kpis // 100),))]
+            kpi_id, owner = conn.execute(
+                "SELECT id, owner_id FROM kpi ORDER BY id LIMIT 1").fetchone()
+        self.amend(env, url, ids)
+        run(**self.py_cmd(str(FLOORS_PG), "floor-table", url))
+        sql_out = self.root / "sql.json"
+        r = self.portfolio(
+            report={**self.k("report", "--format", "json"), "env": env}, kpis=self.args.kpis,
+            floor=self.py_cmd(str(SQLMODEL_FLOOR), url, str(kpi_id), str(owner),
+                              "bench_floor_checkin"),
+            sql=[self.py_cmd(str(FLOORS_PG), mode, url, dataset.NOW_TEXT, "1", stdout=sql_out)
+                 for mode in ("report-sql", "ongoing-sql")],
+            sql_out=sql_out)
+        self.report_figures("report_pg", f"PostgreSQL, {self.args.kpis:,} KPIs, "
+                            f"{self.args.checkins:,} check-ins", r, True)
+
+    def amend(self, env: dict, target: str, ids: list[int]) -> None:
+        """Corrections as :meth:`corrections` makes them, in the database ``target``: the
+        check-ins ``ids`` amended (one by `kpictl amend`, one retracted by `kpictl retract`,
+        the rest through the same service in one transaction)."""
+        import random
+        from datetime import datetime
+
+        from kpictl.db import open_database
+        from kpictl.services.corrections import amend_checkin
+
+        self.say(f"  corrections: {len(ids)} check-ins of as many KPIs")
+        run(**{**self.k("-q", "amend", str(ids[0]), "--value", "1.5", "--reason", "bench"),
+               "env": env})
+        run(**{**self.k("-q", "retract", str(ids[1]), "--reason", "bench"), "env": env})
+        rng = random.Random(self.args.seed)
+        now = datetime.fromisoformat(dataset.NOW_TEXT.replace("Z", "+00:00"))
+        db = open_database(target)
+        with db.session(write=True) as session:
+            for checkin_id in ids[2:]:
+                amend_checkin(session=session, now=now, checkin_id=checkin_id,
+                              value=round(rng.uniform(0, 1000), 2), reason="bench")
+        db.engine.dispose()
+
+    def drop_postgres(self) -> None:
+        admin, name = getattr(self, "pg_db", (None, None))
+        if name is None:
+            return
+        import psycopg
+
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
     def portfolio(self, *, report: dict, kpis: int, floor: dict, sql: list[dict],
                   sql_out: Path) -> dict:
         """``report`` (a ``report --format json`` command) interleaved with its floors: the
@@ -540,6 +620,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--ongoing", type=int, metavar="N",
                    help="weekly ongoing KPIs of the ongoing figure, each with a daily check-in "
                    "for 3 years (1,000; quick 100)")
+    p.add_argument("--pg-url", metavar="URL", default=os.environ.get("KPICTL_BENCH_PG_URL"),
+                   help="also measure the portfolio on PostgreSQL: a role that may create "
+                   "databases (a fresh one is made and dropped); default $KPICTL_BENCH_PG_URL")
     p.add_argument("--nudge-people", type=int,
                    help="people in the reporting line for the nudge figure (1,000; quick 100)")
     p.add_argument("--seed", type=int, default=1)
@@ -587,8 +670,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if "startup" in only:
             bench.startup()
-        if only & {"checkin", "report"}:
+        if "postgres" in only and not args.pg_url:
+            if args.only is not None:
+                sys.exit("--only postgres needs --pg-url URL (or KPICTL_BENCH_PG_URL)")
+            only.discard("postgres")
+        if only & {"checkin", "report", "postgres"}:
             bench.build()
+        if only & {"checkin", "report"}:
             s1, f1 = bench.bulk(bench.csv1, "1st batch")
             if args.only is None:
                 bench.bulk_figure("bulk", f"checkin --file ({args.checkins:,} rows)", s1, f1,
@@ -611,6 +699,8 @@ def main(argv: list[str] | None = None) -> int:
             bench.nudge()
         if "ongoing" in only:
             bench.ongoing()
+        if "postgres" in only:
+            bench.postgres()
         load_after = load_average()
         info = bench.results["info"]
         bench.results["config"] = {
@@ -637,7 +727,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"--file {a['rows']:,} KPIs {a['wall']:.1f} s ({a['rows'] / a['wall']:,.0f}"
                   f"/s, peak {a['rss_mb']:.0f} MB); CSV {info['csv_mb']:.0f} MB per batch, "
                   f"written in {info['csv_generation_s']:.1f} s")
-        for key in ("report", "report_2x", "report_ongoing"):
+        for key in ("report", "report_2x", "report_ongoing", "report_pg"):
             if key not in bench.results["figures"]:
                 continue
             q = bench.results["figures"][key]["sql_per_query_median_s"]
@@ -661,6 +751,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 2
     finally:
+        if not args.keep:
+            bench.drop_postgres()
         stop_spawner()
         if made and not args.keep:
             shutil.rmtree(root, ignore_errors=True)
