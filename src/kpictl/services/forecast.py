@@ -131,10 +131,7 @@ def well_conditioned(sums: Sums) -> bool:
     """
     if sums.n < 3:
         return True  # no forecast either way
-    return _conditioned(sums, Fit.of_sums(sums))
-
-
-def _conditioned(sums: Sums, fit: Fit) -> bool:
+    fit = Fit.of_sums(sums)
     err_x = 8 * sums.n * _EPS * abs(sums.sxx)
     if fit.sxx <= err_x / _MAX_ROUNDING_SHARE:
         return False
@@ -244,11 +241,9 @@ def forecast(
     deviation from the plan (``method`` "ols-plan").
     """
     if isinstance(sums, Sums):
-        if sums.n < 3 or sums.distinct_x < 3:
+        if sums.n < 3 or sums.distinct_x < 3 or not well_conditioned(sums):
             return None
         fit = Fit.of_sums(sums)
-        if not _conditioned(sums, fit):
-            return None
     else:
         fit = sums
     n = fit.n
