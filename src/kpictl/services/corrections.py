@@ -35,7 +35,7 @@ KEEP = object()
 _CHUNK = 10_000
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # a replayed history builds thousands: slots, not frozen, to be cheap
 class Effective:
     """A check-in as it stood at some instant: its fields with the corrections known then."""
 

@@ -413,10 +413,13 @@ def apply_rows(session: Session, rows, kpis, *, as_of: datetime, known: bool, th
     ids = [k.id for k in kpis]
     if not ids:
         return rows
-    ongoing = {k.id: k for k in session.execute(
-        select(Kpi).where(Kpi.id.in_(ids), Kpi.every.is_not(None))).scalars()}
-    if not ongoing:
+    # Which rows are ongoing, without binding every id of a large portfolio into the query.
+    wanted = set(session.execute(select(Kpi.id).where(Kpi.every.is_not(None))).scalars())
+    wanted.intersection_update(ids)
+    if not wanted:
         return rows
+    ongoing = {k.id: k for k in session.execute(
+        select(Kpi).where(Kpi.id.in_(sorted(wanted)))).scalars()}
     results = evaluate_series(session, list(ongoing.values()), as_of=as_of, known=known,
                               handles=handles_by_id(session), current_only=True,
                               checkins=_current_checkins(session, list(ongoing.values()),
