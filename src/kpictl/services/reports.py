@@ -263,7 +263,7 @@ def _latest_columns(latest):
             latest.confidence.label("last_confidence"), latest.blocker.label("last_blocker"))
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # one per KPI: slotted, like the rows they make
 class _Latest:
     """The latest check-in at the instant: what the report row shows of it."""
 
@@ -273,7 +273,7 @@ class _Latest:
     blocker: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Aggregates:
     total: int = 0
     window: int = 0
