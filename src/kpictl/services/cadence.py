@@ -66,6 +66,8 @@ class Slots:
 
     def __init__(self, start: datetime, due: datetime, cadence: Period, tz) -> None:
         self.start, self.due = start, due
+        #: ``next_checkin_due`` after a check-in in slot k, by k (filled as asked).
+        self.next_due: dict[int, datetime | None] = {}
         self.zone = _zone_of(tz)
         self._utc = _zone_name(self.zone) in _UTC_NAMES
         if cadence.months:
@@ -202,6 +204,4 @@ def stale_after(grace: str, next_due: datetime, tz) -> datetime:
 def _shared_slots(start: datetime, due: datetime, cadence: Period, tz) -> Slots:
     """The slots of a (start, due, cadence, zone): a portfolio's KPIs share a few (quarter
     ends, templates handed to every owner), and so do the slot ends they are due by."""
-    slots = Slots(start, due, cadence, tz)
-    slots.next_due = {}
-    return slots
+    return Slots(start, due, cadence, tz)
