@@ -703,8 +703,11 @@ def main(argv: list[str] | None = None) -> int:
             bench.postgres()
         load_after = load_average()
         info = bench.results["info"]
+        from kpictl.db import redact
+
         bench.results["config"] = {
             **{k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+            "pg_url": redact(args.pg_url) if args.pg_url else None,  # never a password
             "python": sys.version.split()[0], "sqlite": sqlite3.sqlite_version,
             "kpictl": kpictl.__version__, "machine": platform.platform(),
             "cpus": os.cpu_count(), "load_before": load_before, "load_after": load_after,
