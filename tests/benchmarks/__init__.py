@@ -12,5 +12,7 @@ Modules:
 * ``dataset``  – deterministic people/KPI/check-in files.
 * ``floors``   – the floors: raw ``sqlite3`` ``executemany`` and the report's SQL in plain
   ``sqlite3`` (run as a script, standard library only).
+* ``floors_pg`` – the report's SQL on PostgreSQL in plain psycopg (``--pg-url``).
+* ``compare``  – the report views' bytes with another git revision's source, on one database.
 * ``sqlmodel_floor`` – the minimal SQLModel script that inserts one check-in row.
 """

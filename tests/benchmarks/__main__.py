@@ -36,6 +36,7 @@ from tests.benchmarks.measure import (
 
 HERE = Path(__file__).resolve().parent
 FLOORS = HERE / "floors.py"
+FLOORS_PG = HERE / "floors_pg.py"
 SQLMODEL_FLOOR = HERE / "sqlmodel_floor.py"
 TYPER_FLOOR = HERE / "typer_floor.py"
 
@@ -52,7 +53,7 @@ BARS = {
     "checkin_stack": 1.1,  # one checkin ≤ 1.1 × the same insert in a Typer command
 }
 #: What ``--only`` may name (the steps each needs run too: a checkin needs the data).
-STEPS = ("startup", "checkin", "report")
+STEPS = ("startup", "checkin", "report", "ongoing", "postgres")
 
 
 class Bench:
@@ -358,7 +359,154 @@ class Bench:
                          "statuses": past_doc["summary"]["by_status"],
                          "bytes": past_out.stat().st_size}}
 
-    def report_figures(self, key: str, label: str, r: dict, bar: bool) -> None:
+    def ongoing(self) -> None:
+        """Issue 18: the portfolio over ``--ongoing`` weekly ongoing KPIs with a check-in every
+        day for three years (each judged on its current period), in its own database built
+        through kpictl (``assign --file`` with ``every``, ``checkin --file``), beside its floor:
+        the SQLModel script on a copy taken before the check-ins, and the report's SQL."""
+        n = self.args.ongoing
+        db, floor_db = self.root / "ongoing.db", self.root / "ongoing-floor.db"
+        env = {**self.env, "KPICTL_DB": str(db), "KPICTL_NOW": dataset.ONGOING_NOW_TEXT}
+        owners = dataset.people(self.args.people)
+        self.say(f"ongoing: {len(owners)} people (kpictl people add)")
+        for handle in owners:
+            run(**{**self.k("-q", "people", "add", handle, "--name", f"Person {handle}",
+                            "--capacity", "1000"), "env": env})
+        plans = dataset.plan_ongoing(n, owners)
+        kpi_csv, checkin_csv = self.root / "ongoing-kpis.csv", self.root / "ongoing.csv"
+        dataset.write_ongoing_kpi_file(kpi_csv, plans)
+        self.say(f"ongoing: {n:,} weekly KPIs (kpictl assign --file)")
+        run(**{**self.k("-q", "assign", "--file", str(kpi_csv)), "env": env})
+        with sqlite3.connect(db) as src, sqlite3.connect(floor_db) as dst:
+            src.backup(dst)
+        rows = dataset.write_ongoing_checkin_file(checkin_csv, plans, seed=self.args.seed + 4)
+        self.say(f"ongoing: {rows:,} daily check-ins over 3 years (kpictl checkin --file)")
+        s = run(**{**self.k("-q", "checkin", "--file", str(checkin_csv)), "env": env})
+        self.say(f"  {s.wall:.1f} s = {rows / s.wall:,.0f} rows/s")
+        self.results["info"]["ongoing_checkin_file"] = {**s.__dict__, "rows": rows}
+        self.say(f"report --format json over the ongoing KPIs ({rows:,} check-ins)")
+        kpi_id, owner = sqlite3.connect(floor_db).execute(
+            "SELECT id, owner_id FROM kpi ORDER BY id LIMIT 1").fetchone()
+        sql_out = self.root / "sql.json"
+        r = self.portfolio(
+            report={**self.k("report", "--format", "json"), "env": env}, kpis=n,
+            floor=self.py_cmd(str(SQLMODEL_FLOOR), str(floor_db), str(kpi_id), str(owner)),
+            sql=[self.py_cmd(str(FLOORS), mode, str(db), dataset.ONGOING_NOW_TEXT, "1",
+                             stdout=sql_out) for mode in ("report-sql", "ongoing-sql")],
+            sql_out=sql_out)
+        self.report_figures("report_ongoing", f"{n:,} weekly ongoing KPIs × 3 years of daily "
+                            f"check-ins = {rows:,}", r, True, memory=False)
+
+    def postgres(self) -> None:
+        """The portfolio on PostgreSQL (``--pg-url``): the same people, KPIs and first batch of
+        check-ins loaded through kpictl into a new database on that server, 1 % of the KPIs
+        corrected, and ``report --format json`` beside its own floor: the SQLModel one-row
+        script on psycopg plus the report's SQL in plain psycopg (floors_pg.py)."""
+        from urllib.parse import urlsplit, urlunsplit
+
+        import psycopg
+
+        admin = self.args.pg_url.replace("postgresql+psycopg://", "postgresql://")
+        name = f"kpictl_bench_{os.getpid()}"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        self.pg_db = (admin, name)
+        url = urlunsplit(urlsplit(admin)._replace(path=f"/{name}"))
+        env = {**self.env, "KPICTL_DB": url}
+        self.say(f"postgres: database {name}; {self.args.people} people, "
+                 f"{self.args.kpis:,} KPIs, {self.args.checkins:,} check-ins through kpictl")
+        for i, handle in enumerate(dataset.people(self.args.people)):
+            extra = ("--skill", "sales:3") if i == 0 else ("--capacity", "1000")
+            run(**{**self.k("-q", "people", "add", handle, "--name", f"Person {handle}", *extra),
+                   "env": env})
+        s = run(**{**self.k("-q", "assign", "--file", str(self.root / "kpis.csv")), "env": env})
+        self.say(f"  assign --file {s.wall:.1f} s")
+        s = run(**{**self.k("-q", "checkin", "--file", str(self.csv1)), "env": env})
+        self.say(f"  checkin --file {s.wall:.1f} s = {self.args.checkins / s.wall:,.0f} rows/s")
+        self.results["info"]["postgres_checkin_file"] = {**s.__dict__,
+                                                         "rows": self.args.checkins}
+        with psycopg.connect(url) as conn:
+            ids = [r[0] for r in conn.execute(
+                "SELECT max(id) FROM checkin GROUP BY kpi_id ORDER BY kpi_id LIMIT %s",
+                (max(2, self.args.kpis // 100),))]
+            kpi_id, owner = conn.execute(
+                "SELECT id, owner_id FROM kpi ORDER BY id LIMIT 1").fetchone()
+        self.amend(env, url, ids)
+        run(**self.py_cmd(str(FLOORS_PG), "floor-table", url))
+        sql_out = self.root / "sql.json"
+        r = self.portfolio(
+            report={**self.k("report", "--format", "json"), "env": env}, kpis=self.args.kpis,
+            floor=self.py_cmd(str(SQLMODEL_FLOOR), url, str(kpi_id), str(owner),
+                              "bench_floor_checkin"),
+            sql=[self.py_cmd(str(FLOORS_PG), mode, url, dataset.NOW_TEXT, "1", stdout=sql_out)
+                 for mode in ("report-sql", "ongoing-sql")],
+            sql_out=sql_out)
+        self.report_figures("report_pg", f"PostgreSQL, {self.args.kpis:,} KPIs, "
+                            f"{self.args.checkins:,} check-ins", r, True)
+
+    def amend(self, env: dict, target: str, ids: list[int]) -> None:
+        """Corrections as :meth:`corrections` makes them, in the database ``target``: the
+        check-ins ``ids`` amended (one by `kpictl amend`, one retracted by `kpictl retract`,
+        the rest through the same service in one transaction)."""
+        import random
+        from datetime import datetime
+
+        from kpictl.db import open_database
+        from kpictl.services.corrections import amend_checkin
+
+        self.say(f"  corrections: {len(ids)} check-ins of as many KPIs")
+        run(**{**self.k("-q", "amend", str(ids[0]), "--value", "1.5", "--reason", "bench"),
+               "env": env})
+        run(**{**self.k("-q", "retract", str(ids[1]), "--reason", "bench"), "env": env})
+        rng = random.Random(self.args.seed)
+        now = datetime.fromisoformat(dataset.NOW_TEXT.replace("Z", "+00:00"))
+        db = open_database(target)
+        with db.session(write=True) as session:
+            for checkin_id in ids[2:]:
+                amend_checkin(session=session, now=now, checkin_id=checkin_id,
+                              value=round(rng.uniform(0, 1000), 2), reason="bench")
+        db.engine.dispose()
+
+    def drop_postgres(self) -> None:
+        admin, name = getattr(self, "pg_db", (None, None))
+        if name is None:
+            return
+        import psycopg
+
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def portfolio(self, *, report: dict, kpis: int, floor: dict, sql: list[dict],
+                  sql_out: Path) -> dict:
+        """``report`` (a ``report --format json`` command) interleaved with its floors: the
+        SQLModel one-row script ``floor`` and the raw SQL scripts ``sql`` (their times summed,
+        each printing floors.py's JSON into ``sql_out``); the shape :meth:`report` returns."""
+        out = self.root / "report.json"
+        rep, floor_s, sql_s = Series(), Series(), Series()
+        per_query: list[dict] = []
+        for _ in range(self.args.report_runs):
+            rep.add(run(**{**report, "stdout": out}))
+            if len(rep.samples) == 1:
+                doc = json.loads(out.read_text())
+                if len(doc["kpis"]) != kpis:
+                    raise BenchError(f"report has {len(doc['kpis'])} KPIs, expected {kpis}")
+            floor_s.add(run(**floor))
+            wall = cpu = 0.0
+            seconds: dict = {}
+            for cmd in sql:
+                run(**cmd)
+                result = json.loads(sql_out.read_text())[0]
+                wall, cpu = wall + result["total_s"], cpu + result["cpu_s"]
+                seconds.update(result["seconds"])
+            per_query.append(seconds)
+            sql_s.add(Sample(wall=wall, cpu=cpu, rss_mb=0.0))
+        self.say(f"  report {rep.median():.2f} s, peak {rep.high('rss_mb'):.0f} MB; "
+                 f"SQL {sql_s.median():.2f} s; SQLModel floor {floor_s.median():.2f} s")
+        return {"report": rep, "floor": floor_s, "sql": sql_s, "per_query": per_query,
+                "statuses": doc["summary"]["by_status"], "bytes": out.stat().st_size}
+
+    def report_figures(self, key: str, label: str, r: dict, bar: bool,
+                       memory: bool = True) -> None:
         rep, floor, sql = r["report"], r["floor"], r["sql"]
         base = floor.median() + sql.median()
         ratio = rep.median() / base
@@ -370,10 +518,11 @@ class Bench:
                  f"(CPU {cpu:.2f}×)", ok if bar else None)
         mb = rep.high("rss_mb")
         ok_mb = mb < BARS["report_mb"]
-        self.row(f"report peak memory ({label})",
-                 f"{mb:.0f} MB (median {rep.median('rss_mb'):.0f})",
-                 f"{floor.median('rss_mb'):.0f} MB SQLModel script", "< 200 MB",
-                 ok_mb if bar else None)
+        if memory:
+            self.row(f"report peak memory ({label})",
+                     f"{mb:.0f} MB (median {rep.median('rss_mb'):.0f})",
+                     f"{floor.median('rss_mb'):.0f} MB SQLModel script", "< 200 MB",
+                     ok_mb if bar else None)
         queries = {q: sorted(p[q] for p in r["per_query"])[len(r["per_query"]) // 2]
                    for q in r["per_query"][0]}
         self.results["figures"][key] = {
@@ -542,6 +691,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--people", type=int, help="owners (default 20; quick 2)")
     p.add_argument("--runs", type=int, help="runs per short figure (default 5; quick 3)")
     p.add_argument("--report-runs", type=int, help="runs per report figure (3; quick 2)")
+    p.add_argument("--ongoing", type=int, metavar="N",
+                   help="weekly ongoing KPIs of the ongoing figure, each with a daily check-in "
+                   "for 3 years (1,000; quick 100)")
+    p.add_argument("--pg-url", metavar="URL", default=os.environ.get("KPICTL_BENCH_PG_URL"),
+                   help="also measure the portfolio on PostgreSQL: a role that may create "
+                   "databases (a fresh one is made and dropped); default $KPICTL_BENCH_PG_URL")
     p.add_argument("--nudge-people", type=int,
                    help="people in the reporting line for the nudge figure (1,000; quick 100)")
     p.add_argument("--seed", type=int, default=1)
@@ -559,9 +714,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    "(default: a byte-code cache in the bench dir, as an installed kpictl has)")
     args = p.parse_args(argv)
     full = {"kpis": 10_000, "checkins": 1_000_000, "people": 20, "runs": 5, "report_runs": 3,
-            "nudge_people": 1_000}
+            "nudge_people": 1_000, "ongoing": 1_000}
     quick = {"kpis": 1_000, "checkins": 100_000, "people": 2, "runs": 3, "report_runs": 2,
-             "nudge_people": 100}
+             "nudge_people": 100, "ongoing": 100}
     for name, value in (quick if args.quick else full).items():
         if getattr(args, name) is None:
             setattr(args, name, value)
@@ -589,8 +744,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if "startup" in only:
             bench.startup()
-        if only & {"checkin", "report"}:
+        if "postgres" in only and not args.pg_url:
+            if args.only is not None:
+                sys.exit("--only postgres needs --pg-url URL (or KPICTL_BENCH_PG_URL)")
+            only.discard("postgres")
+        if only & {"checkin", "report", "postgres"}:
             bench.build()
+        if only & {"checkin", "report"}:
             s1, f1 = bench.bulk(bench.csv1, "1st batch")
             if args.only is None:
                 bench.bulk_figure("bulk", f"checkin --file ({args.checkins:,} rows)", s1, f1,
@@ -616,10 +776,17 @@ def main(argv: list[str] | None = None) -> int:
                                False)
             bench.growth(r1, r2)
             bench.nudge()
+        if "ongoing" in only:
+            bench.ongoing()
+        if "postgres" in only:
+            bench.postgres()
         load_after = load_average()
         info = bench.results["info"]
+        from kpictl.db import redact
+
         bench.results["config"] = {
             **{k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+            "pg_url": redact(args.pg_url) if args.pg_url else None,  # never a password
             "python": sys.version.split()[0], "sqlite": sqlite3.sqlite_version,
             "kpictl": kpictl.__version__, "machine": platform.platform(),
             "cpus": os.cpu_count(), "load_before": load_before, "load_after": load_after,
@@ -642,7 +809,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"--file {a['rows']:,} KPIs {a['wall']:.1f} s ({a['rows'] / a['wall']:,.0f}"
                   f"/s, peak {a['rss_mb']:.0f} MB); CSV {info['csv_mb']:.0f} MB per batch, "
                   f"written in {info['csv_generation_s']:.1f} s")
-        for key in ("report", "report_2x"):
+        for key in ("report", "report_2x", "report_ongoing", "report_pg"):
             if key not in bench.results["figures"]:
                 continue
             q = bench.results["figures"][key]["sql_per_query_median_s"]
@@ -666,6 +833,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 2
     finally:
+        if not args.keep:
+            bench.drop_postgres()
         stop_spawner()
         if made and not args.keep:
             shutil.rmtree(root, ignore_errors=True)

@@ -142,3 +142,78 @@ def write_checkin_file(path: Path, plans: list[KpiPlan], count: int, *, half: st
             w.writerow([p.key, _value(p, at, rng), at.strftime("%Y-%m-%dT%H:%M:%SZ"),
                         rng.randrange(3, 10) if r < 0.5 else "",
                         "weekly sync" if r > 0.98 else ""])
+
+
+# --------------------------------------------------------------------------- ongoing KPIs
+
+#: Issue 18's figure: weekly ongoing KPIs with a check-in every day for three years, reported
+#: on the Sunday evening before NOW, so that the current period (ISO week 2026-W24) holds a
+#: whole week of check-ins (and the increase kinds a forecast of the week's end).
+ONGOING_START = datetime(2023, 6, 19, tzinfo=UTC)  # a Monday: the first weekly period
+ONGOING_NOW = datetime(2026, 6, 14, 20, 0, tzinfo=UTC)
+ONGOING_NOW_TEXT = "2026-06-14T20:00:00Z"
+#: (kind, aggregate, baseline, target, low, high, daily value around, spread): "signups per
+#: week" (sum), a level (last), a score held (mean), a ceiling held (max), a band (mean).
+ONGOING_KINDS = [
+    ("increase", "sum", 0.0, 700.0, None, None, 100.0, 30.0),
+    ("increase", "sum", 0.0, 700.0, None, None, 100.0, 30.0),
+    ("increase", "last", 0.0, 100.0, None, None, 90.0, 20.0),
+    ("at-least", "mean", None, 95.0, None, None, 95.0, 4.0),
+    ("at-most", "max", None, 5.0, None, None, 3.0, 2.0),
+    ("range", "mean", None, None, 40.0, 60.0, 50.0, 12.0),
+]
+
+
+@dataclass(frozen=True)
+class OngoingPlan:
+    key: str
+    owner: str
+    kind: str
+    aggregate: str
+    around: float
+    spread: float
+
+
+def plan_ongoing(count: int, owners: list[str]) -> list[OngoingPlan]:
+    plans = []
+    for i in range(count):
+        kind, how, _b, _t, _lo, _hi, around, spread = ONGOING_KINDS[i % len(ONGOING_KINDS)]
+        plans.append(OngoingPlan(f"w{i:04d}.{owners[i % len(owners)]}", owners[i % len(owners)],
+                                 kind, how, around, spread))
+    return plans
+
+
+def write_ongoing_kpi_file(path: Path, plans: list[OngoingPlan]) -> None:
+    """``assign --file`` rows with ``every=week``: open-ended series from ONGOING_START, checked
+    in daily."""
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["key", "to", "title", "kind", "baseline", "target", "low", "high", "start",
+                    "cadence", "every", "aggregate", "tags"])
+        for i, p in enumerate(plans):
+            _kind, _how, b, tgt, lo, hi, _around, _spread = ONGOING_KINDS[i % len(ONGOING_KINDS)]
+            w.writerow([p.key, p.owner, f"Weekly {p.key}", p.kind, _num(b), _num(tgt), _num(lo),
+                        _num(hi), f"{ONGOING_START:%Y-%m-%d}", "daily", "week", p.aggregate,
+                        TAGS[i % len(TAGS)]])
+
+
+def write_ongoing_checkin_file(path: Path, plans: list[OngoingPlan], *, seed: int) -> int:
+    """One check-in per KPI per day from ONGOING_START to ONGOING_NOW (at 09:00 UTC plus a few
+    minutes per KPI), in time order; returns the number of rows."""
+    rng = random.Random(seed)
+    days = (ONGOING_NOW - ONGOING_START).days + 1
+    rows = 0
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["kpi", "value", "at", "confidence", "note"])
+        for day in range(days):
+            base = ONGOING_START + timedelta(days=day, hours=9)
+            for i, p in enumerate(plans):
+                at = base + timedelta(minutes=i % 240)
+                if at > ONGOING_NOW:
+                    continue
+                value = round(max(0.0, rng.gauss(p.around, p.spread)), 2)
+                w.writerow([p.key, value, at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                            rng.randrange(3, 10) if rng.random() < 0.3 else "", ""])
+                rows += 1
+    return rows

@@ -18,6 +18,12 @@
     their tags, their milestones, and the aggregates' guard. Each run opens a fresh connection
     and fetches every row. Prints JSON with the per-query and total seconds (and CPU seconds)
     of every run.
+
+``python floors.py ongoing-sql DB AS_OF RUNS``
+    What the portfolio adds for ongoing KPIs (services/periods.py ``apply_rows``), in the same
+    form: which KPIs are ongoing, the handles, their definition changes, per-period targets,
+    assignments and corrections, and the check-ins of their current periods. The floor of a
+    portfolio of ongoing KPIs is ``report-sql`` plus this.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import json
 import sqlite3
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 PRAGMAS = ("PRAGMA busy_timeout = 30000", "PRAGMA journal_mode = WAL",
            "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL")
@@ -180,6 +186,46 @@ def report_sql(db: str, as_of_text: str, known: bool = False) -> dict:
             "cpu_s": time.process_time() - cpu}
 
 
+#: Ongoing KPIs: the check-ins of the current periods are those measured since the earliest
+#: current period's start; the bench's ongoing KPIs are weekly and in UTC, so that is the
+#: Monday 00:00 UTC of the instant's ISO week.
+ONGOING = "SELECT * FROM kpi WHERE every IS NOT NULL AND start <= ?"
+HANDLES = "SELECT id, handle FROM person"
+ONGOING_CORRECTED = "SELECT DISTINCT kpi_id FROM checkin_correction WHERE kpi_id IN ({ids})"
+CURRENT_CHECKINS = ("SELECT * FROM checkin WHERE kpi_id IN ({ids}) AND measured_at >= ? "
+                    "AND measured_at <= ?")
+ONGOING_CHANGES = "SELECT * FROM kpi_change WHERE kpi_id IN ({ids}) ORDER BY at DESC, id DESC"
+PERIOD_TARGETS = "SELECT * FROM period_target WHERE kpi_id IN ({ids}) ORDER BY recorded_at, id"
+ASSIGNMENTS = "SELECT * FROM assignment WHERE kpi_id IN ({ids}) ORDER BY valid_from, id"
+
+
+def ongoing_sql(db: str, as_of_text: str) -> dict:
+    instant = datetime.fromisoformat(as_of_text).astimezone(UTC)
+    as_of = instant.strftime(FMT)
+    monday = (instant - timedelta(days=instant.weekday())).strftime("%Y-%m-%d 00:00:00.000000")
+    times = {}
+    cpu = time.process_time()
+    t = time.perf_counter()
+    conn = connect(db)
+    conn.execute("BEGIN DEFERRED")
+    ids = [r[0] for r in conn.execute(ONGOING, (as_of,))]
+    conn.execute(HANDLES).fetchall()
+    times["ongoing kpis"] = time.perf_counter() - t
+    marks = ", ".join("?" * len(ids))
+    t = time.perf_counter()
+    conn.execute(ONGOING_CORRECTED.format(ids=marks), ids).fetchall()
+    rows = conn.execute(CURRENT_CHECKINS.format(ids=marks), [*ids, monday, as_of]).fetchall()
+    times["current periods' check-ins"] = time.perf_counter() - t
+    t = time.perf_counter()
+    for query in (ONGOING_CHANGES, PERIOD_TARGETS, ASSIGNMENTS):
+        conn.execute(query.format(ids=marks), ids).fetchall()
+    times["changes, targets, assignments"] = time.perf_counter() - t
+    conn.execute("COMMIT")
+    conn.close()
+    return {"kpis": len(ids), "checkins": len(rows), "seconds": times,
+            "total_s": sum(times.values()), "cpu_s": time.process_time() - cpu}
+
+
 if __name__ == "__main__":
     what = sys.argv[1]
     if what == "executemany":
@@ -188,5 +234,8 @@ if __name__ == "__main__":
         runs = int(sys.argv[4])
         known = sys.argv[5:] == ["known"]
         print(json.dumps([report_sql(sys.argv[2], sys.argv[3], known) for _ in range(runs)]))
+    elif what == "ongoing-sql":
+        runs = int(sys.argv[4])
+        print(json.dumps([ongoing_sql(sys.argv[2], sys.argv[3]) for _ in range(runs)]))
     else:
         sys.exit(f"unknown floor {what!r}")

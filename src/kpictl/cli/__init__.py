@@ -356,3 +356,9 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         if program:  # the command has ended and said so: a late Ctrl-C changes nothing
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+            # The interpreter's last act is a full cyclic collection over every object still
+            # alive (a 10,000-KPI report leaves ~1M: 0.3 s of CPU) that frees nothing the exit
+            # would not. Database connections are closed already (NullPool, sessions ended).
+            import gc
+
+            gc.freeze()

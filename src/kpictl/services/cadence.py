@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 
-from kpictl.timeparse import _UTC_NAMES, Period, _localize, _zone, _zone_name
+from kpictl.timeparse import _UTC_NAMES, Period, _localize, _zone, _zone_name, parse_grace
 
 #: Upper bound on judged slots per KPI (a daily KPI over ten years), so bad data cannot hang us.
 MAX_SLOTS = 3660
@@ -66,6 +66,8 @@ class Slots:
 
     def __init__(self, start: datetime, due: datetime, cadence: Period, tz) -> None:
         self.start, self.due = start, due
+        #: ``next_checkin_due`` after a check-in in slot k, by k (filled as asked).
+        self.next_due: dict[int, datetime | None] = {}
         self.zone = _zone_of(tz)
         self._utc = _zone_name(self.zone) in _UTC_NAMES
         if cadence.months:
@@ -183,8 +185,23 @@ def next_checkin_due(start: datetime, due: datetime, latest: datetime | None, ca
                      tz) -> datetime | None:
     """End of the slot after the one holding the latest check-in (the first slot if none);
     None when that slot would start past due."""
-    slots = Slots(start, due, cadence, tz)
+    slots = _shared_slots(start, due, cadence, tz)
     j = slots.index(latest) if latest is not None else -1
-    if not slots.exists(j + 1):
-        return None
-    return slots.end(j + 1)
+    known = slots.next_due
+    if j not in known:
+        known[j] = slots.end(j + 1) if slots.exists(j + 1) else None
+    return known[j]
+
+
+@lru_cache(maxsize=4096)  # slot ends repeat across a portfolio
+def stale_after(grace: str, next_due: datetime, tz) -> datetime:
+    """When a KPI whose next check-in is due by ``next_due`` turns stale: that plus grace,
+    on the calendar of the KPI's zone (``grace`` as stored, e.g. ``2d``)."""
+    return parse_grace(grace).add(next_due, tz=tz)
+
+
+@lru_cache(maxsize=4096)
+def _shared_slots(start: datetime, due: datetime, cadence: Period, tz) -> Slots:
+    """The slots of a (start, due, cadence, zone): a portfolio's KPIs share a few (quarter
+    ends, templates handed to every owner), and so do the slot ends they are due by."""
+    return Slots(start, due, cadence, tz)

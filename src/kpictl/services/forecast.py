@@ -241,28 +241,33 @@ class Fit:
 
 
 def _betacf(a: float, b: float, x: float) -> float:
-    """Continued fraction of the incomplete beta function (modified Lentz)."""
+    """Continued fraction of the incomplete beta function (modified Lentz).
+
+    Written for speed (a portfolio evaluates it once per forecast): comparisons instead of
+    ``abs()`` calls, the same floating-point operations in the same order."""
     tiny = 1e-300
     qab, qap, qam = a + b, a + 1.0, a - 1.0
     c, d = 1.0, 1.0 - qab * x / qap
-    d = 1.0 / (d if abs(d) > tiny else tiny)
+    d = 1.0 / (d if d > tiny or d < -tiny else tiny)
     h = d
     for m in range(1, 500):
         m2 = 2 * m
         aa = m * (b - m) * x / ((qam + m2) * (a + m2))
         d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
+        d = 1.0 / (d if d > tiny or d < -tiny else tiny)
         c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
+        if not (c > tiny or c < -tiny):
+            c = tiny
         h *= d * c
         aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
         d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
+        d = 1.0 / (d if d > tiny or d < -tiny else tiny)
         c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
+        if not (c > tiny or c < -tiny):
+            c = tiny
         delta = d * c
         h *= delta
-        if abs(delta - 1.0) < 1e-15:
+        if -1e-15 < delta - 1.0 < 1e-15:
             break
     return h
 

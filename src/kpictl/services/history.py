@@ -26,7 +26,7 @@ TEXT_FIELDS = ("title", "outcome", "unit", "kind", "cadence", "grace", "zone")
 LIFECYCLE_FIELDS = ("state", "closed_at")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # one per KPI of a portfolio: slots, not frozen, to build cheaply
 class KpiAt:
     """The fields of a KPI that reports read, as they were at some instant."""
 

@@ -413,10 +413,13 @@ def apply_rows(session: Session, rows, kpis, *, as_of: datetime, known: bool, th
     ids = [k.id for k in kpis]
     if not ids:
         return rows
-    ongoing = {k.id: k for k in session.execute(
-        select(Kpi).where(Kpi.id.in_(ids), Kpi.every.is_not(None))).scalars()}
-    if not ongoing:
+    # Which rows are ongoing, without binding every id of a large portfolio into the query.
+    wanted = set(session.execute(select(Kpi.id).where(Kpi.every.is_not(None))).scalars())
+    wanted.intersection_update(ids)
+    if not wanted:
         return rows
+    ongoing = {k.id: k for k in session.execute(
+        select(Kpi).where(Kpi.id.in_(sorted(wanted)))).scalars()}
     results = evaluate_series(session, list(ongoing.values()), as_of=as_of, known=known,
                               handles=handles_by_id(session), current_only=True,
                               checkins=_current_checkins(session, list(ongoing.values()),
@@ -431,15 +434,15 @@ def apply_rows(session: Session, rows, kpis, *, as_of: datetime, known: bool, th
 
 def _judge_row(row, kpi: Kpi, at, current: PeriodResult, as_of, thresholds):
     """The row of an ongoing KPI judged as a KPI whose window is its current period."""
+    from kpictl.services.cadence import stale_after as stale_after_due
     from kpictl.services.status import KpiFacts, evaluate
-    from kpictl.timeparse import parse_grace
 
     kind = Kind(at.kind)
     maintain = kind.is_maintain
     closed = row.state if row.state != "active" else None
     stale_after = None
     if row.next_checkin_due is not None:
-        stale_after = parse_grace(at.grace).add(row.next_checkin_due, tz=at.zone)
+        stale_after = stale_after_due(at.grace, row.next_checkin_due, at.zone)
     met = None
     if current.value is not None and maintain:
         met = meets(kind, current.value, target=current.target, low=current.low,

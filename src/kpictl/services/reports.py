@@ -13,6 +13,7 @@ live.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -48,12 +49,12 @@ from kpictl.schemas import (
 from kpictl.services.lookups import get_kpi, get_person, handles_by_id, normalize_tag
 from kpictl.services import corrections, rollup
 from kpictl.services import stats as kpi_stats
-from kpictl.services.cadence import next_checkin_due
+from kpictl.services.cadence import next_checkin_due, stale_after
 from kpictl.services.forecast import Fit, forecast, plan_value
 from kpictl.services.history import KpiAt, changes_after, rewind
 from kpictl.services.nudges import flag_unresponsive
 from kpictl.services.status import KpiFacts, evaluate
-from kpictl.timeparse import parse_cadence, parse_grace
+from kpictl.timeparse import parse_cadence
 
 
 def _owner_as_of(as_of: datetime, known: bool = False):
@@ -89,13 +90,21 @@ def build_report(
     ``revised`` in hindsight (everything recorded since that was effective by then)."""
     if owner:
         owner = get_person(session, owner).handle  # a typo must not read as "all is well"
-    rows = _rows(session, as_of=as_of, tz=tz, owner=owner, tag=tag, keys=keys,
-                 thresholds=thresholds, known=_known(as_of, now, revised))
+    # A portfolio allocates a few objects per KPI and keeps them all: the cyclic collector
+    # would only rescan the growing heap (a tenth of a 10,000-KPI report), as in bulk.py.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        rows = _rows(session, as_of=as_of, tz=tz, owner=owner, tag=tag, keys=keys,
+                     thresholds=thresholds, known=_known(as_of, now, revised))
+    finally:
+        if enabled:
+            gc.enable()
     flag_unresponsive(session, rows, as_of)
     if status:
         wanted = {str(s) for s in status}
         rows = [r for r in rows if r.status in wanted]
-    rows.sort(key=lambda r: (STATUS_ORDER[Status(r.status)], r.due, r.key))
+    rows.sort(key=lambda r: (STATUS_ORDER[r.status], r.due, r.key))  # a Status is its str
     rows = rollup.arrange(rows)  # children under their parent
     by_status = {str(s): 0 for s in Status}
     for row in rows:
@@ -280,7 +289,7 @@ def _latest_columns(latest):
             latest.confidence.label("last_confidence"), latest.blocker.label("last_blocker"))
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # one per KPI: slotted, like the rows they make
 class _Latest:
     """The latest check-in at the instant: what the report row shows of it."""
 
@@ -290,7 +299,7 @@ class _Latest:
     blocker: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Aggregates:
     total: int = 0
     window: int = 0
@@ -316,8 +325,8 @@ def _replay(kpi: KpiAt, checkins) -> tuple[_Latest | None, _Aggregates]:
 
 
 def _forecast(kpi: KpiAt, agg: _Aggregates, last: _Latest | None, as_of, cadence,
-              points=None) -> Forecast | None:
-    kind = Kind(kpi.kind)
+              points=None, kind: Kind | None = None) -> Forecast | None:
+    kind = kind or Kind(kpi.kind)
     if kind.is_maintain or agg.fit is None or last is None:
         return None
     shift = kpi.baseline
@@ -339,12 +348,12 @@ def _forecast(kpi: KpiAt, agg: _Aggregates, last: _Latest | None, as_of, cadence
         return None
     if result is None:
         return None
-    # Full precision (PRODUCT §4): tables round for people, JSON and CSV never do.
-    return Forecast(method=result.method, points=result.points,
-                    value_at_due=result.value_at_due + shift,
-                    low=result.low + shift, high=result.high + shift,
-                    probability=result.probability, eta=result.eta,
-                    rate=result.rate, required_rate=result.required_rate)
+    # Back from the baseline-relative fit, at full precision (PRODUCT §4): tables round for
+    # people, JSON and CSV never do. The forecast is ours: shifted in place.
+    result.value_at_due += shift
+    result.low += shift
+    result.high += shift
+    return result
 
 
 def _plan(kpi: KpiAt) -> tuple[tuple[float, float], ...]:
@@ -362,42 +371,39 @@ def _plan_at(plan, x: float) -> float:
     return plan_value(plan, x) if plan else 0.0
 
 
+#: Kind by its stored name, without the enum's lookup machinery (once per KPI and step).
+_KINDS = {str(kind): kind for kind in Kind}
+
+
 def _row(kpi: KpiAt, owner, last: _Latest | None, agg: _Aggregates, as_of, tz,
          thresholds, points=None) -> KpiRow:
     closed = kpi.state if kpi.state != "active" and kpi.closed_at <= as_of else None
-    cadence = parse_cadence(kpi.cadence)
-    next_due = stale_after = projection = None
-    reached = (last is not None and not Kind(kpi.kind).is_maintain
-               and (last.value - kpi.baseline) / (kpi.target - kpi.baseline) >= 1.0)
+    kind = _KINDS[kpi.kind]
+    next_due = stale = projection = None
+    if last is None:
+        value = at = confidence = blocker = None
+    else:
+        value, at, confidence, blocker = last.value, last.measured_at, last.confidence, \
+            last.blocker
     if closed is None:
+        cadence = parse_cadence(kpi.cadence)
         # A target already reached is done work: nothing left to forecast.
-        projection = None if reached else _forecast(kpi, agg, last, as_of, cadence, points)
+        reached = (value is not None and not kind.is_maintain
+                   and (value - kpi.baseline) / (kpi.target - kpi.baseline) >= 1.0)
+        if not reached:
+            projection = _forecast(kpi, agg, last, as_of, cadence, points, kind)
         # Slots and "end of day" in the KPI's own zone: the same for every viewer.
-        next_due = next_checkin_due(kpi.start, kpi.due, last.measured_at if last else None,
-                                    cadence, kpi.zone)
+        next_due = next_checkin_due(kpi.start, kpi.due, at, cadence, kpi.zone)
         if next_due is not None:
-            stale_after = parse_grace(kpi.grace).add(next_due, tz=kpi.zone)
-    facts = KpiFacts(
-        kind=Kind(kpi.kind),
-        baseline=kpi.baseline,
-        target=kpi.target,
-        low=kpi.low,
-        high=kpi.high,
-        start=kpi.start,
-        due=kpi.due,
-        closed_outcome=closed,
-        latest_value=last.value if last else None,
-        latest_at=last.measured_at if last else None,
-        latest_confidence=last.confidence if last else None,
-        latest_blocker=last.blocker if last else None,
-        window_checkins=agg.window,
-        window_met=agg.met,
-        milestones=kpi.milestones,
-        next_checkin_due=next_due,
-        stale_after=stale_after,
+            stale = stale_after(kpi.grace, next_due, kpi.zone)
+    ev = evaluate(KpiFacts(
+        kind=kind, baseline=kpi.baseline, target=kpi.target, low=kpi.low, high=kpi.high,
+        start=kpi.start, due=kpi.due, closed_outcome=closed, latest_value=value,
+        latest_at=at, latest_confidence=confidence, latest_blocker=blocker,
+        window_checkins=agg.window, window_met=agg.met, milestones=kpi.milestones,
+        next_checkin_due=next_due, stale_after=stale,
         forecast_probability=projection.probability if projection else None,
-    )
-    ev = evaluate(facts, as_of, thresholds)
+    ), as_of, thresholds)
     return KpiRow(
         key=kpi.key,
         title=kpi.title,
@@ -414,8 +420,8 @@ def _row(kpi: KpiAt, owner, last: _Latest | None, agg: _Aggregates, as_of, tz,
         grace=kpi.grace,
         tags=list(kpi.tags),
         state=closed or "active",
-        current=last.value if last else None,
-        last_checkin_at=last.measured_at if last else None,
+        current=value,
+        last_checkin_at=at,
         next_checkin_due=next_due,
         checkins=agg.total,
         progress=ev.progress,
@@ -425,8 +431,8 @@ def _row(kpi: KpiAt, owner, last: _Latest | None, agg: _Aggregates, as_of, tz,
         flags=[str(f) for f in ev.flags],
         suggested_outcome=ev.suggested_outcome,
         zone=kpi.zone,
-        confidence=last.confidence if last else None,
-        blocker=last.blocker if last else None,
+        confidence=confidence,
+        blocker=blocker,
         forecast=projection,
         days_left=round((kpi.due - as_of).total_seconds() / 86400, 1),
     )

@@ -16,7 +16,7 @@ from datetime import datetime
 from kpictl.domain import DEFAULTS, Flag, Kind, Status, Thresholds
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # one per KPI of a portfolio: slots, not frozen, to build cheaply
 class KpiFacts:
     """Everything the rules need about one KPI at the instant ``as_of``."""
 
@@ -40,7 +40,7 @@ class KpiFacts:
     forecast_probability: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Evaluation:
     progress: float | None
     progress_raw: float | None
@@ -123,6 +123,10 @@ def suggested_outcome(facts: KpiFacts, as_of: datetime,
     return str(Status.ACHIEVED) if target_reached(facts) else str(Status.MISSED)
 
 
+#: Flags that turn "on track" into "at risk".
+_WARNING_FLAGS = frozenset({Flag.STALE, Flag.BLOCKED, Flag.LOW_CONFIDENCE, Flag.FORECAST_MISS})
+
+
 def evaluate(facts: KpiFacts, as_of: datetime, thresholds: Thresholds = DEFAULTS) -> Evaluation:
     """Status and flags by the precedence of PRODUCT §3 (first match wins)."""
     kind = facts.kind
@@ -184,8 +188,7 @@ def evaluate(facts: KpiFacts, as_of: datetime, thresholds: Thresholds = DEFAULTS
             status = Status.AT_RISK
         else:
             status = Status.OFF_TRACK
-    warning_flags = {Flag.STALE, Flag.BLOCKED, Flag.LOW_CONFIDENCE, Flag.FORECAST_MISS}
-    if status is Status.ON_TRACK and warning_flags.intersection(flags):
+    if status is Status.ON_TRACK and _WARNING_FLAGS.intersection(flags):
         status = Status.AT_RISK
     return Evaluation(progress, progress_raw, expected, status, flags, outcome)
 
