@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, TextIO
 
-from kpictl.textforms import iso  # noqa: F401 - the renderers' name for it
+from kpictl.textforms import _iso, iso  # noqa: F401 - the renderers' name for it
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
