@@ -19,18 +19,25 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('kpi', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('parent_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('weight', sa.Float(), nullable=False,
-                                      server_default='1'))
-        batch_op.create_foreign_key(batch_op.f('fk_kpi_parent_id_kpi'), 'kpi', ['parent_id'],
-                                    ['id'])
-        batch_op.create_index(batch_op.f('ix_kpi_parent_id'), ['parent_id'], unique=False)
+    # Columns added in place: a batch rebuild of ``kpi`` on SQLite would drop the table under
+    # the rows that refer to it (foreign keys are on, and ON DELETE CASCADE would fire), so
+    # SQLite gets ALTER TABLE … ADD COLUMN with the foreign key inline.
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute('ALTER TABLE kpi ADD COLUMN parent_id INTEGER '
+                   'CONSTRAINT fk_kpi_parent_id_kpi REFERENCES kpi (id)')
+    else:
+        op.add_column('kpi', sa.Column('parent_id', sa.Integer(), nullable=True))
+        op.create_foreign_key('fk_kpi_parent_id_kpi', 'kpi', 'kpi', ['parent_id'], ['id'])
+    op.add_column('kpi', sa.Column('weight', sa.Float(), nullable=False, server_default='1'))
+    op.create_index('ix_kpi_parent_id', 'kpi', ['parent_id'], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('kpi', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_kpi_parent_id'))
-        batch_op.drop_constraint(batch_op.f('fk_kpi_parent_id_kpi'), type_='foreignkey')
-        batch_op.drop_column('weight')
-        batch_op.drop_column('parent_id')
+    op.drop_index('ix_kpi_parent_id', table_name='kpi')
+    if op.get_bind().dialect.name == 'sqlite':  # in place again (see upgrade)
+        op.execute('ALTER TABLE kpi DROP COLUMN weight')
+        op.execute('ALTER TABLE kpi DROP COLUMN parent_id')
+    else:
+        op.drop_constraint('fk_kpi_parent_id_kpi', 'kpi', type_='foreignkey')
+        op.drop_column('kpi', 'weight')
+        op.drop_column('kpi', 'parent_id')
