@@ -234,6 +234,44 @@ def test_assign_file_names_an_unknown_zone(team, tmp_path):
     assert "new.one" not in {r["key"] for r in snapshot(team)}
 
 
+def test_a_file_number_obeys_the_command_lines_limits(team):
+    """One vocabulary for input: a JSON number in a file is refused where the same number
+    typed as an option is, in the same words (STYLE habit 12)."""
+    huge = "9" * 400
+    lines = ('{"kpi": "k.a", "value": 1e300}\n'
+             f'{{"kpi": "k.a", "value": {huge}}}\n'
+             '{"kpi": "k.a", "value": 2e15}\n')
+    result = team("checkin", "--file", "-", input=lines)
+    assert (result.exit_code, result.stderr.splitlines()[:3]) == (2, [
+        "kpictl: line 1: invalid value '1e+300': expected a number such as 12.5 (at most 1e15 "
+        "in magnitude)",
+        f"kpictl: line 2: invalid value '{huge[:59]}…': expected a number such as 12.5 (at "
+        "most 1e15 in magnitude)",
+        "kpictl: line 3: invalid value '2000000000000000.0': expected a number such as 12.5 "
+        "(at most 1e15 in magnitude)"])
+    typed = team("checkin", "k.a", "1e300")
+    assert typed.stderr == ("kpictl: error: invalid VALUE '1e300': expected a number such as "
+                            "12.5 (at most 1e15 in magnitude)\n")
+    assert checkin_count(team, "k.a") == 0
+    kpis = team("assign", "--file", "-",
+                input='{"key": "n.a", "to": "ana", "target": 1e300, "due": "+9d"}\n')
+    assert (kpis.exit_code, kpis.stderr.splitlines()[0]) == (
+        2, "kpictl: line 1: invalid target '1e+300': expected a number such as 12.5 (at most "
+           "1e15 in magnitude)")
+
+
+def test_a_targets_file_reads_numbers_as_the_command_line_does(team):
+    assert team("assign", "m.x", "--to", "ana", "--every", "month",
+                "--target", "5").exit_code == 0
+    result = team("targets", "m.x", "--file", "-", "--input-format", "csv",
+                  input="period,target\n2026-12,1e300\n2027-01,1_000\n2027-02,7\n")
+    assert (result.exit_code, result.stderr) == (2, (
+        "kpictl: line 2: invalid target '1e300': expected a number such as 12.5 (at most 1e15 "
+        "in magnitude)\n"
+        "kpictl: line 3: invalid target '1_000': expected a number such as 12.5\n"
+        "kpictl: error: 2 invalid row(s) in stdin; nothing written\n"))
+
+
 WRITER = r"""
 import sys
 from kpictl.cli import main

@@ -618,6 +618,7 @@ def load_targets(*, session: Session, now: datetime, key: str, rows, by: str | N
                  name: str):
     """`targets KEY --file`: every row checked first, then all written (or none)."""
     from kpictl.results import WriteResult
+    from kpictl.services.bulk.rows import cell_number
     from kpictl.services.lookups import get_kpi, get_person
 
     kpi = get_kpi(session, key)
@@ -630,13 +631,7 @@ def load_targets(*, session: Session, now: datetime, key: str, rows, by: str | N
             value = f.get(name_)
             if value is None or (isinstance(value, str) and not value.strip()):
                 return None
-            try:
-                result = float(value)
-            except (TypeError, ValueError):
-                raise InvalidInput(f"{name_} {value!r} is not a number") from None
-            if result != result or result in (float("inf"), float("-inf")):
-                raise InvalidInput(f"{name_} {value!r} is not a finite number")
-            return result
+            return cell_number(value, name_)  # as every other file and option reads numbers
         try:
             label = str(f.get("period") or "").strip()
             if not label:

@@ -186,15 +186,20 @@ def cell_text(value) -> str | None:
 
 
 def cell_number(value, what: str) -> float | None:
+    """A cell's number, as the command line reads it (:func:`~kpictl.timeparse.parse_number`:
+    the same grammar and limits); a JSON number is taken as it is, within the same limits."""
     if value is None:
         return None
     if isinstance(value, bool):
         raise InvalidInput(f"{what} must be a number, not {value!r}")
     if isinstance(value, (int, float)):
-        number = float(value)
-        if not math.isfinite(number):
-            raise InvalidInput(f"{what} must be a finite number")
-        return number
+        try:
+            number = float(value)
+        except OverflowError:  # a JSON integer beyond any float
+            number = math.inf
+        if math.isfinite(number) and abs(number) <= MAX_NUMBER:
+            return number + 0.0
+        value = str(value)  # refused below, in the command line's words
     from kpictl.timeparse import parse_number
 
     return parse_number(str(value), what=what)
