@@ -26,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from kpictl.errors import InvalidInput, NotAllowed, NotFound
+from kpictl.errors import InvalidInput, NotAllowed, NotFound, RuntimeFailure
 from kpictl.results import WriteResult
 from kpictl.services.lookups import get_person
 
@@ -60,7 +60,14 @@ def identify(*, session: Session) -> Identity:
     if not _is_postgres(session):
         user = (os.environ.get("KPICTL_USER") or "").strip() or None
         return Identity("sqlite", None, user, None, SQLITE_RULE)
-    role, level = session.execute(text("SELECT current_user, kpictl_level()")).one()
+    try:
+        with session.begin_nested():
+            role, level = session.execute(text("SELECT current_user, kpictl_level()")).one()
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) != "42883":  # undefined_function
+            raise
+        raise RuntimeFailure("this database has no shared-server rules yet (its schema is "
+                             "older than kpictl's): run `kpictl db upgrade`") from None
     try:
         with session.begin_nested():  # a role without access may not even read person
             handle = session.execute(text("SELECT handle FROM person WHERE db_role = "
