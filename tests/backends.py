@@ -46,6 +46,9 @@ class Postgres:
         self._execute(f'CREATE DATABASE "{name}"{clause}', "being accessed by other users")
         if name not in self._created:
             self._created.append(name)
+        reader = os.environ.get(READER_DB)
+        if reader and make_url(reader).database == name:  # a test's database made afresh
+            self.reader_url(name)
         return name
 
     def drop(self, name: str) -> None:

@@ -99,6 +99,9 @@ def refused(detail: str) -> NotAllowed:
     elif re.search(r"(?i)admin option|permission denied to grant|to grant role|"
                    r"permission denied to revoke", detail):
         detail = f"{detail}: only an admin may grant or revoke access (`kpictl db grant`)"
+    elif detail.startswith("permission denied for schema"):
+        detail = (f"{detail}: creating or upgrading the schema takes the owner of the "
+                  "database's tables (`kpictl db upgrade`)")
     elif detail.startswith("permission denied"):
         detail = f"{detail}: ask an admin (see `kpictl whoami`)"
     return NotAllowed(f"not allowed: {detail}")

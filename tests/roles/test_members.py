@@ -161,3 +161,17 @@ def test_unlinked_and_revoked_roles_may_not_write(run, team):
     with team.sql("eve") as conn, pytest.raises(psycopg.errors.InsufficientPrivilege,
                                                 match="is not linked to a person"):
         conn.execute(INSERT, ("sales.arr", 5, datetime.now(timezone.utc), None))
+
+
+def test_a_temporary_table_cannot_stand_in_for_the_real_one(team):
+    # Temporary tables come first on a session's search path unless a function says
+    # otherwise: a fake kpi table claiming ana owns ops.up must not fool the server.
+    with team.sql("ana") as conn:
+        conn.execute("CREATE TEMP TABLE kpi AS SELECT k.id, k.key, p.id AS owner_id FROM "
+                     "public.kpi k, public.person p WHERE p.handle = 'ana'")
+        conn.execute("CREATE TEMP TABLE person AS SELECT id, handle, manager_id, "
+                     "db_role FROM public.person")
+        conn.execute("UPDATE person SET db_role = current_user WHERE handle = 'carl'")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="only carl"):
+            conn.execute(INSERT.replace("FROM kpi", "FROM public.kpi"),
+                         ("ops.up", 10, datetime.now(timezone.utc), None))

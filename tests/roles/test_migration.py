@@ -47,3 +47,11 @@ def test_upgrade_to_0012_keeps_the_data_and_adds_the_rules(run, logins):
             hide_password=False), autocommit=True) as conn:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("DELETE FROM checkin")
+
+
+def test_whoami_on_an_older_schema_says_to_upgrade(run):
+    _downgrade(_url(), "0009")
+    result = run("whoami")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        1, "", "kpictl: error: this database has no shared-server rules yet (its schema is "
+               "older than kpictl's): run `kpictl db upgrade`\n")

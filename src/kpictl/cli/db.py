@@ -31,6 +31,9 @@ def path(ctx: typer.Context) -> None:
 def upgrade(ctx: typer.Context) -> None:
     """Create the database or bring its schema up to date (also done on first use).
 
+    On PostgreSQL it also creates this database's group roles and their privileges (see `db
+    grant`) when your role may create roles.
+
     Example: kpictl --db team.db db upgrade
     """
     from kpictl.db import SCHEMA_REVISION, open_database, upgrade as run_upgrade

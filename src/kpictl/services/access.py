@@ -26,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from kpictl.errors import InvalidInput, NotAllowed, NotFound
+from kpictl.errors import InvalidInput, NotAllowed, NotFound, RuntimeFailure
 from kpictl.results import WriteResult
 from kpictl.services.lookups import get_person
 
@@ -60,7 +60,14 @@ def identify(*, session: Session) -> Identity:
     if not _is_postgres(session):
         user = (os.environ.get("KPICTL_USER") or "").strip() or None
         return Identity("sqlite", None, user, None, SQLITE_RULE)
-    role, level = session.execute(text("SELECT current_user, kpictl_level()")).one()
+    try:
+        with session.begin_nested():
+            role, level = session.execute(text("SELECT current_user, kpictl_level()")).one()
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) != "42883":  # undefined_function
+            raise
+        raise RuntimeFailure("this database has no shared-server rules yet (its schema is "
+                             "older than kpictl's): run `kpictl db upgrade`") from None
     try:
         with session.begin_nested():  # a role without access may not even read person
             handle = session.execute(text("SELECT handle FROM person WHERE db_role = "
@@ -88,13 +95,22 @@ def resolve_actor(session: Session, by: str | None) -> str | None:
     return me.person
 
 
+def _groups(session: Session) -> dict[str, str]:
+    """This database's group role of each level, as the server names them."""
+    return {level: session.execute(text("SELECT kpictl_group(:l)"), {"l": level}).scalar()
+            for level in LEVELS}
+
+
+def _existing(session: Session, roles) -> set[str]:
+    return set(session.execute(text("SELECT rolname FROM pg_roles WHERE rolname = ANY(:n)"),
+                               {"n": list(roles)}).scalars())
+
+
 def privileges_sql(session: Session) -> list[str]:
     """Create the group roles if missing, and give each its table privileges (idempotent)."""
     schema = session.execute(text("SELECT quote_ident(current_schema())")).scalar()
-    groups = {level: session.execute(text("SELECT kpictl_group(:l)"), {"l": level}).scalar()
-              for level in LEVELS}
-    existing = set(session.execute(text("SELECT rolname FROM pg_roles WHERE rolname = ANY(:n)"),
-                                   {"n": list(groups.values())}).scalars())
+    groups = _groups(session)
+    existing = _existing(session, groups.values())
     member, manager, admin = (_quote(session, groups[level]) for level in LEVELS)
     statements = [f"CREATE ROLE {_quote(session, name)} NOLOGIN"
                   for name in groups.values() if name not in existing]
@@ -187,19 +203,12 @@ def grant(*, session: Session, handle: str, level: str) -> WriteResult:
         raise InvalidInput(f"invalid --as {level!r}: use member, manager or admin")
     _admin_only(session, "grant access")
     handle, role = _role_of(session, handle)
-    if not set_up(session):
-        groups = [session.execute(text("SELECT kpictl_group(:l)"), {"l": lv}).scalar()
-                  for lv in LEVELS]
-        missing = set(groups) - set(session.execute(text(
-            "SELECT rolname FROM pg_roles WHERE rolname = ANY(:n)"), {"n": groups}).scalars())
-        if missing:
-            sql = privileges_sql(session)
-            raise SetupNeeded("not allowed: the group roles of this database do not exist and "
-                              "your role may not create them (CREATEROLE, and owning the "
-                              "tables): a database administrator runs the SQL printed above, "
-                              "then `kpictl db grant` works", sql)
-    groups = {lv: session.execute(text("SELECT kpictl_group(:l)"), {"l": lv}).scalar()
-              for lv in LEVELS}
+    groups = _groups(session)
+    if not set_up(session) and set(groups.values()) - _existing(session, groups.values()):
+        raise SetupNeeded(
+            "not allowed: the group roles of this database do not exist and your role may "
+            "not create them (CREATEROLE, and owning the tables): a database administrator "
+            "runs the SQL printed above, then `kpictl db grant` works", privileges_sql(session))
     quoted = _quote(session, role)
     for group in _memberships(session, role, groups.values()):
         if group != groups[level]:
@@ -214,9 +223,7 @@ def revoke(*, session: Session, handle: str) -> WriteResult:
         raise InvalidInput(f"nothing to revoke: {SQLITE_RULE}")
     _admin_only(session, "revoke access")
     handle, role = _role_of(session, handle)
-    groups = [session.execute(text("SELECT kpictl_group(:l)"), {"l": lv}).scalar()
-              for lv in LEVELS]
-    for group in _memberships(session, role, groups):
+    for group in _memberships(session, role, _groups(session).values()):
         session.execute(text(f"REVOKE {_quote(session, group)} FROM {_quote(session, role)}"))
     return WriteResult("access.revoked", f"{handle} (role {role}) has no access now",
                        {"handle": handle, "role": role, "access": None})

@@ -13,6 +13,8 @@ enforces whoever connects, kpictl or psql (README "Shared servers"):
   role belongs to (``kpictl_group('member' | 'manager' | 'admin')``, names derived from the
   database's name, so databases on one cluster never share grants), else NULL;
   ``kpictl_me()`` — the person whose ``db_role`` is ``current_user``.
+* Every function pins its search_path with ``pg_temp`` last: a role may create temporary
+  tables, and one named ``kpi`` or ``person`` must not stand in for the real one.
 * one trigger function, ``kpictl_guard()``, BEFORE INSERT/UPDATE/DELETE on every table a
   non-admin may write: it refuses (SQLSTATE 42501, a message naming who may do it) what the
   role may not do, and sets the author and recorded-at columns itself. Admins pass unchanged
@@ -46,7 +48,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
 $$;
 
 CREATE OR REPLACE FUNCTION kpictl_level() RETURNS text
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, {schema} AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, {schema}, pg_temp AS $$
 DECLARE
   lvl text;
   grp text;
@@ -68,18 +70,18 @@ END
 $$;
 
 CREATE OR REPLACE FUNCTION kpictl_me() RETURNS integer
-LANGUAGE sql STABLE SET search_path = pg_catalog, {schema} AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, {schema}, pg_temp AS $$
   SELECT id FROM person WHERE db_role = current_user
 $$;
 
 CREATE OR REPLACE FUNCTION kpictl_handle(person_id integer) RETURNS text
-LANGUAGE sql STABLE SET search_path = pg_catalog, {schema} AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, {schema}, pg_temp AS $$
   SELECT coalesce((SELECT handle FROM person WHERE id = person_id), 'nobody')
 $$;
 
 -- The connected person and everyone below them in the reporting tree (person.manager).
 CREATE OR REPLACE FUNCTION kpictl_manages(person_id integer) RETURNS boolean
-LANGUAGE sql STABLE SET search_path = pg_catalog, {schema} AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, {schema}, pg_temp AS $$
   WITH RECURSIVE tree(id) AS (
     SELECT kpictl_me()
     UNION
@@ -91,7 +93,7 @@ $$;
 -- The KPI's owner, or whoever covers for them while they are away (the window's cover,
 -- else the owner's manager: the same person `kpictl nudge` writes to).
 CREATE OR REPLACE FUNCTION kpictl_may_checkin(kpi_id integer) RETURNS boolean
-LANGUAGE sql STABLE SET search_path = pg_catalog, {schema} AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, {schema}, pg_temp AS $$
   SELECT EXISTS (
     SELECT 1 FROM kpi k
     WHERE k.id = kpi_id
@@ -109,7 +111,7 @@ END
 $$;
 
 CREATE OR REPLACE FUNCTION kpictl_guard() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, {schema} AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, {schema}, pg_temp AS $$
 DECLARE
   lvl text := kpictl_level();
   me integer;
