@@ -85,6 +85,13 @@ def test_ctrl_c_at_any_moment_is_never_a_traceback(seeded):
         time.sleep(step * 0.025)
         proc.send_signal(signal.SIGINT)
         err = proc.communicate(timeout=60)[1]
+        if "Traceback" in err or "KeyboardInterrupt" in err:
+            # On a loaded machine the signal can land while the interpreter itself still
+            # starts (site, runpy), before any kpictl code has run: that report is Python's.
+            # Not a single frame of it may be kpictl's.
+            assert f"{os.sep}kpictl{os.sep}" not in err, (step, err)
+            seen.add("python")
+            continue
         assert "Traceback" not in err and "KeyboardInterrupt" not in err, (step, err)
         assert proc.returncode in (0, 130, -signal.SIGINT), (step, proc.returncode, err)
         if proc.returncode == 130:
