@@ -483,6 +483,12 @@ def test_bad_choices_get_one_clean_error(fresh, where, value):
     fresh(where, value)
 
 
+def test_a_range_kind_without_its_band_names_the_kind(fresh):
+    """Found by the test above: `--kind=Range` (choices ignore case) with --target answered
+    about --low and --high without naming the option the user typed."""
+    fresh(next(s for s in CHOICE_SLOTS if s.id == "assign --kind"), "Range")
+
+
 # ----------------------------------------------------------------------------- paths
 
 # Only names inside this test's directory (the fixture chdirs there) or places nothing can be

@@ -105,13 +105,13 @@ def _validate(values: dict, milestones: list[tuple[datetime, float]]) -> None:
             raise InvalidInput(f"--target is required for an '{kind}' KPI")
     else:
         if low is None or high is None:
-            raise InvalidInput("--low and --high are required for a 'range' KPI")
+            raise InvalidInput("--kind range needs --low and --high (the band to stay within)")
         if low >= high:
             raise InvalidInput(f"--low {low:.15g} must be below --high {high:.15g}")
     if kind is not Kind.RANGE and (low is not None or high is not None):
         raise InvalidInput(f"--low/--high apply only to 'range' KPIs, not '{kind}'")
     if kind is Kind.RANGE and t is not None:
-        raise InvalidInput("a 'range' KPI takes --low and --high, not --target")
+        raise InvalidInput("--kind range takes --low and --high, not --target")
     _validate_dates(values, milestones)
     if milestones and kind.is_maintain:
         raise InvalidInput(f"milestones apply to 'increase' and 'decrease' KPIs, not '{kind}'")
