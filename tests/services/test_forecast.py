@@ -111,3 +111,43 @@ def test_student_t_matches_scipy(df):
 
 
 pytestmark = pytest.mark.backend_free
+
+
+# --- exact moments (the aggregates' numbers) ------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from kpictl.services.forecast import Moments  # noqa: E402
+
+_VALUES = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e15, max_value=1e15) | \
+    st.sampled_from([1e-12, 3e-300, 1e14 + 3.0, 0.0001229, -0.0])
+_POINTS = st.lists(st.tuples(st.integers(min_value=0, max_value=10**9), _VALUES), min_size=1,
+                   max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(points=_POINTS, data=st.data())
+def test_moments_are_the_same_bits_in_any_order_and_any_batches(points, data):
+    """What lets SQLite and PostgreSQL, a writer and a rebuild store the same row: the
+    exact sums do not depend on the order of the points or on how they were batched."""
+    whole = Moments.of(points)
+    shuffled = data.draw(st.permutations(points))
+    cut = data.draw(st.integers(min_value=0, max_value=len(points)))
+    first = Moments.of(shuffled[:cut])
+    stored = Moments.decode(first.n, first.encode())  # through the database's text
+    stored.merge(Moments.of(shuffled[cut:]))
+    assert stored.encode() == whole.encode()
+    distinct = len({x for x, _ in points})
+    assert stored.fit(distinct, shift=7.5, unit=86400) == whole.fit(distinct, shift=7.5,
+                                                                    unit=86400)
+
+
+def test_moments_are_exact_where_float_sums_cancel():
+    # Three points near 1e14 one unit apart: one-pass float sums leave Syy = 0 or garbage.
+    points = [(0, 1e14), (1, 1e14 + 1.0), (2, 1e14 + 2.0)]
+    fit = Moments.of(points).fit(3)
+    assert (fit.x_mean, fit.y_mean, fit.sxx, fit.sxy, fit.syy, fit.sse) == \
+        (1.0, 1e14 + 1.0, 2.0, 2.0, 2.0, 0.0)
+    assert fit.exact  # a perfect line: decided exactly
+    assert Moments.of([(0, 1e308), (1, -1e308), (2, 1e308)]).fit(3) is None  # beyond a double

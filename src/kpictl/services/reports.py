@@ -1,14 +1,13 @@
 """Reports: the portfolio and one KPI in detail, at any instant (PRODUCT §3 "As of").
 
-The cost grows with the number of KPIs, not with the length of their history: the latest
-check-in per KPI comes from an indexed correlated subquery, and the counts and forecast moments
-from the per-KPI aggregates of :mod:`kpictl.services.stats` — the row recorded by the instant,
-one index seek per KPI — wherever they are exact for it (a "now" report, and ``--as-of`` a past
-instant as it was known then); only the KPIs they cannot answer for (a check-in measured after
-the instant, the hindsight view of ``--revised``, a change of definition after it) are counted
-from their history.
-Status and flags are then decided by :mod:`kpictl.services.status`, the one place the rules
-live.
+The cost grows with the number of KPIs, not with the length of their history: the counts, the
+forecast moments and the latest check-in's id come from the per-KPI aggregates of
+:mod:`kpictl.services.stats` — the row recorded by the instant, one index seek per KPI —
+wherever they are exact for it (a "now" report, and ``--as-of`` a past instant as it was known
+then); only the KPIs they cannot answer for (a check-in measured after the instant, the
+hindsight view of ``--revised``, a change of definition after it) are counted from their
+history (their latest check-in from an indexed correlated subquery). Status and flags are
+then decided by :mod:`kpictl.services.status`, the one place the rules live.
 """
 
 from __future__ import annotations
@@ -217,7 +216,7 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
             agg = _Aggregates()
         else:
             n, _exact, in_window, met, *moments = r[i_stats:]
-            agg = _Aggregates(n, in_window, met, _fit_of(*moments))
+            agg = _Aggregates(n, in_window, met, kpi_stats.fit_from(*moments))
         built.append((kpi, r[n_kpi], last, agg))
     points = _fit_points(session, [kpi for kpi, _o, last, agg in built
                                    if _needs_points(kpi, last, agg)], as_of)
@@ -273,15 +272,7 @@ _KPI_COLUMNS = (Kpi.id, Kpi.key, Kpi.title, Kpi.outcome, Kpi.unit, Kpi.kind, Kpi
                 Kpi.target, Kpi.low, Kpi.high, Kpi.start, Kpi.due, Kpi.cadence, Kpi.grace,
                 Kpi.state, Kpi.closed_at, Kpi.zone)
 _STATS_COLUMNS = tuple(getattr(CheckinStats, name) for name in (
-    "in_window", "met", "fit_n", "fit_distinct", "x_mean", "y_mean", "sxx", "sxy", "syy", "sse",
-    "exact_fit"))
-
-
-def _fit_of(fit_n, distinct, x_mean, y_mean, sxx, sxy, syy, sse, exact) -> Fit | None:
-    """The forecast's moments from the aggregates' columns (None without points)."""
-    if not fit_n or x_mean is None:
-        return None
-    return Fit(fit_n, distinct, x_mean, y_mean, sxx, sxy, syy, sse, bool(exact))
+    "in_window", "met", *kpi_stats.FIT_COLUMNS))
 
 
 def _latest_columns(latest):

@@ -146,12 +146,21 @@ class Delta:
                 "covered_id": covered_id, **values}
 
 
-def fit_of(row) -> Fit | None:
-    """The forecast's moments as a stored row holds them (None without points)."""
-    if row.fit_n == 0 or row.x_mean is None:
+#: The row's columns that :func:`fit_from` takes, in order.
+FIT_COLUMNS = ("fit_n", "fit_distinct", *_FIT)
+
+
+def fit_from(fit_n, distinct, x_mean, y_mean, sxx, sxy, syy, sse, exact) -> Fit | None:
+    """The forecast's moments from a stored row's :data:`FIT_COLUMNS` (None without points,
+    or beyond a double)."""
+    if not fit_n or x_mean is None:
         return None
-    return Fit(row.fit_n, row.fit_distinct, row.x_mean, row.y_mean, row.sxx, row.sxy, row.syy,
-               row.sse, bool(row.exact_fit))
+    return Fit(fit_n, distinct, x_mean, y_mean, sxx, sxy, syy, sse, bool(exact))
+
+
+def fit_of(row) -> Fit | None:
+    """The forecast's moments of a stored row."""
+    return fit_from(*(getattr(row, name) for name in FIT_COLUMNS))
 
 
 def covered(session: Session) -> bool:
