@@ -23,7 +23,7 @@ def test_upgrade_to_0012_keeps_the_data_and_adds_the_rules(run, logins):
                   "--start", "2026-11-01", "--due", "2026-12-31"),
                  ("checkin", "sales.arr", "10"), ("feedback", "sales.arr", "ok", "--by", "bob")):
         assert run(*args).exit_code == 0, args
-    _downgrade(_url(), "0009")  # the server as kpictl left it before shared-server rules
+    _downgrade(_url(), "0011")  # the server as kpictl left it before shared-server rules
     before = table_rows(os.environ["KPICTL_DB"])
     upgraded = run("db", "upgrade")
     assert upgraded.exit_code == 0, upgraded.stderr
@@ -50,7 +50,7 @@ def test_upgrade_to_0012_keeps_the_data_and_adds_the_rules(run, logins):
 
 
 def test_whoami_on_an_older_schema_says_to_upgrade(run):
-    _downgrade(_url(), "0009")
+    _downgrade(_url(), "0011")
     result = run("whoami")
     assert (result.exit_code, result.stdout, result.stderr) == (
         1, "", "kpictl: error: this database has no shared-server rules yet (its schema is "

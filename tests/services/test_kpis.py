@@ -87,7 +87,7 @@ def test_assign_infers_kind(team, spec, kind):
          "is above --baseline 50 for a 'decrease' KPI"),
         ({"low": 45.0, "high": 30.0}, "--low 45 must be below --high 30"),
         ({"low": 30.0, "high": 30.0}, "--low 30 must be below --high 30"),
-        ({"low": 30.0}, "--low and --high are required"),
+        ({"low": 30.0}, "--kind range needs --low and --high"),
         ({"kind": Kind.AT_LEAST}, "--target is required"),
         ({"kind": Kind.RANGE, "low": 1.0, "high": 2.0, "target": 5.0}, "not --target"),
         ({"kind": Kind.AT_MOST, "target": 5.0, "low": 1.0, "high": 9.0},
@@ -206,7 +206,7 @@ def test_assign_update_invalid_change_is_refused_and_changes_nothing(team):
 
 def test_assign_update_kind_to_range_needs_bounds(team):
     team.kpi("k.one")
-    with pytest.raises(InvalidInput, match="--low and --high are required"):
+    with pytest.raises(InvalidInput, match="--kind range needs --low and --high"):
         team.update("k.one", kind=Kind.RANGE)
     team.update("k.one", kind=Kind.RANGE, low=10.0, high=20.0)
     kpi = kpi_row(team, "k.one")
