@@ -154,7 +154,7 @@ class CheckinStats(_Table, table=True):
     syy: float | None = Field(default=None, sa_column=sa.Column(sa.Float, nullable=True))
     sse: float | None = Field(default=None, sa_column=sa.Column(sa.Float, nullable=True))
     exact_fit: bool | None = Field(default=None)  # the residuals are rounding noise
-    covered_id: int = Field(default=0)  # every check-in up to this id is counted
+    covered_id: int = Field(default=0, index=True)  # every check-in up to this id is counted
 
 
 _EXTRA = frozenset({"PersonSkill", "KpiTag", "Milestone", "Assignment", "KpiChange", "Feedback",

@@ -115,3 +115,33 @@ def test_manager_may_not_change_people_or_grants(run, team):
             6, "kpictl: error: not allowed: permission denied for table person: only an admin "
                "may change people, grants or the schema\n"), args
     assert table_rows(team.owner) == before
+
+
+def test_objectives_bind_psql_as_they_bind_kpictl(run, team):
+    """An objective takes no check-in, a KPI does not turn into one, and linking under an
+    objective is its owner's managers' decision — through psql too (review of the merge: each
+    was accepted by the server before)."""
+    owner = ("--db", team.owner)
+    for args in (("assign", "growth", "--objective", "--to", "ana", "--title", "Growth",
+                  "--due", "2026-12-31"),
+                 ("assign", "ops.goal", "--objective", "--to", "carl", "--title", "Ops",
+                  "--due", "2026-12-31")):
+        assert run(*owner, *args).exit_code == 0, args
+    with team.sql("ana") as conn, pytest.raises(psycopg.errors.InsufficientPrivilege,
+                                                match="growth is an objective"):
+        conn.execute("INSERT INTO checkin (kpi_id, value, measured_at, recorded_at, source) "
+                     "SELECT id, 1, now(), now(), 'cli' FROM kpi WHERE key = 'growth'")
+    with team.sql("max") as conn, pytest.raises(psycopg.errors.InsufficientPrivilege,
+                                                match="only an admin may make sales.arr"):
+        conn.execute("UPDATE kpi SET kind = 'objective' WHERE key = 'sales.arr'")
+    # max manages ana (sales.arr) but not carl, who owns ops.goal.
+    before = table_rows(team.owner)
+    refused = run("--db", team.url("max"), "assign", "sales.arr", "--parent", "ops.goal",
+                  "--weight", "1000")
+    assert refused.exit_code == 6, refused.stderr
+    assert refused.stderr == ("kpictl: error: not allowed: only a manager of carl (the owner "
+                              "of ops.goal) or an admin may link KPIs under it\n")
+    assert table_rows(team.owner) == before
+    linked = run("--db", team.url("max"), "assign", "sales.arr", "--parent", "growth")
+    assert linked.exit_code == 0, linked.stderr
+    assert run("report", "growth", "--json").json()["kpi"]["children"] == ["sales.arr"]

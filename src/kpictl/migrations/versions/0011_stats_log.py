@@ -45,6 +45,9 @@ def _create() -> None:
     sa.ForeignKeyConstraint(['kpi_id'], ['kpi.id'], name=op.f('fk_checkin_stats_kpi_id_kpi'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('kpi_id', 'recorded_at', name=op.f('pk_checkin_stats'))
     )
+    # The guard's max(covered_id) (services/stats.py) on every report and write: a seek, not a
+    # scan of the log (a row per KPI and recording instant: 1M rows take 0.06 s to scan).
+    op.create_index(op.f('ix_checkin_stats_covered_id'), 'checkin_stats', ['covered_id'])
 
 
 def upgrade() -> None:

@@ -155,6 +155,10 @@ BEGIN
       NEW.by_id := me;
       NEW.recorded_at := now();
     END IF;
+    IF (SELECT kind FROM kpi WHERE id = NEW.kpi_id) = 'objective' THEN
+      PERFORM kpictl_refuse(format('%s is an objective: it takes no check-ins (its KPIs do)',
+        (SELECT key FROM kpi WHERE id = NEW.kpi_id)));
+    END IF;
     IF NOT kpictl_may_checkin(NEW.kpi_id) THEN
       SELECT key, owner_id INTO k FROM kpi WHERE id = NEW.kpi_id;
       PERFORM kpictl_refuse(format('only %s (the owner of %s), whoever covers for them while '
@@ -221,6 +225,21 @@ BEGIN
     END IF;
     IF TG_OP = 'INSERT' THEN
       NEW.delegated_by_id := me;
+    END IF;
+    -- A KPI does not become an objective, nor an objective a KPI, nor a kind kpictl lacks.
+    IF NEW.kind NOT IN ('increase', 'decrease', 'at-least', 'at-most', 'range', 'objective')
+       OR (TG_OP = 'UPDATE' AND (NEW.kind = 'objective') <> (OLD.kind = 'objective')) THEN
+      PERFORM kpictl_refuse(format('only an admin may make %s of kind %s', NEW.key, NEW.kind));
+    END IF;
+    -- Linking under an objective, or weighing a link, changes that objective's roll-up: its
+    -- owner's manager's decision too.
+    IF NEW.parent_id IS NOT NULL
+       AND (TG_OP = 'INSERT' OR NEW.parent_id IS DISTINCT FROM OLD.parent_id
+            OR NEW.weight IS DISTINCT FROM OLD.weight)
+       AND NOT kpictl_manages((SELECT owner_id FROM kpi WHERE id = NEW.parent_id)) THEN
+      PERFORM kpictl_refuse(format('only a manager of %s (the owner of %s) or an admin may link '
+        'KPIs under it', kpictl_handle((SELECT owner_id FROM kpi WHERE id = NEW.parent_id)),
+        (SELECT key FROM kpi WHERE id = NEW.parent_id)));
     END IF;
   ELSIF TG_TABLE_NAME = 'assignment' THEN
     IF TG_OP = 'UPDATE' AND (NEW.kpi_id, NEW.person_id, NEW.assigned_by_id, NEW.valid_from,
