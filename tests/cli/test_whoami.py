@@ -16,9 +16,8 @@ def db_roles() -> dict[str, str | None]:
             ((row[0], row[1], row[-1]) for row in dump_db()["person"])}
 
 
-def test_whoami_on_sqlite_names_kpictl_user_and_the_files_rule(run, backend, monkeypatch):
-    if backend != "sqlite":
-        pytest.skip("SQLite's rule")
+@pytest.mark.sqlite_only("SQLite's single-user rule; the PostgreSQL side is tested below")
+def test_whoami_on_sqlite_names_kpictl_user_and_the_files_rule(run, monkeypatch):
     monkeypatch.setenv("KPICTL_USER", "ana")
     rule = ("SQLite is single-user: whoever may write the database file may do anything (the "
             "file is created 0600); --by and KPICTL_USER only name who you are")
@@ -34,9 +33,8 @@ def test_whoami_on_sqlite_names_kpictl_user_and_the_files_rule(run, backend, mon
     assert dump_db() is None  # a read: no database file was created
 
 
-def test_whoami_on_postgresql_the_schemas_owner_is_admin(run, backend):
-    if backend != "postgresql":
-        pytest.skip("PostgreSQL roles")
+@pytest.mark.postgres_only
+def test_whoami_on_postgresql_the_schemas_owner_is_admin(run):
     owner = os.environ["KPICTL_DB"]  # (also in KPICTL_TEST_PG_AS_MEMBER mode)
     document = ok(run, "--db", owner, "whoami", "--json").json()
     assert (document["backend"], document["role"], document["person"], document["access"]) == (
@@ -67,9 +65,8 @@ def test_people_db_role_defaults_to_the_handle_and_is_one_persons(run):
         ("ana", "ana", None), ("bob", "Bob.Carter@corp", "ana")]
 
 
-def test_db_grant_on_sqlite_has_nothing_to_grant(run, backend):
-    if backend != "sqlite":
-        pytest.skip("SQLite's rule")
+@pytest.mark.sqlite_only("SQLite has no roles to grant; grants are tested in tests/roles")
+def test_db_grant_on_sqlite_has_nothing_to_grant(run):
     ok(run, "people", "add", "ana", "--name", "Ana")
     for args in (("grant", "ana", "--as", "member"), ("revoke", "ana")):
         assert_error(run("db", *args), 2,

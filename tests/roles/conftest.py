@@ -16,6 +16,8 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
+from tests.backends import SKIP_REASON
+
 #: ana reports to max; carl reports to bob (another team); adm is an admin; eve's role is
 #: linked to nobody.
 HANDLES = ("ana", "max", "bob", "carl", "adm", "eve")
@@ -29,8 +31,8 @@ class Logins:
 
 @pytest.fixture(scope="session")
 def logins(pg):
-    if pg is None:
-        pytest.skip("no PostgreSQL server")
+    if pg is None:  # the backend fixture has skipped already; this keeps the reason if not
+        pytest.skip(SKIP_REASON)
     suffix = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
     roles = {handle: f"kpictl_r{suffix}_{handle}" for handle in HANDLES}
     password = uuid.uuid4().hex
