@@ -178,16 +178,8 @@ def evaluate(facts: KpiFacts, as_of: datetime, thresholds: Thresholds = DEFAULTS
         status = Status.OFF_TRACK
     else:
         # The pace gap is taken on the *unclamped* progress: a value that moved the wrong way
-        # past the baseline is behind by all of that, not by zero. Compare the numbers the
-        # table shows (4 decimals), so 40 % against 50 % is "on track" as the README says,
-        # not a 0.1000002 gap from a 23:59:59 due time.
-        gap = round(round(expected, 4) - round(progress_raw, 4), 9)
-        if gap <= thresholds.on_track_gap:
-            status = Status.ON_TRACK
-        elif gap <= thresholds.at_risk_gap:
-            status = Status.AT_RISK
-        else:
-            status = Status.OFF_TRACK
+        # past the baseline is behind by all of that, not by zero.
+        status = _pace(expected, progress_raw, thresholds)
     if status is Status.ON_TRACK and _WARNING_FLAGS.intersection(flags):
         status = Status.AT_RISK
     return Evaluation(progress, progress_raw, expected, status, flags, outcome)
@@ -280,13 +272,19 @@ def evaluate_objective(children: list[ChildFacts], *, due: datetime, as_of: date
     elif progress is None:
         status = Status.ON_TRACK
     else:
-        gap = round(round(expected, 4) - round(progress, 4), 9)
-        if gap <= thresholds.on_track_gap:
-            status = Status.ON_TRACK
-        elif gap <= thresholds.at_risk_gap:
-            status = Status.AT_RISK
-        else:
-            status = Status.OFF_TRACK
+        status = _pace(expected, progress, thresholds)
     if status is Status.ON_TRACK and risky:
         status = Status.AT_RISK
     return Evaluation(progress, progress, expected, status, flags, outcome)
+
+
+def _pace(expected: float, progress: float, thresholds: Thresholds) -> Status:
+    """The pace rule (PRODUCT §3 rule 5) for a KPI and an objective alike. It compares the
+    numbers the table shows (4 decimals), so 40 % against 50 % is "on track" as the README
+    says, not a 0.1000002 gap from a 23:59:59 due time."""
+    gap = round(round(expected, 4) - round(progress, 4), 9)
+    if gap <= thresholds.on_track_gap:
+        return Status.ON_TRACK
+    if gap <= thresholds.at_risk_gap:
+        return Status.AT_RISK
+    return Status.OFF_TRACK
