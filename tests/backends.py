@@ -99,6 +99,23 @@ class Postgres:
                             password=self._reader[1]).render_as_string(hide_password=False)
 
 
+def pin_server_clock(url: str, instant: str | None) -> None:
+    """Make ``kpictl_now()`` — the clock the server stamps non-admins' rows with (migration
+    0013) — return ``instant`` (an ISO-8601 text, e.g. the test's KPICTL_NOW) in the database
+    at ``url`` (as its owner), or ``now()`` again when ``instant`` is None."""
+    value = "now()" if instant is None else \
+        "'" + instant.replace("'", "") + "'::timestamptz"
+    engine = sa.create_engine(make_url(url).set(drivername="postgresql+psycopg"),
+                              poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "CREATE OR REPLACE FUNCTION kpictl_now() RETURNS timestamptz LANGUAGE sql "
+                f"STABLE SET search_path = pg_catalog AS $$ SELECT {value} $$")
+    finally:
+        engine.dispose()
+
+
 def group_roles(database: str) -> list[str]:
     """The names kpictl_group() (migration 0012) gives this database's group roles."""
     import hashlib

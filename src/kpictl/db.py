@@ -36,7 +36,7 @@ from sqlalchemy.types import TypeDecorator
 from kpictl.errors import Conflict, InvalidInput, RuntimeFailure
 
 #: Alembic revision this code expects; a test checks it equals the migrations' head.
-SCHEMA_REVISION = "0012"
+SCHEMA_REVISION = "0013"
 BUSY_TIMEOUT_MS = 30_000  # reads and checkpoints; a writer's wait is kpictl.locking's
 #: Query parameters of a libpq connection string that carry a secret.
 _SECRET_PARAMS = ("password", "sslpassword", "oauth_client_secret")

@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.backends import SKIP_REASON
+from tests.backends import SKIP_REASON, pin_server_clock
 
 #: ana reports to max; carl reports to bob (another team); adm is an admin; eve's role is
 #: linked to nobody.
@@ -91,4 +91,7 @@ def team(run, logins, backend):
     for key, to, by in (("sales.arr", "ana", "max"), ("ops.up", "carl", "bob")):
         _ok(run("assign", key, "--to", to, "--by", by, "--title", key, "--baseline", "0",
                 "--target", "100", "--start", "2026-11-01", "--due", "2026-12-31"))
+    # The server's clock reads the suite's pinned instant, as every client's does: what a
+    # member records is stamped at the same instant the owner's reports look from.
+    pin_server_clock(owner, os.environ["KPICTL_NOW"])
     return Team(owner, roles, logins.password)

@@ -3,6 +3,7 @@ refused by the server whether they use kpictl (exit 6) or psql (SQLSTATE 42501).
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta, timezone
 
 import psycopg
@@ -19,14 +20,21 @@ NOT_OWNER = ("kpictl: error: not allowed: only carl (the owner of ops.up), whoev
              "them while they are away, or an admin may record check-ins on it\n")
 
 
-def test_checkin_member_records_on_their_own_kpi_as_themselves(run, team):
-    before = datetime.now(timezone.utc)
+def test_checkin_member_records_on_their_own_kpi_as_themselves(run, team, monkeypatch, now):
+    monkeypatch.setenv("KPICTL_NOW", "2030-01-01T00:00:00Z")  # ana's clock is years ahead
     result = run("--db", team.url("ana"), "checkin", "sales.arr", "10")
     assert (result.exit_code, result.stderr) == (0, "recorded sales.arr = 10\n")
-    author, recorded = team.one("SELECT author_id, recorded_at FROM checkin")
+    author, measured, recorded = team.one(
+        "SELECT author_id, measured_at, recorded_at FROM checkin")
     assert author == team.id_of("ana")
-    # The server stamps recorded-at with its own clock, not the client's pinned KPICTL_NOW.
-    assert before - timedelta(minutes=1) <= recorded <= datetime.now(timezone.utc)
+    # The server stamps recorded-at with its own clock (kpictl_now(), pinned to the suite's
+    # NOW by the team fixture), not the client's; and kpictl takes "now" from the server.
+    assert recorded == measured == now
+    # The aggregates are filed at that same instant: `db check` finds nothing to repair.
+    assert team.one("SELECT recorded_at FROM checkin_stats") == (now,)
+    monkeypatch.setenv("KPICTL_NOW", now.isoformat())
+    check = run("db", "check", "--json")
+    assert check.exit_code == 0, check.stdout + check.stderr
 
 
 @pytest.mark.parametrize("how", ["--by", "KPICTL_USER"])
@@ -132,9 +140,9 @@ def test_member_cannot_manage_kpis(run, team):
 def test_cover_may_check_in_while_the_owner_is_away(run, team):
     refused = run("--db", team.url("bob"), "checkin", "sales.arr", "3")
     assert refused.exit_code == 6
-    today = datetime.now(timezone.utc).date()
+    today = datetime.fromisoformat(os.environ["KPICTL_NOW"]).date()  # the server's clock too
     away = run("--db", team.url("ana"), "people", "away", "ana", "--from",
-               str(today - timedelta(days=1)), "--until", str(today + timedelta(days=1)),
+               str(today), "--until", str(today + timedelta(days=1)),
                "--cover", "bob")
     assert away.exit_code == 0, away.stderr
     covered = run("--db", team.url("bob"), "checkin", "sales.arr", "3")

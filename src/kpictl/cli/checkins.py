@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from kpictl.cli import complete
-from kpictl.cli.common import ByOption, acting, number, state, whole
+from kpictl.cli.common import ByOption, acting, clock, number, state, whole
 
 DETAILS = "Details"
 
@@ -81,7 +81,7 @@ def checkin(
     when = st.when(at, option="--at", now=now)
     db = st.open_db()
     with st.write(db, now=now) as session:
-        result = record_checkin(session=session, now=now, key=key, value=measured, at=when,
+        result = record_checkin(session=session, now=clock(session, now), key=key, value=measured, at=when,
                                 by=acting(session, by),
                                 confidence=confidence, note=note, blocker=blocker, idem_key=key_,
                                 tz=st.zone() if at is not None else None)
@@ -103,7 +103,7 @@ def _checkin_file(st, now, path, input_format, skip_invalid, by) -> None:
             if by is not None:  # --by (or KPICTL_USER) fills rows that name nobody
                 rows = (r if not isinstance(r, Row) or r.fields.get("by") else
                         Row(r.line, {**r.fields, "by": by}) for r in rows)
-            result = import_checkins(session=session, now=now, tz=st.zone(), rows=rows,
+            result = import_checkins(session=session, now=clock(session, now), tz=st.zone(), rows=rows,
                                      skip_invalid=skip_invalid, progress=progress)
             refuse_invalid(result, name=name, skip_invalid=skip_invalid)
     code = finish(st, result, what="check-ins", name=name)

@@ -118,6 +118,15 @@ def acting(session, by: str | None) -> str | None:
     return resolve_actor(session, by)
 
 
+def clock(session, now: datetime) -> datetime:
+    """``now`` for a write in ``session``: on a shared server, a non-admin's is the server's
+    clock — it stamps their rows, and what kpictl files beside them must agree — else ``now``
+    (see :func:`kpictl.services.access.write_clock`)."""
+    from kpictl.services.access import write_clock
+
+    return write_clock(session, now)
+
+
 def state(ctx: typer.Context) -> State:
     root = ctx.find_root()
     if not isinstance(root.obj, State):

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from kpictl.cli import complete
-from kpictl.cli.common import ByOption, acting, number, state
+from kpictl.cli.common import ByOption, acting, clock, number, state
 
 IdArg = Annotated[int, typer.Argument(metavar="ID", min=1,
                                       help="The check-in's id (`kpictl report KEY` lists them).")]
@@ -63,7 +63,7 @@ def amend(
         changes["blocker"] = None if no_blocker else blocker
     db = st.open_db()
     with st.write(db, now=now) as session:  # the hooks hear of it once it committed
-        result = amend_checkin(session=session, now=now, checkin_id=checkin_id, reason=reason,
+        result = amend_checkin(session=session, now=clock(session, now), checkin_id=checkin_id, reason=reason,
                                by=acting(session, by), **{k: changes.get(k, KEEP) for k in
                                          ("value", "at", "confidence", "note", "blocker")})
     st.say(result.message)
@@ -88,7 +88,7 @@ def retract(
     db = st.open_db()
     now = st.now()
     with st.write(db, now=now) as session:
-        result = retract_checkin(session=session, now=now, checkin_id=checkin_id,
+        result = retract_checkin(session=session, now=clock(session, now), checkin_id=checkin_id,
                                  reason=reason, by=acting(session, by))
     st.say(result.message)
 
@@ -113,7 +113,7 @@ def reopen(
     db = st.open_db()
     now = st.now()
     with st.write(db, now=now) as session:
-        result = reopen_kpi(session=session, now=now, key=key, reason=reason,
+        result = reopen_kpi(session=session, now=clock(session, now), key=key, reason=reason,
                             by=acting(session, by))
     st.say(result.message)
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from kpictl.cli import complete
-from kpictl.cli.common import ByOption, acting, number, state
+from kpictl.cli.common import ByOption, acting, clock, number, state
 from kpictl.domain import Kind, Outcome
 
 KeyArg = Annotated[str, typer.Argument(metavar="KEY", help="KPI key, e.g. sales.new-arr.",
@@ -217,7 +217,7 @@ def assign(
                             tz=resolve_zone(zone) if zone else None)
     db = st.open_db()
     with st.write(db, now=now) as session:
-        result = assign_kpi(session=session, now=now, key=key, spec=spec, to=to,
+        result = assign_kpi(session=session, now=clock(session, now), key=key, spec=spec, to=to,
                             by=acting(session, by),
                             note=note, at=when, default_start=default_start,
                             default_zone=st.zone())
@@ -250,7 +250,7 @@ def _assign_file(st, now, path, input_format, skip_invalid, by) -> None:
     rows, errors, name = read_bulk(path, fmt=input_format, columns=KPI_COLUMNS)
     db = st.open_db()
     with progress_bar(st, len(rows), "KPIs") as progress, st.write(db, now=now) as session:
-        result = import_kpis(session=session, now=now, tz=st.zone(), rows=rows, errors=errors,
+        result = import_kpis(session=session, now=clock(session, now), tz=st.zone(), rows=rows, errors=errors,
                              skip_invalid=skip_invalid, default_by=acting(session, by),
                              progress=progress)
         refuse_invalid(result, name=name, skip_invalid=skip_invalid)
@@ -274,7 +274,7 @@ def feedback(
     st = state(ctx)
     db = st.open_db()
     with st.write(db) as session:
-        result = add_feedback(session=session, now=st.now(), key=key, text=text,
+        result = add_feedback(session=session, now=clock(session, st.now()), key=key, text=text,
                               by=acting(session, by))
     st.say(result.message)
 
@@ -306,7 +306,7 @@ def close(
     when = st.when(at, option="--at", now=now)
     db = st.open_db()
     with st.write(db, now=now) as session:
-        result = close_kpi(session=session, now=now, key=key, outcome=outcome, note=note,
+        result = close_kpi(session=session, now=clock(session, now), key=key, outcome=outcome, note=note,
                            by=acting(session, by),
                            at=when, tz=st.zone())
     st.say(result.message)

@@ -13,6 +13,7 @@ from kpictl.cli.common import (
     FormatOption,
     JsonOption,
     choose_format,
+    clock,
     state,
     whole,
 )
@@ -102,6 +103,13 @@ def nudge(
             from kpictl.services.tree import team_of
 
             report = narrow_nudges(report, team_of(session, team, instant))
+        if send:  # on a shared server, only what this role may record (a preview too)
+            from kpictl.services.access import nudge_scope
+            from kpictl.services.teams import about_team
+
+            scope = nudge_scope(session, instant)
+            if scope is not None:
+                report = about_team(report, scope)
     if not send:
         from kpictl.render.nudges import render_nudges
 
@@ -155,7 +163,8 @@ def _send(st, db, smtp, pending, *, now, tz, as_of) -> None:
                                "(will be tried again next run)"), file=sys.stderr)
                 continue
             with db.session(write=True) as session:  # recorded once it left: sent once
-                record_sent(session=session, now=now, recipient=r.handle, items=r.items)
+                record_sent(session=session, now=clock(session, now), recipient=r.handle,
+                            items=r.items)
             sent += 1
             nudges += len(r.items)
     st.say(f"sent {nudges} nudge(s) in {sent} mail(s) via {smtp.shown}")

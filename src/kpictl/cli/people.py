@@ -13,6 +13,7 @@ from kpictl.cli.common import (
     JsonOption,
     acting,
     choose_format,
+    clock,
     state,
     whole,
 )
@@ -222,7 +223,7 @@ def away(
 
         with st.open_db().session(write=True) as session:
             acting(session, by)  # a shared server: only as yourself
-            result = clear_away(session=session, now=now, handle=handle)
+            result = clear_away(session=session, now=clock(session, now), handle=handle)
         st.say(result.message)
         return
     if until is None:
@@ -232,7 +233,7 @@ def away(
     from kpictl.services.away import set_away
 
     with st.open_db().session(write=True) as session:
-        result = set_away(session=session, now=now, handle=handle, starts=starts, ends=ends,
+        result = set_away(session=session, now=clock(session, now), handle=handle, starts=starts, ends=ends,
                           cover=cover, by=acting(session, by), tz=st.zone())
     st.say(result.message)
 

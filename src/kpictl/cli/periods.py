@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from kpictl.cli import complete
-from kpictl.cli.common import ByOption, acting, state
+from kpictl.cli.common import ByOption, acting, clock, state
 
 COLUMNS = ("period", "target", "low", "high")
 
@@ -47,7 +47,7 @@ def targets(
                            details=listed(errors))
     db = st.open_db()
     with st.write(db, now=now) as session:
-        result = load_targets(session=session, now=now, key=key, rows=rows,
+        result = load_targets(session=session, now=clock(session, now), key=key, rows=rows,
                               by=acting(session, by), name=name)
     st.say(result.message)
 

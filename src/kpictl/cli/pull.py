@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from kpictl.cli import complete
-from kpictl.cli.common import FormatOption, JsonOption, choose_format, state
+from kpictl.cli.common import FormatOption, JsonOption, choose_format, clock, state
 
 SOURCES = "Sources"
 
@@ -61,11 +61,11 @@ def pull(
     fetched = fetch_all(selected, jobs=jobs, now=now, tz=tz)
     if dry_run:
         with db.session() as session:
-            results = record_pulls(session=session, now=now, tz=tz, fetched=fetched,
+            results = record_pulls(session=session, now=clock(session, now), tz=tz, fetched=fetched,
                                    dry_run=True)
     else:
         with st.write(db, now=now) as session:
-            results = record_pulls(session=session, now=now, tz=tz, fetched=fetched)
+            results = record_pulls(session=session, now=clock(session, now), tz=tz, fetched=fetched)
     report = PullReport(generated_at=now, sources_file=str(config.path), dry_run=dry_run,
                         results=results)
     from kpictl.render.pull import render_pull

@@ -7,6 +7,10 @@ client's side of them:
 * :func:`resolve_actor` — on PostgreSQL the acting person is the connected role's person
   (``person.db_role = current_user``); ``--by``/``KPICTL_USER`` naming someone else is refused
   (exit 6) unless the role is an admin, who may act for anyone (imports, back-filling).
+* :func:`write_clock` — a non-admin's write takes ``now`` from the server (``kpictl_now()``,
+  the instant its transaction began, migration 0013), the instant the server stamps on the
+  rows: the aggregates kpictl files beside them must agree with it, whatever the client's
+  clock says. An admin's rows keep the client's times (imports, ``KPICTL_NOW``).
 * The three group roles are **per database** (``kpictl_member_<database>``, …; the server's
   ``kpictl_group()`` names them): role membership is cluster-wide, so shared group names would
   make an admin of one kpictl database an admin of every other on the cluster.
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -54,15 +59,28 @@ class Identity:
     person: str | None  # the linked person (PostgreSQL) or KPICTL_USER (SQLite)
     access: str | None  # member | manager | admin, None when the role has none here
     rule: str
+    clock: datetime | None = None  # the server's kpictl_now() (PostgreSQL)
 
 
 def identify(*, session: Session) -> Identity:
+    """Who is connected (asked once per session: the answer is kept in ``session.info``)."""
     if not _is_postgres(session):
         user = (os.environ.get("KPICTL_USER") or "").strip() or None
         return Identity("sqlite", None, user, None, SQLITE_RULE)
+    known = session.info.get(_IDENTITY)
+    if known is None:
+        known = session.info[_IDENTITY] = _ask(session)
+    return known
+
+
+_IDENTITY = "kpictl.identity"
+
+
+def _ask(session: Session) -> Identity:
     try:
         with session.begin_nested():
-            role, level = session.execute(text("SELECT current_user, kpictl_level()")).one()
+            role, level, clock = session.execute(
+                text("SELECT current_user, kpictl_level(), kpictl_now()")).one()
     except DBAPIError as exc:
         if getattr(exc.orig, "sqlstate", None) != "42883":  # undefined_function
             raise
@@ -74,7 +92,43 @@ def identify(*, session: Session) -> Identity:
                                           "current_user")).scalar()
     except DBAPIError:
         handle = None
-    return Identity("postgresql", role, handle, level, SERVER_RULE)
+    return Identity("postgresql", role, handle, level, SERVER_RULE, clock)
+
+
+def write_clock(session: Session, now: datetime) -> datetime:
+    """``now`` for a write in ``session``: the server's clock for a non-admin on PostgreSQL
+    (the instant it stamps on their rows), else ``now`` as the client has it."""
+    if not _is_postgres(session):
+        return now
+    me = identify(session=session)
+    if me.access == "admin" or me.clock is None:
+        return now
+    from datetime import timezone
+
+    return me.clock.astimezone(timezone.utc)
+
+
+def nudge_scope(session: Session, as_of: datetime) -> set[str] | None:
+    """Whose KPIs this writer may send (and record) nudges about: None for everyone (SQLite,
+    an admin); a manager's reporting tree on a shared server. A member may send none (exit
+    6, before any mail leaves: the server would refuse to record it, and it would go again)."""
+    if not _is_postgres(session):
+        return None
+    me = identify(session=session)
+    if me.access == "admin":
+        return None
+    if me.access != "manager" or me.person is None:
+        shown = f"{me.role} ({me.access or 'no access'})"
+        raise NotAllowed(f"not allowed: only a manager (about their reporting tree) or an admin "
+                         f"may send nudges; you are connected as {shown}")
+    from kpictl.services.tree import team_of
+
+    return team_of(session, me.person, as_of)
+
+
+def may_recount(session: Session) -> bool:
+    """Whether this writer may recount every KPI's aggregates (SQLite, or an admin)."""
+    return not _is_postgres(session) or identify(session=session).access == "admin"
 
 
 def resolve_actor(session: Session, by: str | None) -> str | None:

@@ -80,7 +80,7 @@ def record_checkin(
                                f"already recorded: {kpi.key} = {seen.value:.15g} (key {idem_key})",
                                {"key": kpi.key, "written": 0, "skipped": 1})
     events.touch(session, [kpi])
-    stats.prepare(session)
+    counted = stats.prepare(session)
     session.add(
         Checkin(
             kpi_id=kpi.id,
@@ -98,7 +98,8 @@ def record_checkin(
     session.flush()
     delta = stats.Delta(kpi)
     delta.add(measured_at, value)
-    stats.add(session, {kpi.id: delta}, now)
+    if counted:
+        stats.add(session, {kpi.id: delta}, now)
     if events.wants(session, "checkin"):
         from kpictl.models import Person
 

@@ -353,8 +353,8 @@ def _update(session, now, when, kpi, spec, tags, owner, by_person, note) -> Writ
         from kpictl.services import stats
 
         session.flush()
-        stats.prepare(session)  # rows written around kpictl are not to be hidden by this
-        stats.rebuild(session, [kpi.id])
+        if stats.prepare(session):  # rows written around kpictl are not to be hidden
+            stats.rebuild(session, [kpi.id])
     if tags is not None:
         old_tags = _tags_of(session, kpi.id)
         if tags != old_tags:

@@ -171,10 +171,21 @@ def covered(session: Session) -> bool:
     return (session.execute(select(func.max(CheckinStats.covered_id))).scalar() or 0) >= newest
 
 
-def prepare(session: Session) -> None:
-    """Before a writer adds check-ins: rebuild every row if check-ins were written around us."""
-    if not covered(session):
-        rebuild(session)
+def prepare(session: Session) -> bool:
+    """Before a writer adds check-ins: rebuild every row if check-ins were written around us.
+
+    False when they were and this writer may not recount every KPI (a non-admin on a shared
+    server, whose rows the server limits to their own KPIs): it then leaves the aggregates
+    alone — the guard keeps every report reading history — and the next admin's write, or
+    ``kpictl db rebuild``, recounts them all."""
+    if covered(session):
+        return True
+    from kpictl.services.access import may_recount
+
+    if not may_recount(session):
+        return False
+    rebuild(session)
+    return True
 
 
 def row_at(instant: datetime | None = None):

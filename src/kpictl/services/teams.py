@@ -49,3 +49,10 @@ def narrow_suggestion(suggestion: Suggestion, team: set[str]) -> Suggestion:
 
 def narrow_nudges(report: NudgeReport, team: set[str]) -> NudgeReport:
     return replace(report, recipients=[r for r in report.recipients if r.handle in team])
+
+
+def about_team(report: NudgeReport, team: set[str]) -> NudgeReport:
+    """Only the nudges about KPIs owned in ``team`` (whoever receives them)."""
+    recipients = [replace(r, items=[i for i in r.items if i.owner in team])
+                  for r in report.recipients]
+    return replace(report, recipients=[r for r in recipients if r.items])

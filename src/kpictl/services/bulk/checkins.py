@@ -172,7 +172,7 @@ def _import_checkins(*, session, now, tz, rows, errors, skip_invalid, source,
     latest_allowed = now + FUTURE_SKEW
     deltas: dict[int, stats.Delta] = {}
     writer = _Writer(session, now, source)
-    stats.prepare(session)
+    counted = stats.prepare(session)
     savepoint = session.begin_nested()  # what a bad row undoes (the caller's work stays)
     writing = not errors or skip_invalid
     done = 0
@@ -230,7 +230,8 @@ def _import_checkins(*, session, now, tz, rows, errors, skip_invalid, source,
         savepoint.rollback()
         return result
     writer.flush()
-    stats.add(session, deltas, now)
+    if counted:
+        stats.add(session, deltas, now)
     savepoint.commit()
     result.written = writer.written
     return result

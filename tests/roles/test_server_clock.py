@@ -1,0 +1,144 @@
+"""What migration 0013 adds to the shared server's rules: one clock (the server's), and row
+rules for the aggregates, the nudge record, away windows and the KPI's own stamps — through
+kpictl (exit 6) and through psql as the role (SQLSTATE 42501)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import psycopg
+import pytest
+
+from tests.backends import table_rows
+
+pytestmark = pytest.mark.postgres_only
+
+AHEAD = "2030-01-01T00:00:00Z"  # a client clock years ahead of the server's
+
+
+def test_a_managers_changes_carry_the_servers_clock(run, team, monkeypatch, now):
+    monkeypatch.setenv("KPICTL_NOW", AHEAD)
+    result = run("--db", team.url("max"), "assign", "sales.arr", "--target", "120")
+    assert (result.exit_code, result.stderr) == (0, "updated sales.arr: target\n")
+    assert team.one("SELECT at FROM kpi_change WHERE field = 'target'") == (now,)
+    assert team.one("SELECT updated_at FROM kpi WHERE key = 'sales.arr'") == (now,)
+    created = run("--db", team.url("max"), "assign", "sales.new", "--to", "ana", "--title",
+                  "New", "--target", "5", "--start", "2026-11-01", "--due", "2026-12-31")
+    assert created.exit_code == 0, created.stderr
+    assert team.one("SELECT created_at, updated_at FROM kpi WHERE key = 'sales.new'") == (
+        now, now)
+    with team.sql("max") as conn:  # psql: the server stamps, whatever the statement says
+        conn.execute("INSERT INTO kpi_change (kpi_id, at, field, old_value, new_value) "
+                     "SELECT id, '2001-01-01', 'note', 'a', 'b' FROM kpi WHERE key = 'sales.arr'")
+    assert team.one("SELECT at FROM kpi_change WHERE field = 'note'") == (now,)
+
+
+def test_member_writes_only_their_own_aggregates_and_only_now(run, team):
+    assert run("--db", team.url("carl"), "checkin", "ops.up", "4").exit_code == 0
+    assert run("--db", team.url("ana"), "checkin", "sales.arr", "10").exit_code == 0
+    before = table_rows(team.owner)
+    copy = ("INSERT INTO checkin_stats (kpi_id, recorded_at, n, in_window, met, fit_n, "
+            "fit_distinct, covered_id) SELECT kpi_id, {at}, 99, 99, 99, 0, 0, covered_id "
+            "FROM checkin_stats WHERE kpi_id = (SELECT id FROM kpi WHERE key = '{key}')")
+    statements = {
+        # someone else's KPI: forged aggregates would change carl's report
+        copy.format(at="kpictl_now() + interval '1 hour'", key="ops.up"):
+            "only whoever may record check-ins on ops.up",
+        "UPDATE checkin_stats SET n = 99 WHERE kpi_id = (SELECT id FROM kpi WHERE key = "
+        "'ops.up')": "only whoever may record check-ins on ops.up",
+        # their own KPI, but not at the instant of a write of theirs
+        copy.format(at="kpictl_now() + interval '1 hour'", key="sales.arr"):
+            "a member files the aggregates of sales.arr only at the instant",
+        "DELETE FROM checkin_stats WHERE kpi_id = (SELECT id FROM kpi WHERE key = "
+        "'sales.arr')": "a member files the aggregates of sales.arr only",
+    }
+    with team.sql("ana") as conn:
+        for statement, message in statements.items():
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match=message):
+                conn.execute(statement)
+    assert table_rows(team.owner) == before
+
+
+def test_member_checkin_after_a_write_around_kpictl_leaves_the_recount_to_an_admin(run, team,
+                                                                                    now):
+    with team.sql("ana") as conn:  # allowed, but no aggregates kept: "written around kpictl"
+        conn.execute("INSERT INTO checkin (kpi_id, value, measured_at, recorded_at, source) "
+                     "SELECT id, 7, %s, %s, 'psql' FROM kpi WHERE key = 'sales.arr'",
+                     (now - timedelta(hours=1), now))
+    result = run("--db", team.url("ana"), "checkin", "sales.arr", "10")
+    assert (result.exit_code, result.stderr) == (0, "recorded sales.arr = 10\n")
+    # ana may not recount carl's aggregates: kpictl left them all alone, and reports read
+    # the history until an admin's write recounts it.
+    assert team.one("SELECT count(*) FROM checkin_stats") == (0,)
+    row = run("report", "--json").json()["kpis"]
+    assert {r["key"]: r["checkins"] for r in row}["sales.arr"] == 2
+    assert run("checkin", "ops.up", "1", "--by", "carl").exit_code == 0  # the owner: admin
+    check = run("db", "check")
+    assert check.exit_code == 0, check.stdout + check.stderr
+    assert team.one("SELECT count(DISTINCT kpi_id) FROM checkin_stats") == (2,)
+
+
+def test_only_managers_nudge_and_only_about_their_tree(run, team, monkeypatch):
+    monkeypatch.setenv("KPICTL_SMTP_URL", "smtp://127.0.0.1:9")  # refused before connecting
+    refused = run("--db", team.url("ana"), "nudge", "--send")
+    assert (refused.exit_code, refused.stdout) == (6, "")
+    assert refused.stderr == ("kpictl: error: not allowed: only a manager (about their "
+                              f"reporting tree) or an admin may send nudges; you are connected "
+                              f"as {team.roles['ana']} (member)\n")
+    everyone = run("nudge", "--json").json()
+    owners = {i["owner"] for r in everyone["recipients"] for i in r["items"]}
+    assert owners == {"ana", "carl"}  # both KPIs are due a check-in
+    preview = run("--db", team.url("max"), "nudge", "--send", "--dry-run")
+    assert preview.exit_code == 0, preview.stderr
+    assert "to ana" in preview.stderr and "carl" not in preview.stderr
+    with team.sql("ana") as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege,
+                           match="only a manager of ana .* may send nudges about it"):
+            conn.execute("INSERT INTO nudge_sent (recipient_id, type, kpi_id, slot, level, "
+                         "sent_at) SELECT owner_id, 'checkin_due', id, 'x', 0, now() FROM kpi "
+                         "WHERE key = 'sales.arr'")
+    with team.sql("max") as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege,
+                           match="only a manager of carl"):
+            conn.execute("INSERT INTO nudge_sent (recipient_id, type, kpi_id, slot, level, "
+                         "sent_at) SELECT owner_id, 'checkin_due', id, 'x', 0, now() FROM kpi "
+                         "WHERE key = 'ops.up'")
+        conn.execute("INSERT INTO nudge_sent (recipient_id, type, kpi_id, slot, level, sent_at) "
+                     "SELECT owner_id, 'checkin_due', id, 'x', 0, '2001-01-01' FROM kpi "
+                     "WHERE key = 'sales.arr'")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("DELETE FROM nudge_sent")
+    assert team.one("SELECT sent_at FROM nudge_sent") == (
+        team.one("SELECT kpictl_now()")[0],)
+
+
+def test_away_time_in_the_past_takes_a_manager(run, team, now):
+    today = now.date()
+    ana = ("--db", team.url("ana"))
+    before = table_rows(team.owner)
+    back = run(*ana, "people", "away", "ana", "--from", str(today - timedelta(days=3)),
+               "--until", str(today + timedelta(days=1)))
+    assert (back.exit_code, back.stderr) == (
+        6, "kpictl: error: not allowed: you may not set your own away time in the past: a "
+           "manager of ana or an admin may\n")
+    with team.sql("ana") as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="in the past"):
+            conn.execute("INSERT INTO away (person_id, starts, ends) SELECT id, "
+                         "kpictl_now() - interval '3 days', kpictl_now() FROM person "
+                         "WHERE handle = 'ana'")
+    assert table_rows(team.owner) == before
+    # From today is not the past; her manager may record last week after the fact.
+    assert run(*ana, "people", "away", "ana", "--from", str(today), "--until",
+               str(today + timedelta(days=1))).exit_code == 0
+    late = run("--db", team.url("max"), "people", "away", "ana", "--from",
+               str(today - timedelta(days=9)), "--until", str(today - timedelta(days=5)))
+    assert late.exit_code == 0, late.stderr
+    with team.sql("ana") as conn:  # …and ana may not take that back, nor stretch it
+        for statement in ("DELETE FROM away WHERE ends < kpictl_now()",
+                          "UPDATE away SET ends = ends + interval '1 day' "
+                          "WHERE ends < kpictl_now()"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="in the past"):
+                conn.execute(statement)
+    # Ending today's window early is hers to do.
+    cleared = run(*ana, "people", "away", "ana", "--clear")
+    assert cleared.exit_code == 0, cleared.stderr
