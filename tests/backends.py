@@ -15,9 +15,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 PG_ENV = "KPICTL_TEST_PG_URL"
-#: Opt-in (=1): on PostgreSQL, the read commands a test runs through the ``run`` fixture
-#: connect as a login role granted only *member* in the test's database (see :func:`as_reader`).
+#: On PostgreSQL the commands a test runs through the ``run`` fixture connect as non-admin
+#: roles wherever the test's action allows it (see :func:`as_member`); ``=0`` runs them all as
+#: the owner (an admin) instead.
 READER_ENV = "KPICTL_TEST_PG_AS_MEMBER"
+
+
+def member_mode() -> bool:
+    return os.environ.get(READER_ENV, "1").strip().lower() not in ("0", "no", "false", "off")
 #: Where a test's reads connect in that mode (set per test by conftest's isolated_env).
 READER_DB = "KPICTL_TEST_READER_DB"
 #: Commands that only read (and print nothing that names the database).
@@ -103,17 +108,14 @@ def pin_server_clock(url: str, instant: str | None) -> None:
     """Make ``kpictl_now()`` — the clock the server stamps non-admins' rows with (migration
     0013) — return ``instant`` (an ISO-8601 text, e.g. the test's KPICTL_NOW) in the database
     at ``url`` (as its owner), or ``now()`` again when ``instant`` is None."""
-    value = "now()" if instant is None else \
-        "'" + instant.replace("'", "") + "'::timestamptz"
-    engine = sa.create_engine(make_url(url).set(drivername="postgresql+psycopg"),
-                              poolclass=NullPool)
-    try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql(
-                "CREATE OR REPLACE FUNCTION kpictl_now() RETURNS timestamptz LANGUAGE sql "
-                f"STABLE SET search_path = pg_catalog AS $$ SELECT {value} $$")
-    finally:
-        engine.dispose()
+    with _connect(url) as conn:
+        _pin(conn, instant)
+
+
+def _pin(conn, instant: str | None) -> None:
+    value = "now()" if instant is None else "'" + instant.replace("'", "") + "'::timestamptz"
+    conn.execute("CREATE OR REPLACE FUNCTION kpictl_now() RETURNS timestamptz LANGUAGE sql "
+                 f"STABLE SET search_path = pg_catalog AS $$ SELECT {value} $$")
 
 
 def group_roles(database: str) -> list[str]:
@@ -129,23 +131,159 @@ def group_roles(database: str) -> list[str]:
     return names
 
 
-def as_reader(args: list[str]) -> list[str]:
-    """``args`` connected as the member role of :data:`READER_ENV` mode when they are a read
-    command (and name no --db of their own); else unchanged."""
-    url = os.environ.get(READER_DB)
-    if not url or "--db" in args or any(a.startswith("--db=") for a in args):
-        return args
+#: Commands a member runs on their own KPIs: routed to the owner's own role in member mode
+#: (:func:`as_member`).
+MEMBER_COMMANDS = {"checkin", "amend", "retract"}
+#: The comment that marks the login roles member mode creates (one per handle, named like the
+#: handle, as ``people add`` links them by default), so the session's end drops exactly them.
+MEMBER_ROLE_MARK = "kpictl test suite: member-mode login role"
+MEMBER_PASSWORD = "kpictl-test-member"  # throw-away roles on a test cluster, dropped at the end
+
+
+def _words(args: list[str]) -> list[str]:
     words, skip = [], False
     for arg in args:
         if skip:
             skip = False
-        elif arg in ("--tz", "--format", "-f"):
+        elif arg in ("--tz", "--format", "-f", "--by", "--at", "--note", "--reason", "--value",
+                     "--confidence", "--blocker", "--key", "--db"):
             skip = True
         elif not arg.startswith("-"):
             words.append(arg)
+    return words
+
+
+def _option(args: list[str], name: str) -> str | None:
+    for i, arg in enumerate(args):
+        if arg == name and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def as_member(args: list[str]) -> list[str]:
+    """In :data:`READER_ENV` mode on PostgreSQL, ``args`` connected as a non-admin role
+    wherever the test's action allows it; else unchanged (as the owner, an admin):
+
+    * read commands connect as a role granted only *member* (``READER_DB``);
+    * ``checkin KEY V``, ``amend ID``, ``retract ID`` connect as the KPI owner's own login role
+      (named like the handle, as ``people add`` links it by default), granted *member*, when
+      the acting person (``--by``/``KPICTL_USER``, if any) is that owner;
+    * ``assign``, ``close``, ``reopen``, ``feedback`` acting as someone (``--by``/
+      ``KPICTL_USER``) whose reporting tree holds the KPI's owner (and ``--to``) connect as
+      their role granted *manager*;
+
+    with the server's clock pinned to the test's ``KPICTL_NOW``, as the client's is.
+    """
+    url = os.environ.get(READER_DB)
+    if not url or "--db" in args or any(a.startswith("--db=") for a in args):
+        return args
+    owner = os.environ.get("KPICTL_DB", "")
+    if "://" not in owner or make_url(owner).database != make_url(url).database:
+        return args  # the test pointed KPICTL_DB elsewhere (e.g. a SQLite copy of the demo)
+    try:
+        "".join(args).encode()
+    except UnicodeEncodeError:  # undecodable bytes on the command line: no query can name them
+        return args
+    words = _words(args)
     if tuple(words[:1]) in READ_COMMANDS or tuple(words[:2]) in READ_COMMANDS:
         return ["--db", url, *args]
-    return args
+    if len(words) < 2 or "--file" in args or words[0] not in MEMBER_COMMANDS | MANAGER_COMMANDS:
+        return args
+    by = (_option(args, "--by") or os.environ.get("KPICTL_USER") or "").strip().lower()
+    with _connect(owner) as conn:
+        if words[0] in MEMBER_COMMANDS:
+            acting, level = _member_of(conn, words[0], words[1], by), 0
+        elif by and not any(a.split("=")[0] in MANAGER_SKIP for a in args):
+            acting, level = _manager_of(conn, words[1], _option(args, "--to"), by), 1
+        else:
+            return args
+        if acting is None or not _login(conn, acting):
+            return args
+        conn.execute(f'GRANT "{group_roles(make_url(owner).database)[level]}" TO "{acting}"')
+        _pin(conn, os.environ.get("KPICTL_NOW") or None)
+    ROUTED.append((words[0], acting, ("member", "manager")[level]))
+    return ["--db", make_url(owner).set(username=acting, password=MEMBER_PASSWORD)
+            .render_as_string(hide_password=False), *args]
+
+
+#: (command, role, level) of every command :func:`as_member` routed to a person's own role:
+#: what tests/test_member_mode.py checks the routing by.
+ROUTED: list[tuple[str, str, str]] = []
+#: Manager commands acting on a KPI of the tree, routed to the acting manager's role.
+MANAGER_COMMANDS = {"assign", "close", "reopen", "feedback"}
+#: …unless they touch objectives (whose rules name the objective's owner too).
+MANAGER_SKIP = {"--parent", "--objective", "--weight", "--kind"}
+
+
+def _connect(url: str):
+    import psycopg
+
+    return psycopg.connect(make_url(url).set(drivername="postgresql")
+                           .render_as_string(hide_password=False), autocommit=True)
+
+
+def _member_of(conn, command: str, target: str, by: str) -> str | None:
+    """The KPI owner's handle when they are ``by`` (or nobody is named), linked by name."""
+    if command == "checkin":
+        query = ("SELECT p.handle, p.db_role FROM kpi k JOIN person p ON p.id = k.owner_id "
+                 "WHERE k.key = %s AND k.kind <> 'objective'")
+        param = target.strip().lower()
+    else:
+        if not target.isdigit():
+            return None
+        query = ("SELECT p.handle, p.db_role FROM checkin c JOIN kpi k ON k.id = c.kpi_id "
+                 "JOIN person p ON p.id = k.owner_id WHERE c.id = %s")
+        param = int(target)
+    found = conn.execute(query, (param,)).fetchone()
+    if found is None or found[1] != found[0] or (by and found[0] != by):
+        return None
+    return found[0]  # nobody named: the owner records it (the server names them its author)
+
+
+def _manager_of(conn, key: str, to: str | None, by: str) -> str | None:
+    """``by`` when their reporting tree holds the KPI's owner (if it exists) and ``to`` (if
+    given), and at least one of them; linked by name."""
+    tree = {h for (h,) in conn.execute(
+        "WITH RECURSIVE tree(id) AS (SELECT id FROM person WHERE handle = %s AND db_role = "
+        "handle UNION SELECT p.id FROM person p JOIN tree t ON p.manager_id = t.id) "
+        "SELECT handle FROM person WHERE id IN (SELECT id FROM tree)", (by,)).fetchall()}
+    kpi = conn.execute("SELECT p.handle FROM kpi k JOIN person p ON p.id = k.owner_id "
+                       "WHERE k.key = %s", (key.strip().lower(),)).fetchone()
+    needed = ([kpi[0]] if kpi else []) + ([to.strip().lower()] if to else [])
+    if not needed or not set(needed) <= tree:
+        return None
+    return by
+
+
+def _login(conn, handle: str) -> bool:
+    """Make ``handle``'s login role if missing; False when a role of that name is the
+    cluster's own (never borrowed)."""
+    import psycopg
+
+    mine = conn.execute("SELECT shobj_description(oid, 'pg_authid') FROM pg_roles "
+                        "WHERE rolname = %s", (handle,)).fetchone()
+    if mine is not None:
+        return mine[0] == MEMBER_ROLE_MARK
+    try:
+        conn.execute(f'CREATE ROLE "{handle}" LOGIN PASSWORD \'{MEMBER_PASSWORD}\'')
+        conn.execute(f"COMMENT ON ROLE \"{handle}\" IS '{MEMBER_ROLE_MARK}'")
+    except psycopg.errors.DuplicateObject:  # another worker, a moment ago
+        pass
+    return True
+
+
+def drop_member_roles(url: str) -> None:
+    """Drop the login roles member mode made (marked :data:`MEMBER_ROLE_MARK`)."""
+    with _connect(url) as conn:
+        for (role,) in conn.execute("SELECT rolname FROM pg_roles WHERE "
+                                    "shobj_description(oid, 'pg_authid') = %s",
+                                    (MEMBER_ROLE_MARK,)).fetchall():
+            try:
+                conn.execute(f'DROP ROLE IF EXISTS "{role}"')
+            except Exception:  # still connected somewhere: the next run drops it
+                pass
 
 
 def postgres_or_none() -> Postgres | None:

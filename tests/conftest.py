@@ -16,9 +16,10 @@ from kpictl.cli import main
 from kpictl.db import open_database
 from tests.backends import (
     READER_DB,
-    READER_ENV,
+    member_mode,
     SKIP_REASON,
-    as_reader,
+    as_member,
+    drop_member_roles,
     postgres_or_none,
 )
 
@@ -28,8 +29,21 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)  # a Friday
 def pytest_configure(config):
     config.addinivalue_line("markers", "backend_free: touches no kpictl database; run once")
     config.addinivalue_line("markers", "sqlite_only(reason): checks a SQLite-specific property")
+    config.addinivalue_line("markers", "owner_only(reason): on PostgreSQL, every command as "
+                            "the owner: the test's premise is the database as the owner left "
+                            "it (no group roles yet), which member mode would change")
     config.addinivalue_line("markers", "postgres_only: checks a PostgreSQL server's rules "
                             "(skips, saying why, without KPICTL_TEST_PG_URL)")
+
+
+def pytest_sessionfinish(session):
+    """Member mode's login roles are cluster-wide: the controller (or the only process) drops
+    them once every worker is done."""
+    if hasattr(session.config, "workerinput"):
+        return
+    server = postgres_or_none()
+    if server is not None and member_mode():
+        drop_member_roles(server.url_of(server.url.database))
 
 
 def pytest_generate_tests(metafunc):
@@ -74,8 +88,8 @@ def isolated_env(tmp_path, monkeypatch, request, backend, pg):
             pytest.skip(f"SQLite only: {only.args[0] if only.args else 'SQLite-specific'}")
         database = pg.create(template=pg.base)
         monkeypatch.setenv("KPICTL_DB", pg.url_of(database))
-        if os.environ.get(READER_ENV, "").strip() not in ("", "0"):  # see tests/backends.py
-            monkeypatch.setenv(READER_DB, pg.reader_url(database))
+        if member_mode() and not request.node.get_closest_marker("owner_only"):
+            monkeypatch.setenv(READER_DB, pg.reader_url(database))  # see tests/backends.py
     else:
         monkeypatch.setenv("KPICTL_DB", str(tmp_path / "kpictl.db"))
     monkeypatch.setenv("KPICTL_TZ", "UTC")
@@ -112,7 +126,7 @@ def make_runner():
         saved = sys.stdout, sys.stderr, sys.stdin
         sys.stdout, sys.stderr, sys.stdin = out, err, io.StringIO(input or "")
         try:
-            main(as_reader(list(args)))
+            main(as_member(list(args)))
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
