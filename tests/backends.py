@@ -201,13 +201,21 @@ def as_member(args: list[str]) -> list[str]:
             return args
         if acting is None or not _login(conn, acting):
             return args
-        conn.execute(f'GRANT "{group_roles(make_url(owner).database)[level]}" TO "{acting}"')
+        groups = group_roles(make_url(owner).database)
+        conn.execute(f'REVOKE "{groups[1 - level]}" FROM "{acting}"')  # exactly this level
+        conn.execute(f'GRANT "{groups[level]}" TO "{acting}"')
         _pin(conn, os.environ.get("KPICTL_NOW") or None)
     ROUTED.append((words[0], acting, ("member", "manager")[level]))
+    log = os.environ.get(ROUTE_LOG)
+    if log:
+        with open(log, "a", encoding="utf-8") as out:
+            out.write(f"{('member', 'manager')[level]} {words[0]}\n")
     return ["--db", make_url(owner).set(username=acting, password=MEMBER_PASSWORD)
             .render_as_string(hide_password=False), *args]
 
 
+#: A file to append a line to for every routed command (how the README's count is measured).
+ROUTE_LOG = "KPICTL_TEST_ROUTE_LOG"
 #: (command, role, level) of every command :func:`as_member` routed to a person's own role:
 #: what tests/test_member_mode.py checks the routing by.
 ROUTED: list[tuple[str, str, str]] = []
@@ -259,31 +267,53 @@ def _manager_of(conn, key: str, to: str | None, by: str) -> str | None:
 
 def _login(conn, handle: str) -> bool:
     """Make ``handle``'s login role if missing; False when a role of that name is the
-    cluster's own (never borrowed)."""
-    import psycopg
-
-    mine = conn.execute("SELECT shobj_description(oid, 'pg_authid') FROM pg_roles "
-                        "WHERE rolname = %s", (handle,)).fetchone()
-    if mine is not None:
-        return mine[0] == MEMBER_ROLE_MARK
-    try:
+    cluster's own (never borrowed). Made and marked in one transaction, one process at a
+    time (an advisory lock): another worker never sees it unmarked."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_ROLES_LOCK,))
+        mine = conn.execute("SELECT shobj_description(oid, 'pg_authid') FROM pg_roles "
+                            "WHERE rolname = %s", (handle,)).fetchone()
+        if mine is not None:
+            return mine[0] == MEMBER_ROLE_MARK
         conn.execute(f'CREATE ROLE "{handle}" LOGIN PASSWORD \'{MEMBER_PASSWORD}\'')
         conn.execute(f"COMMENT ON ROLE \"{handle}\" IS '{MEMBER_ROLE_MARK}'")
-    except psycopg.errors.DuplicateObject:  # another worker, a moment ago
-        pass
     return True
 
 
-def drop_member_roles(url: str) -> None:
+_ROLES_LOCK = 0x6B7074726F6C  # who makes member-mode roles; a run holds it shared throughout
+
+
+class RunLock:
+    """Held (shared) by a test run from its start to its end, on its own connection: the
+    login roles member mode makes are the cluster's, shared by every run on it, so only the
+    last run to finish — the one that gets the lock exclusively — drops them."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.conn = _connect(url)
+        self.conn.execute("SELECT pg_advisory_lock_shared(%s)", (_RUN_LOCK,))
+
+    def release_and_clean(self) -> None:
+        try:
+            self.conn.execute("SELECT pg_advisory_unlock_shared(%s)", (_RUN_LOCK,))
+            if self.conn.execute("SELECT pg_try_advisory_lock(%s)", (_RUN_LOCK,)).fetchone()[0]:
+                _drop_member_roles(self.conn)
+        finally:
+            self.conn.close()
+
+
+_RUN_LOCK = 0x6B7074727573  # test runs on this cluster (see RunLock)
+
+
+def _drop_member_roles(conn) -> None:
     """Drop the login roles member mode made (marked :data:`MEMBER_ROLE_MARK`)."""
-    with _connect(url) as conn:
-        for (role,) in conn.execute("SELECT rolname FROM pg_roles WHERE "
-                                    "shobj_description(oid, 'pg_authid') = %s",
-                                    (MEMBER_ROLE_MARK,)).fetchall():
-            try:
-                conn.execute(f'DROP ROLE IF EXISTS "{role}"')
-            except Exception:  # still connected somewhere: the next run drops it
-                pass
+    for (role,) in conn.execute("SELECT rolname FROM pg_roles WHERE "
+                                "shobj_description(oid, 'pg_authid') = %s",
+                                (MEMBER_ROLE_MARK,)).fetchall():
+        try:
+            conn.execute(f'DROP ROLE IF EXISTS "{role}"')
+        except Exception:  # still connected somewhere: the next run drops it
+            pass
 
 
 def postgres_or_none() -> Postgres | None:

@@ -16,10 +16,10 @@ from kpictl.cli import main
 from kpictl.db import open_database
 from tests.backends import (
     READER_DB,
-    member_mode,
     SKIP_REASON,
+    RunLock,
     as_member,
-    drop_member_roles,
+    member_mode,
     postgres_or_none,
 )
 
@@ -36,14 +36,18 @@ def pytest_configure(config):
                             "(skips, saying why, without KPICTL_TEST_PG_URL)")
 
 
-def pytest_sessionfinish(session):
-    """Member mode's login roles are cluster-wide: the controller (or the only process) drops
-    them once every worker is done."""
-    if hasattr(session.config, "workerinput"):
-        return
+def pytest_sessionstart(session):
+    """Member mode's login roles are cluster-wide: the controller (or the only process) holds
+    the run lock from start to end, and drops them if it is the last run on the cluster."""
     server = postgres_or_none()
-    if server is not None and member_mode():
-        drop_member_roles(server.url_of(server.url.database))
+    if server is not None and member_mode() and not hasattr(session.config, "workerinput"):
+        session.config._kpictl_run_lock = RunLock(server.url_of(server.url.database))
+
+
+def pytest_sessionfinish(session):
+    lock = getattr(session.config, "_kpictl_run_lock", None)
+    if lock is not None:
+        lock.release_and_clean()
 
 
 def pytest_generate_tests(metafunc):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from tests import backends
 
@@ -36,6 +37,18 @@ def test_an_owners_checkin_and_a_managers_change_run_as_their_own_roles(run):
     # The server filled in the member as the author: the owner's write would have left none.
     history = run("report", "sales.arr", "--json").json()
     assert [c["by"] for c in history["checkins"]] == ["ana"]
+    # A routed command runs at exactly the level it says: maya, a manager a moment ago, is
+    # only a member when she checks in on her own KPI.
+    assert run("assign", "maya.own", "--to", "maya", "--title", "Own", "--target", "3",
+               "--due", "2026-12-31").exit_code == 0
+    assert run("checkin", "maya.own", "1").exit_code == 0
+    assert backends.ROUTED[-1] == ("checkin", "maya", "member")
+    database = make_url(os.environ["KPICTL_DB"]).database
+    with backends._connect(os.environ["KPICTL_DB"]) as conn:
+        groups = {g for (g,) in conn.execute(
+            "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
+            "JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = 'maya'").fetchall()}
+    assert groups == {backends.group_roles(database)[0]}
 
 
 def test_actions_the_roles_may_not_take_stay_with_the_owner(run):

@@ -14,7 +14,7 @@ from tests.backends import table_rows
 pytestmark = pytest.mark.postgres_only
 
 INSERT = ("INSERT INTO checkin (kpi_id, value, measured_at, recorded_at, author_id, source) "
-          "VALUES ((SELECT id FROM kpi WHERE key = %s), %s, now(), %s, %s, 'psql') "
+          "VALUES ((SELECT id FROM kpi WHERE key = %s), %s, kpictl_now(), %s, %s, 'psql') "
           "RETURNING author_id, recorded_at")
 NOT_OWNER = ("kpictl: error: not allowed: only carl (the owner of ops.up), whoever covers for "
              "them while they are away, or an admin may record check-ins on it\n")

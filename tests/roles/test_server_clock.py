@@ -40,7 +40,21 @@ def test_member_writes_only_their_own_aggregates_and_only_now(run, team):
     copy = ("INSERT INTO checkin_stats (kpi_id, recorded_at, n, in_window, met, fit_n, "
             "fit_distinct, covered_id) SELECT kpi_id, {at}, 99, 99, 99, 0, 0, covered_id "
             "FROM checkin_stats WHERE kpi_id = (SELECT id FROM kpi WHERE key = '{key}')")
+    forged = ("INSERT INTO checkin_stats (kpi_id, recorded_at, n, first_at, last_at, in_window, "
+              "met, fit_n, fit_distinct, latest_id, covered_id) SELECT kpi_id, kpictl_now(), n, "
+              "first_at, last_at, in_window, met, fit_n, fit_distinct, {latest}, {covered} FROM "
+              "checkin_stats WHERE kpi_id = (SELECT id FROM kpi WHERE key = 'sales.arr')")
+    carls = "(SELECT id FROM checkin WHERE kpi_id = (SELECT id FROM kpi WHERE key = 'ops.up'))"
     statements = {
+        # at her own write's instant, but not what the history says: another KPI's check-in
+        # as her current value, a guard that claims check-ins not yet written, a wrong count
+        forged.format(latest=carls, covered="covered_id"):
+            "the aggregates of sales.arr must be those of its check-ins",
+        forged.format(latest="latest_id", covered="2147483647"):
+            "the aggregates of sales.arr must be those of its check-ins",
+        forged.replace("SELECT kpi_id, kpictl_now(), n,", "SELECT kpi_id, kpictl_now(), n + 1,")
+        .format(latest="latest_id", covered="covered_id"):
+            "the aggregates of sales.arr must be those of its check-ins",
         # someone else's KPI: forged aggregates would change carl's report
         copy.format(at="kpictl_now() + interval '1 hour'", key="ops.up"):
             "only whoever may record check-ins on ops.up",
@@ -142,3 +156,72 @@ def test_away_time_in_the_past_takes_a_manager(run, team, now):
     # Ending today's window early is hers to do.
     cleared = run(*ana, "people", "away", "ana", "--clear")
     assert cleared.exit_code == 0, cleared.stderr
+
+
+def test_member_checkin_after_rows_filed_later_leaves_the_recount_to_an_admin(run, team,
+                                                                              monkeypatch, now):
+    monkeypatch.setenv("KPICTL_NOW", AHEAD)  # an admin's write keeps the client's time
+    assert run("checkin", "sales.arr", "4", "--by", "ana", "--at", "2026-11-20").exit_code == 0
+    monkeypatch.setenv("KPICTL_NOW", now.isoformat())
+    # ana's write is stamped before that row: recounting it is not hers; the write stands.
+    result = run("--db", team.url("ana"), "checkin", "sales.arr", "10")
+    assert (result.exit_code, result.stderr) == (0, "recorded sales.arr = 10\n")
+    assert team.one("SELECT count(*) FROM checkin_stats") == (1,)
+    assert run("report", "--json").json()["kpis"][0]["checkins"] == 2  # read from history
+
+
+def test_the_server_stamps_source_runs_and_keeps_away_records(run, team, now):
+    with team.sql("ana") as conn:
+        conn.execute("INSERT INTO source_run (kpi_id, at, ok) SELECT id, '2001-01-01', true "
+                     "FROM kpi WHERE key = 'sales.arr'")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="in the future"):
+            conn.execute("INSERT INTO checkin (kpi_id, value, measured_at, recorded_at, source) "
+                         "SELECT id, 1, kpictl_now() + interval '1 hour', kpictl_now(), 'psql' "
+                         "FROM kpi WHERE key = 'sales.arr'")
+    assert team.one("SELECT at FROM source_run") == (now,)
+    assert run("--db", team.url("ana"), "people", "away", "ana", "--from", str(now.date()),
+               "--until", str(now.date() + timedelta(days=2))).exit_code == 0
+    recorded = team.one("SELECT by_id, recorded_at FROM away")
+    assert recorded == (team.id_of("ana"), now)
+    with team.sql("ana") as conn:  # who recorded it, and when, are not hers to rewrite
+        conn.execute("UPDATE away SET by_id = %s, recorded_at = '2001-01-01'",
+                     (team.id_of("max"),))
+    assert team.one("SELECT by_id, recorded_at FROM away") == recorded
+
+
+def test_nudges_go_only_where_they_belong(team):
+    row = ("INSERT INTO nudge_sent (recipient_id, type, kpi_id, slot, level, sent_at) SELECT "
+           "(SELECT id FROM person WHERE handle = %s), 'escalation', id, 'x', 1, now() FROM kpi "
+           "WHERE key = %s")
+    with team.sql("max") as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege,
+                           match="goes to ana \\(its owner\\), whoever covers"):
+            conn.execute(row, ("carl", "sales.arr"))
+        conn.execute(row, ("max", "sales.arr"))  # max is above ana
+    assert run_ok(team, "adm", "assign", "max.own", "--to", "max", "--title", "Own",
+                  "--target", "5", "--due", "2026-12-31")
+    with team.sql("max") as conn:  # an escalation about his own KPI is not his to record
+        with pytest.raises(psycopg.errors.InsufficientPrivilege,
+                           match="a nudge about your own KPI max.own goes to you only"):
+            conn.execute(row, ("adm", "max.own"))
+
+
+def test_a_transaction_held_open_may_not_stamp_stale_times(team):
+    with team.sql() as conn:  # the owner shortens the limit, as tests pin the clock
+        conn.execute("CREATE OR REPLACE FUNCTION kpictl_stale_after() RETURNS interval "
+                     "LANGUAGE sql IMMUTABLE AS $$ SELECT interval '1 second' $$")
+    with team.sql("ana") as conn, conn.transaction():
+        conn.execute("SELECT pg_sleep(1.2)")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege,
+                           match="this transaction began more than 00:00:01 ago"):
+            conn.execute("INSERT INTO checkin (kpi_id, value, measured_at, recorded_at, "
+                         "source) SELECT id, 1, kpictl_now(), kpictl_now(), 'psql' FROM kpi "
+                         "WHERE key = 'sales.arr'")
+
+
+def run_ok(team, handle, *args) -> bool:
+    from tests.conftest import make_runner
+
+    result = make_runner()("--db", team.url(handle), *args)
+    assert result.exit_code == 0, result.stderr
+    return True

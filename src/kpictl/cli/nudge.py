@@ -96,6 +96,8 @@ def nudge(
 
     db = st.open_db(read=not send or dry_run)  # a preview only reads
     with db.session() as session:
+        if send:  # what was sent is recorded in the server's clock: read it in the same
+            now = instant = clock(session, now)
         report = build_nudges(session=session, as_of=instant, now=now, tz=tz, to=to,
                               settings=settings)
         if team:
@@ -109,7 +111,7 @@ def nudge(
 
             scope = nudge_scope(session, instant)
             if scope is not None:
-                report = about_team(report, scope)
+                report = about_team(report, *scope)
     if not send:
         from kpictl.render.nudges import render_nudges
 

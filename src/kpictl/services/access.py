@@ -108,10 +108,12 @@ def write_clock(session: Session, now: datetime) -> datetime:
     return me.clock.astimezone(timezone.utc)
 
 
-def nudge_scope(session: Session, as_of: datetime) -> set[str] | None:
-    """Whose KPIs this writer may send (and record) nudges about: None for everyone (SQLite,
-    an admin); a manager's reporting tree on a shared server. A member may send none (exit
-    6, before any mail leaves: the server would refuse to record it, and it would go again)."""
+def nudge_scope(session: Session, as_of: datetime) -> tuple[set[str], str] | None:
+    """What this writer may send (and record) nudges about: None for everything (SQLite, an
+    admin); on a shared server a manager's reporting tree and the manager themselves — the
+    nudges about their own KPIs go to them only (escalations about those are their
+    manager's to send). A member may send none (exit 6, before any mail leaves: the server
+    would refuse to record it, and it would go again)."""
     if not _is_postgres(session):
         return None
     me = identify(session=session)
@@ -123,7 +125,7 @@ def nudge_scope(session: Session, as_of: datetime) -> set[str] | None:
                          f"may send nudges; you are connected as {shown}")
     from kpictl.services.tree import team_of
 
-    return team_of(session, me.person, as_of)
+    return team_of(session, me.person, as_of), me.person
 
 
 def may_recount(session: Session) -> bool:

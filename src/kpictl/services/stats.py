@@ -220,6 +220,15 @@ def add(session: Session, deltas: dict[int, Delta], recorded: datetime) -> None:
         latest.update(session.execute(select(Kpi.id, select(Checkin.id).where(
             Checkin.kpi_id == Kpi.id).order_by(Checkin.measured_at.desc(), Checkin.id.desc())
             .limit(1).correlate(Kpi).scalar_subquery()).where(Kpi.id.in_(chunk))).all())
+    if later:
+        from kpictl.services.access import may_recount
+
+        if not may_recount(session):
+            # Rows filed after this write (a faster clock's, or a transaction that began
+            # later but committed first): recounting them is not this writer's to do. Adding
+            # nothing leaves the guard short of this write's check-ins, so reports read the
+            # history until an admin's write recounts every KPI.
+            return
     inserts, updates = [], []
     for kpi_id, d in deltas.items():
         if kpi_id in later:

@@ -51,8 +51,10 @@ def narrow_nudges(report: NudgeReport, team: set[str]) -> NudgeReport:
     return replace(report, recipients=[r for r in report.recipients if r.handle in team])
 
 
-def about_team(report: NudgeReport, team: set[str]) -> NudgeReport:
-    """Only the nudges about KPIs owned in ``team`` (whoever receives them)."""
-    recipients = [replace(r, items=[i for i in r.items if i.owner in team])
+def about_team(report: NudgeReport, team: set[str], head: str) -> NudgeReport:
+    """Only the nudges about KPIs owned in ``team`` — ``head``'s reporting tree — and of
+    those about ``head``'s own KPIs, only the ones to ``head``."""
+    recipients = [replace(r, items=[i for i in r.items if i.owner in team
+                                    and (i.owner != head or r.handle == head)])
                   for r in report.recipients]
     return replace(report, recipients=[r for r in recipients if r.items])

@@ -13,14 +13,21 @@ open (README "Shared servers"):
   server stamped. The schema's owner may redefine it to pin the clock of a test or demo
   database, as ``KPICTL_NOW`` pins a client's; nobody else may (functions are never looked up
   in ``pg_temp``).
+* A non-admin's write in a transaction that began more than ``kpictl_stale_after()`` (10
+  minutes) ago is refused: its stamps would be stale (``now()`` is the transaction's start).
 * ``checkin_stats``: a non-admin writes only the aggregates of KPIs they may record check-ins
-  on (a manager: of their tree); a member only the rows filed at the instant of their write.
+  on (a manager: of their tree); a member only the rows filed at the instant of their write;
+  and every such row must match the history at its instant (counts, first/last times, the
+  latest check-in, the guard's ``covered_id``).
 * ``nudge_sent``: a manager records nudges about the KPIs of their tree (stamped by the
-  server); members none; only an admin changes the record.
-* ``away``: one's own window may not start, end or be deleted in the past (more than a day
-  back); a manager of the person, or an admin, may.
-* ``kpi.created_at``/``updated_at`` and ``kpi_change.at`` are the server's clock for
-  non-admins, as check-ins', corrections' and feedback's already were.
+  server), to the owner, their cover or a manager above them — about their own KPIs only to
+  themselves; members none; only an admin changes the record.
+* ``away``: one's own window may not start, end, change cover or be deleted in the past (more
+  than a day back); a manager of the person, or an admin, may. Who recorded a window, and
+  when, stay on UPDATE.
+* ``kpi.created_at``/``updated_at``, ``kpi_change.at`` and ``source_run.at`` are the server's
+  clock for non-admins, as check-ins', corrections' and feedback's already were; a check-in
+  measured more than 5 minutes past it is refused.
 """
 
 from pathlib import Path
@@ -41,6 +48,24 @@ _FUNCTIONS = r"""
 CREATE OR REPLACE FUNCTION kpictl_now() RETURNS timestamptz
 LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
   SELECT now()
+$$;
+
+-- How long a non-admin's transaction may have been open when it writes (the owner may
+-- redefine it, as kpictl_now()).
+CREATE OR REPLACE FUNCTION kpictl_stale_after() RETURNS interval
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$
+  SELECT interval '10 minutes'
+$$;
+
+-- Whether ``boss`` is above ``person_id`` in the reporting line (their manager, theirs, …).
+CREATE OR REPLACE FUNCTION kpictl_above(boss integer, person_id integer) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, {schema}, pg_temp AS $$
+  WITH RECURSIVE line(id) AS (
+    SELECT manager_id FROM person WHERE id = person_id
+    UNION
+    SELECT p.manager_id FROM person p JOIN line l ON p.id = l.id
+  )
+  SELECT EXISTS (SELECT 1 FROM line WHERE id = boss)
 $$;
 
 CREATE OR REPLACE FUNCTION kpictl_may_checkin(kpi_id integer) RETURNS boolean
@@ -67,10 +92,17 @@ DECLARE
   lvl text := kpictl_level();
   me integer;
   k record;
+  agg record;
   row_kpi integer;
 BEGIN
   IF lvl = 'admin' THEN
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+  END IF;
+  -- The server's stamps are the instant the transaction began: one held open would stamp a
+  -- time long past (a check-in "before the deadline", written after it).
+  IF clock_timestamp() - now() > kpictl_stale_after() THEN
+    PERFORM kpictl_refuse(format('this transaction began more than %s ago, so the times the '
+      'server stamps would be stale: write in a new transaction', kpictl_stale_after()));
   END IF;
   IF lvl IS NULL THEN
     PERFORM kpictl_refuse(format('role %s has no kpictl role in database %s: an admin grants '
@@ -103,7 +135,33 @@ BEGIN
         'their own check-in; recounting its past takes a manager of %s or an admin '
         '(`kpictl db rebuild`)', k.key, kpictl_handle(k.owner_id)));
     END IF;
-    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+    IF TG_OP = 'DELETE' THEN
+      RETURN OLD;
+    END IF;
+    -- What a report reads from the row must be what the history says at its instant: the
+    -- counts, first and last times, the latest check-in (of this KPI), and a guard that
+    -- claims no check-in not yet written. (The forecast's moments are checked by `db check`.)
+    SELECT count(*) AS n, min(c.measured_at) AS first_at, max(c.measured_at) AS last_at,
+           count(*) FILTER (WHERE c.measured_at BETWEEN d.start AND d.due) AS in_window,
+           count(*) FILTER (WHERE c.measured_at BETWEEN d.start AND d.due AND CASE d.kind
+             WHEN 'at-least' THEN c.value >= d.target WHEN 'at-most' THEN c.value <= d.target
+             WHEN 'range' THEN c.value BETWEEN d.low AND d.high ELSE false END) AS met,
+           count(*) FILTER (WHERE c.measured_at >= d.start) AS fit_n,
+           least(3, count(DISTINCT c.measured_at) FILTER (WHERE c.measured_at >= d.start))
+             AS fit_distinct
+      INTO agg FROM kpi d JOIN checkin c ON c.kpi_id = d.id
+     WHERE d.id = NEW.kpi_id AND c.recorded_at <= NEW.recorded_at;
+    IF (NEW.n, NEW.first_at, NEW.last_at, NEW.in_window, NEW.met, NEW.fit_n, NEW.fit_distinct)
+         IS DISTINCT FROM (agg.n::integer, agg.first_at, agg.last_at, agg.in_window::integer,
+                           agg.met::integer, agg.fit_n::integer, agg.fit_distinct::integer)
+       OR NEW.latest_id IS DISTINCT FROM (
+         SELECT c.id FROM checkin c WHERE c.kpi_id = NEW.kpi_id
+            AND c.recorded_at <= NEW.recorded_at ORDER BY c.measured_at DESC, c.id DESC LIMIT 1)
+       OR NEW.covered_id > (SELECT coalesce(max(id), 0) FROM checkin) THEN
+      PERFORM kpictl_refuse(format('the aggregates of %s must be those of its check-ins (kpictl '
+        'keeps them; `kpictl db rebuild` recomputes them)', k.key));
+    END IF;
+    RETURN NEW;
   END IF;
 
   -- Who was nudged, and when: what keeps a reminder from being sent twice and an escalation
@@ -116,6 +174,18 @@ BEGIN
       PERFORM kpictl_refuse(format('only a manager of %s (the owner of %s) or an admin may '
         'send nudges about it (`kpictl nudge` runs as a manager or an admin)',
         kpictl_handle(k.owner_id), k.key));
+    END IF;
+    -- About one's own KPI, only to oneself: an escalation about it is one's manager's to
+    -- send. Otherwise to the owner, whoever covers for them, or a manager above them.
+    IF k.owner_id = me AND NEW.recipient_id <> me THEN
+      PERFORM kpictl_refuse(format('a nudge about your own KPI %s goes to you only: its '
+        'escalations are for a manager of yours or an admin to send', k.key));
+    END IF;
+    IF NEW.recipient_id <> k.owner_id AND NOT kpictl_above(NEW.recipient_id, k.owner_id)
+       AND NOT EXISTS (SELECT 1 FROM away a WHERE a.person_id = k.owner_id
+                                              AND a.cover_id = NEW.recipient_id) THEN
+      PERFORM kpictl_refuse(format('a nudge about %s goes to %s (its owner), whoever covers for '
+        'them, or a manager above them', k.key, kpictl_handle(k.owner_id)));
     END IF;
     NEW.sent_at := kpictl_now();
     RETURN NEW;
@@ -143,6 +213,8 @@ BEGIN
       END IF;
       NEW.by_id := me;
       NEW.recorded_at := kpictl_now();
+    ELSE  -- source_run
+      NEW.at := kpictl_now();
     END IF;
     IF (SELECT kind FROM kpi WHERE id = NEW.kpi_id) = 'objective' THEN
       PERFORM kpictl_refuse(format('%s is an objective: it takes no check-ins (its KPIs do)',
@@ -153,6 +225,12 @@ BEGIN
       PERFORM kpictl_refuse(format('only %s (the owner of %s), whoever covers for them while '
         'they are away, or an admin may record check-ins on it', kpictl_handle(k.owner_id),
         k.key));
+    END IF;
+    IF TG_TABLE_NAME <> 'source_run' THEN  -- (a record's fields are looked up eagerly)
+      IF NEW.measured_at > kpictl_now() + interval '5 minutes' THEN
+        PERFORM kpictl_refuse('a check-in may not be measured in the future (more than 5 '
+          'minutes past the server''s clock)');
+      END IF;
     END IF;
     RETURN NEW;
   END IF;
@@ -165,6 +243,9 @@ BEGIN
       END IF;
       NEW.by_id := me;
       NEW.recorded_at := kpictl_now();
+    ELSIF TG_OP = 'UPDATE' THEN  -- who recorded the window, and when, stay
+      NEW.by_id := OLD.by_id;
+      NEW.recorded_at := OLD.recorded_at;
     END IF;
     IF NOT (CASE WHEN TG_OP = 'DELETE' THEN OLD.person_id ELSE NEW.person_id END = me
             OR (lvl = 'manager' AND kpictl_manages(
@@ -184,7 +265,9 @@ BEGIN
                   (NEW.starts IS DISTINCT FROM OLD.starts
                    AND least(NEW.starts, OLD.starts) < kpictl_now() - interval '1 day')
                   OR (NEW.ends IS DISTINCT FROM OLD.ends
-                      AND least(NEW.ends, OLD.ends) < kpictl_now() - interval '1 day')))
+                      AND least(NEW.ends, OLD.ends) < kpictl_now() - interval '1 day')
+                  OR (NEW.cover_id IS DISTINCT FROM OLD.cover_id
+                      AND OLD.starts < kpictl_now() - interval '1 day')))
             OR (TG_OP = 'DELETE' AND OLD.starts < kpictl_now() - interval '1 day'))) THEN
       PERFORM kpictl_refuse(format('you may not set your own away time in the past: a manager '
         'of %s or an admin may', kpictl_handle(me)));
@@ -328,4 +411,6 @@ def downgrade() -> None:
     for table in GUARDED:
         bind.exec_driver_sql(f"DROP TRIGGER IF EXISTS kpictl_guard ON {table}")
     _install(bind, _0012()._FUNCTIONS)
+    bind.exec_driver_sql("DROP FUNCTION IF EXISTS kpictl_above(integer, integer)")
+    bind.exec_driver_sql("DROP FUNCTION IF EXISTS kpictl_stale_after()")
     bind.exec_driver_sql("DROP FUNCTION IF EXISTS kpictl_now()")
