@@ -1,16 +1,12 @@
 """kpictl: delegate KPIs, collect check-ins, see early what is on track."""
 
-__version__ = "0.1.0"
-
-
-def _as_program() -> bool:
-    """Imported to run as the `kpictl` program (console script or ``python -m kpictl``, whose
-    argv[0] is "-m" while the package is found), not as a library or in a test."""
-    import os
-    import sys
-
-    return bool(sys.argv) and (sys.argv[0] == "-m"
-                               or os.path.basename(sys.argv[0]) in ("kpictl", "kpictl.exe"))
+# First of all, when run as the `kpictl` program (console script, or ``python -m kpictl``,
+# whose argv[0] is "-m" while the package is found) and not imported as a library or in a
+# test: Ctrl-C from here on is one line, never a traceback. As few steps as possible come
+# before it (``sys`` is loaded before any program's first line): an interrupt landing
+# earlier is Python's own start-up's. The C module, not `signal`: that one imports enum
+# (~3 ms), itself a window in which a Ctrl-C would still end in a KeyboardInterrupt traceback.
+import sys as _sys
 
 
 def _interrupted_while_starting(signum, frame) -> None:  # pragma: no cover - a signal's timing
@@ -20,6 +16,16 @@ def _interrupted_while_starting(signum, frame) -> None:  # pragma: no cover - a 
 
     os.write(2, b"kpictl: error: interrupted\n")
     os._exit(130)
+
+
+_program = bool(_sys.argv) and (_sys.argv[0] == "-m" or _sys.argv[0].replace("\\", "/")
+                                .rsplit("/", 1)[-1] in ("kpictl", "kpictl.exe"))
+if _program:
+    import _signal
+
+    _signal.signal(_signal.SIGINT, _interrupted_while_starting)
+
+__version__ = "0.1.0"
 
 
 def end_of_start_up() -> None:
@@ -39,13 +45,9 @@ def end_of_start_up() -> None:
 
 
 _collector_paused = False
-if _as_program():
-    # The C module, not `signal`: that one imports enum (~3 ms), itself a window in which a
-    # Ctrl-C would still end in a KeyboardInterrupt traceback.
-    import _signal
+if _program:
     import gc as _gc
 
-    _signal.signal(_signal.SIGINT, _interrupted_while_starting)
     if _gc.isenabled():
         _gc.disable()  # see end_of_start_up
         _collector_paused = True
