@@ -80,7 +80,7 @@ class Kpi(_Table, table=True):
     zone: str = Field(default="UTC", sa_column=sa.Column(sa.String(64), nullable=False,
                                                          server_default="UTC"))
     #: Ongoing KPIs (migration 0009): week | month | quarter | year, and how a period's
-    #: check-ins make its value (services/periods.py); both None for a one-off KPI.
+    #: check-ins make its value (services/periods/); both None for a one-off KPI.
     every: str | None = Field(default=None, sa_column=sa.Column(sa.String(16)))
     aggregate: str | None = Field(default=None, sa_column=sa.Column(sa.String(8)))
     #: Objectives and roll-ups (migration 0010): the objective this KPI (or objective) counts

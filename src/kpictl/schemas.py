@@ -98,7 +98,7 @@ class KpiRow:
     suggested_outcome: str | None = None
     #: The KPI's own time zone: its slots, dates and "end of day".
     zone: str = "UTC"
-    #: Ongoing KPIs (services/periods.py): week|month|quarter|year, the aggregate, and the
+    #: Ongoing KPIs (services/periods/): week|month|quarter|year, the aggregate, and the
     #: current period {label, start, end, target, low, high, value}; null for one-off KPIs.
     every: str | None = None
     aggregate: str | None = None

@@ -20,7 +20,7 @@
     of every run.
 
 ``python floors.py ongoing-sql DB AS_OF RUNS``
-    What the portfolio adds for ongoing KPIs (services/periods.py ``apply_rows``), in the same
+    What the portfolio adds for ongoing KPIs (services/periods/ ``apply_rows``), in the same
     form: which KPIs are ongoing, the handles, their definition changes, per-period targets,
     assignments and corrections, and the check-ins of their current periods. The floor of a
     portfolio of ongoing KPIs is ``report-sql`` plus this.

@@ -51,7 +51,7 @@ class KpiSpec:
     tags: list[str] | None = None
     milestones: list[tuple[datetime, float]] | None = None
     extra: dict = field(default_factory=dict)
-    #: Ongoing KPIs (services/periods.py): the period, the aggregate, per-period targets.
+    #: Ongoing KPIs (services/periods/): the period, the aggregate, per-period targets.
     every: str | None = None
     aggregate: str | None = None
     target_for: list[tuple[str, float]] | None = None

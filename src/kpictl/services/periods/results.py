@@ -1,198 +1,25 @@
-"""Ongoing KPIs (PRODUCT §6): a target every calendar period, judged and closed period by period.
-
-An ongoing KPI (``kpi.every`` set) is a series of calendar periods — ISO weeks, months,
-quarters or years in the KPI's zone — from the period holding its start to the period holding
-its due date (or open-ended). Nothing is stored per period but the per-period target overrides
-(``period_target``, append-only): a period's value, target and outcome are functions of the
-data at an instant, so a report ``--as-of`` any instant is exact by construction.
-
-- **Value**: the period's check-ins measured in ``[start, end)`` (with corrections), made one
-  number by the KPI's aggregate: ``last``, ``sum``, ``mean``, ``min`` or ``max``.
-- **Target**: the period's override known at the instant, else the KPI's default target as it
-  was defined at the period's end (a closed period keeps the target it closed with; a changed
-  default applies to the periods not yet closed).
-- **Outcome** once the period ended: ``no_data`` without a check-in, else ``achieved`` when the
-  value reached the target (increase/decrease) or held the threshold (maintain kinds), else
-  ``missed``; credited to whoever owned the KPI at the period's last instant.
-"""
+"""A series judged at an instant: each period's value, target and outcome, the current
+period as the report's row, the scorecard, and the closed periods that hit rates count."""
 
 from __future__ import annotations
 
-import functools
-import re
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
-import pendulum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kpictl.domain import Kind
-from kpictl.errors import InvalidInput
 from kpictl.models import Assignment, Kpi, KpiChange, PeriodTarget
 from kpictl.services.history import _decode
-
-EVERY = ("week", "month", "quarter", "year")
-AGGREGATES = ("last", "sum", "mean", "min", "max")
-#: The check-in cadence an ongoing KPI takes when none is given: once per period.
-DEFAULT_CADENCE = {"week": "weekly", "month": "monthly", "quarter": "quarterly", "year": "365d"}
-#: The due date stored for an open-ended series (no --due): far enough never to be reached.
-OPEN_END = datetime(2999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
-_SECOND = timedelta(seconds=1)
-_LABEL = {
-    "week": re.compile(r"^(\d{4})-W(\d{2})$"),
-    "month": re.compile(r"^(\d{4})-(\d{2})$"),
-    "quarter": re.compile(r"^(\d{4})-Q([1-4])$"),
-    "year": re.compile(r"^(\d{4})$"),
-}
-_EXAMPLE = {"week": "2027-W09", "month": "2027-03", "quarter": "2027-Q2", "year": "2027"}
-
-
-def check_every(text: str) -> str:
-    s = text.strip().lower()
-    if s not in EVERY:
-        raise InvalidInput(f"invalid --every '{text}': use week, month, quarter or year")
-    return s
-
-
-def check_aggregate(text: str) -> str:
-    s = text.strip().lower()
-    if s not in AGGREGATES:
-        raise InvalidInput(f"invalid --aggregate '{text}': use last, sum, mean, min or max")
-    return s
-
-
-@dataclass(frozen=True)
-class Period:
-    label: str
-    start: datetime  # UTC, inclusive
-    end: datetime  # UTC, exclusive (the next period's start)
-
-    @property
-    def last_instant(self) -> datetime:
-        """The period's last second, as an "end of day" due date is."""
-        return self.end - _SECOND
-
-
-def _utc(dt) -> datetime:
-    u = dt.in_timezone("UTC")
-    return datetime(u.year, u.month, u.day, u.hour, u.minute, u.second, tzinfo=timezone.utc)
-
-
-def _local_start(every: str, local) -> pendulum.DateTime:
-    if every == "week":
-        day = local.date() - timedelta(days=local.weekday())
-    elif every == "month":
-        day = local.date().replace(day=1)
-    elif every == "quarter":
-        day = local.date().replace(month=3 * ((local.month - 1) // 3) + 1, day=1)
-    else:
-        day = local.date().replace(month=1, day=1)
-    return pendulum.datetime(day.year, day.month, day.day, tz=local.timezone)
-
-
-def _advance(every: str, local_start):
-    if every == "week":
-        return local_start.add(weeks=1)
-    if every == "month":
-        return local_start.add(months=1)
-    if every == "quarter":
-        return local_start.add(months=3)
-    return local_start.add(years=1)
-
-
-def _label(every: str, local_start) -> str:
-    if every == "week":
-        year, week, _ = local_start.date().isocalendar()
-        return f"{year}-W{week:02d}"
-    if every == "month":
-        return f"{local_start.year}-{local_start.month:02d}"
-    if every == "quarter":
-        return f"{local_start.year}-Q{(local_start.month - 1) // 3 + 1}"
-    return f"{local_start.year}"
-
-
-def _make(every: str, local_start) -> Period:
-    return Period(_label(every, local_start), _utc(local_start), _utc(_advance(every, local_start)))
-
-
-@functools.lru_cache(maxsize=4096)  # a portfolio asks the same few (rhythm, instant, zone)
-def period_of(every: str, instant: datetime, zone: str) -> Period:
-    """The period of ``every`` holding ``instant`` in ``zone``."""
-    local = pendulum.instance(instant).in_timezone(zone)
-    return _make(every, _local_start(every, local))
-
-
-def next_period(every: str, period: Period, zone: str) -> Period:
-    local = pendulum.instance(period.end).in_timezone(zone)
-    return _make(every, _local_start(every, local))
-
-
-def parse_label(every: str, text: str, zone: str) -> Period:
-    """``2027-03`` / ``2027-Q2`` / ``2027-W09`` / ``2027`` as a period of ``every``."""
-    raw = text.strip().upper()
-    m = _LABEL[every].match(raw)
-    problem = f"period '{text}' is not a {every}: use e.g. {_EXAMPLE[every]}"
-    if not m:
-        raise InvalidInput(problem)
-    year = int(m.group(1))
-    try:
-        if every == "week":
-            day = datetime.fromisocalendar(year, int(m.group(2)), 1)
-        elif every == "month":
-            day = datetime(year, int(m.group(2)), 1)
-        elif every == "quarter":
-            day = datetime(year, 3 * (int(m.group(2)) - 1) + 1, 1)
-        else:
-            day = datetime(year, 1, 1)
-    except ValueError:
-        raise InvalidInput(problem) from None
-    return _make(every, pendulum.datetime(day.year, day.month, day.day, tz=zone))
-
-
-def series(every: str, start: datetime, due: datetime, zone: str, until: datetime,
-           closed_at: datetime | None = None) -> list[Period]:
-    """The periods of a series begun by ``until`` (and by ``closed_at``), oldest first."""
-    last = min(due, until, closed_at or until)
-    result = []
-    period = period_of(every, start, zone)
-    while period.start <= last:
-        result.append(period)
-        period = next_period(every, period, zone)
-    return result
-
-
-def latest_period(every: str, start: datetime, due: datetime, zone: str, until: datetime,
-                  closed_at: datetime | None = None) -> list[Period]:
-    """``series(...)[-1:]`` without walking the series: the period holding its last instant."""
-    last = min(due, until, closed_at or until)
-    if period_of(every, start, zone).start > last:
-        return []
-    return [period_of(every, last, zone)]
-
-
-def aggregate(how: str, values: list[float]) -> float | None:
-    if not values:
-        return None
-    if how == "sum":
-        return float(sum(values))
-    if how == "mean":
-        return sum(values) / len(values)
-    if how == "min":
-        return min(values)
-    if how == "max":
-        return max(values)
-    return values[-1]  # last: values in measured order
-
-
-def meets(kind: Kind, value: float, *, target, low, high) -> bool:
-    """A period's value against its target: reached (increase/decrease), held (maintain)."""
-    if kind is Kind.INCREASE or kind is Kind.AT_LEAST:
-        return value >= target
-    if kind is Kind.DECREASE or kind is Kind.AT_MOST:
-        return value <= target
-    return low <= value <= high
-
+from kpictl.services.periods.period import (
+    Period,
+    aggregate,
+    latest_period,
+    meets,
+    period_of,
+    series,
+)
 
 @dataclass(frozen=True)
 class PeriodResult:
@@ -383,17 +210,6 @@ def streak(rows: list[PeriodResult]) -> int:
     return count
 
 
-def series_due(every: str, due: datetime | None, zone: str) -> datetime:
-    """The stored due date of a series: the last second of the period holding ``due``."""
-    if due is None:
-        return OPEN_END
-    return period_of(every, due, zone).last_instant
-
-
-def series_start(every: str, start: datetime, zone: str) -> datetime:
-    return period_of(every, start, zone).start
-
-
 def period_view(row: PeriodResult) -> dict:
     return {"label": row.label, "start": row.start, "end": row.end, "target": row.target,
             "low": row.low, "high": row.high, "value": row.value}
@@ -491,170 +307,6 @@ def scorecard(session: Session, kpi: Kpi, *, as_of: datetime, known: bool):
                            handles=handles_by_id(session))[kpi.id]
     return [{**period_view(r), "checkins": r.checkins, "outcome": r.outcome, "owner": r.owner}
             for r in rows], streak(rows)
-
-
-# --------------------------------------------------------------------------- writes
-
-def prepare_spec(spec, default_start: datetime, default_zone: str) -> None:
-    """An ongoing KPI's series in the KPI's terms: start at its first period's start, due at
-    its last period's last second (or open-ended), the cadence once per period by default."""
-    spec.every = check_every(spec.every)
-    spec.aggregate = check_aggregate(spec.aggregate or "last")
-    zone = spec.zone or default_zone
-    if spec.milestones:
-        raise InvalidInput("milestones apply to one-off KPIs, not ongoing ones (--every): "
-                           "use --target-for PERIOD=VALUE")
-    spec.start = series_start(spec.every, spec.start or default_start, zone)
-    spec.due = series_due(spec.every, spec.due, zone)
-    if spec.cadence is None:
-        spec.cadence = DEFAULT_CADENCE[spec.every]
-
-
-def finish_create(session: Session, now: datetime, kpi: Kpi, spec, by_person, result):
-    """The ongoing part of a new KPI; returns the confirmation that says so."""
-    from kpictl.results import WriteResult
-
-    kpi.every, kpi.aggregate = spec.every, spec.aggregate
-    session.flush()
-    if spec.target_for:
-        set_targets(session, kpi, [(p, t, None, None) for p, t in spec.target_for], now=now,
-                    by_id=by_person.id if by_person else None, creating=True)
-    first = period_of(kpi.every, kpi.start, kpi.zone).label
-    last = "open-ended" if kpi.due == OPEN_END else \
-        f"through {period_of(kpi.every, kpi.due, kpi.zone).label}"
-    owner = result.data.get("owner")
-    return WriteResult(result.action,
-                       f"created {kpi.key} ({kpi.kind}, every {kpi.every}, {kpi.aggregate}) "
-                       f"from {first}, {last}, and delegated it to {owner}",
-                       {**result.data, "every": kpi.every, "aggregate": kpi.aggregate})
-
-
-def check_update(kpi: Kpi, spec) -> None:
-    """--every and --aggregate are fixed at creation (the periods' history depends on them)."""
-    for name in ("every", "aggregate"):
-        given = getattr(spec, name)
-        if given is None:
-            continue
-        value = check_every(given) if name == "every" else check_aggregate(given)
-        if value != getattr(kpi, name):
-            raise InvalidInput(f"--{name} of {kpi.key} cannot change after it is created "
-                               f"(it is {getattr(kpi, name) or 'a one-off KPI'}): "
-                               "create a new KPI")
-    if spec.target_for and kpi.every is None:
-        raise InvalidInput(f"--target-for applies to ongoing KPIs; {kpi.key} is a one-off KPI")
-
-
-def _check_target(kpi: Kpi, label: str, target, low, high) -> None:
-    kind = Kind(kpi.kind)
-    where = f"period {label}"
-    if kind is Kind.RANGE:
-        if low is None or high is None or target is not None:
-            raise InvalidInput(f"{where}: a 'range' KPI takes low and high per period")
-        if low >= high:
-            raise InvalidInput(f"{where}: low {low:.15g} must be below high {high:.15g}")
-        return
-    if target is None or low is not None or high is not None:
-        raise InvalidInput(f"{where}: a '{kind}' KPI takes a target per period (no low/high)")
-    b = kpi.baseline
-    if kind is Kind.INCREASE and b is not None and target <= b:
-        raise InvalidInput(f"{where}: target {target:.15g} is not above the baseline {b:.15g}")
-    if kind is Kind.DECREASE and b is not None and target >= b:
-        raise InvalidInput(f"{where}: target {target:.15g} is not below the baseline {b:.15g}")
-
-
-def set_targets(session: Session, kpi: Kpi, entries, *, now: datetime, by_id: int | None,
-                creating: bool = False) -> int:
-    """Per-period targets ``(label, target, low, high)``, validated whole, then written and
-    logged; periods that already ended keep the target they closed with (refused).
-
-    ``creating``: the KPI is created by the same command, so a back-dated series gets the
-    targets of its past periods too (nothing has been judged by another target yet), and the
-    creation itself is the log entry."""
-    if kpi.every is None:
-        raise InvalidInput(f"{kpi.key} is a one-off KPI: per-period targets need --every")
-    if kpi.state != "active":
-        raise InvalidInput(f"KPI '{kpi.key}' is closed ({kpi.state}): its targets cannot change")
-    seen: dict[str, tuple] = {}
-    first = period_of(kpi.every, kpi.start, kpi.zone)
-    for label, target, low, high in entries:
-        period = parse_label(kpi.every, label, kpi.zone)
-        if period.label in seen:
-            raise InvalidInput(f"period {period.label} is given twice")
-        if period.start < first.start or period.start > kpi.due:
-            raise InvalidInput(f"period {period.label} is outside the series of {kpi.key}")
-        if period.end <= now and not creating:
-            raise InvalidInput(f"period {period.label} has already closed: its target stays "
-                               "the one it closed with")
-        _check_target(kpi, period.label, target, low, high)
-        seen[period.label] = (target, low, high)
-    current = {r.period: r for r in session.execute(
-        select(PeriodTarget).where(PeriodTarget.kpi_id == kpi.id)
-        .order_by(PeriodTarget.recorded_at, PeriodTarget.id)).scalars()}
-    from kpictl.services.history import encode
-
-    written = 0
-    for label, (target, low, high) in seen.items():
-        old = current.get(label)
-        if old is not None and (old.target, old.low, old.high) == (target, low, high):
-            continue
-        session.add(PeriodTarget(kpi_id=kpi.id, period=label, target=target, low=low, high=high,
-                                 by_id=by_id, recorded_at=now))
-        if not creating:
-            def show(row):
-                if row is None:
-                    return None
-                return encode(row[0]) if row[0] is not None else f"{encode(row[1])}..{encode(row[2])}"
-            session.add(KpiChange(kpi_id=kpi.id, at=now, by_id=by_id, field="period_target",
-                                  old_value=None if old is None else
-                                  f"{label}={show((old.target, old.low, old.high))}",
-                                  new_value=f"{label}={show((target, low, high))}"))
-        written += 1
-    if written:
-        kpi.updated_at = now
-    return written
-
-
-def load_targets(*, session: Session, now: datetime, key: str, rows, by: str | None,
-                 name: str):
-    """`targets KEY --file`: every row checked first, then all written (or none)."""
-    from kpictl.results import WriteResult
-    from kpictl.services.bulk.rows import cell_number
-    from kpictl.services.lookups import get_kpi, get_person
-
-    kpi = get_kpi(session, key)
-    by_person = get_person(session, by) if by else None
-    entries, problems = [], []
-    for row in rows:
-        f = row.fields
-
-        def num(name_):
-            value = f.get(name_)
-            if value is None or (isinstance(value, str) and not value.strip()):
-                return None
-            return cell_number(value, name_)  # as every other file and option reads numbers
-        try:
-            label = str(f.get("period") or "").strip()
-            if not label:
-                raise InvalidInput("period is required")
-            entry = (label, num("target"), num("low"), num("high"))
-            if kpi.every is not None:
-                _check_target(kpi, parse_label(kpi.every, label, kpi.zone).label, *entry[1:])
-            entries.append(entry)
-        except InvalidInput as exc:
-            problems.append(f"line {row.line}: {exc.message}")
-    if problems:
-        from kpictl.services.bulk.rows import listed
-
-        raise InvalidInput(f"{len(problems)} invalid row(s) in {name}; nothing written",
-                           details=listed(problems))
-    if not entries:
-        raise InvalidInput(f"{name} has no rows: give period,target[,low,high]")
-    written = set_targets(session, kpi, entries, now=now,
-                          by_id=by_person.id if by_person else None)
-    return WriteResult("targets.loaded",
-                       f"{kpi.key}: {written} period target(s) set, "
-                       f"{len(entries) - written} unchanged", {"key": kpi.key,
-                                                               "written": written})
 
 
 def closed_periods(session: Session, *, as_of: datetime, known: bool):
