@@ -89,7 +89,7 @@ def list_(
 
     Example: kpictl people list --json
     """
-    from kpictl.render.reports import render_people
+    from kpictl.render.people import render_people
     from kpictl.services.people import list_people
 
     st = state(ctx)
@@ -111,7 +111,7 @@ def show(
 
     Example: kpictl people show ana
     """
-    from kpictl.render.reports import render_person
+    from kpictl.render.people import render_person
     from kpictl.services.people import show_person
 
     st = state(ctx)

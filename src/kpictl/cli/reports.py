@@ -101,7 +101,8 @@ def report(
     """
     from kpictl.domain import Flag, Format
     from kpictl.errors import InvalidInput
-    from kpictl.render.reports import render_kpi_detail, render_report
+    from kpictl.render.detail import render_kpi_detail
+    from kpictl.render.reports import render_report
     from kpictl.services.reports import build_kpi_detail, build_report
 
     st = state(ctx)

@@ -71,7 +71,7 @@ def _days(row: KpiRow) -> tuple[str, bool]:
 
 def kpi_cells(row: KpiRow, *, tz, trend: list[float] | None = None) -> dict:
     """One KPI as the strings (and sparkline) a template shows; every fact comes from the row."""
-    from kpictl.render.reports import _target_text, forecast_text
+    from kpictl.render.reports import forecast_text, target_text
 
     days, late = _days(row)
     return {
@@ -83,7 +83,7 @@ def kpi_cells(row: KpiRow, *, tz, trend: list[float] | None = None) -> dict:
                           else _pct(row.expected_progress)),
         "behind": (row.progress is not None and row.expected_progress is not None
                    and row.progress < row.expected_progress),
-        "current": number(row.current, row.unit), "target": _target_text(row),
+        "current": number(row.current, row.unit), "target": target_text(row),
         "due": in_zone(row.due, own_zone(row, tz)).strftime("%Y-%m-%d"), "days": days, "late": late,
         "forecast": forecast_text(row) if row.forecast else "—",
         "forecast_miss": "forecast_miss" in row.flags,
