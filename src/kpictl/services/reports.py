@@ -12,13 +12,13 @@ then decided by :mod:`kpictl.services.status`, the one place the rules live.
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, case, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
+from kpictl import collector_paused
 from kpictl.domain import DEFAULTS, OBJECTIVE, STATUS_ORDER, Kind, Status, Thresholds
 from kpictl.errors import InvalidInput
 from kpictl.models import (
@@ -91,14 +91,9 @@ def build_report(
         owner = get_person(session, owner).handle  # a typo must not read as "all is well"
     # A portfolio allocates a few objects per KPI and keeps them all: the cyclic collector
     # would only rescan the growing heap (a tenth of a 10,000-KPI report), as in bulk.py.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         rows = _rows(session, as_of=as_of, tz=tz, owner=owner, tag=tag, keys=keys,
                      thresholds=thresholds, known=_known(as_of, now, revised))
-    finally:
-        if enabled:
-            gc.enable()
     flag_unresponsive(session, rows, as_of)
     if status:
         wanted = {str(s) for s in status}
