@@ -186,7 +186,7 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
     if from_history:
         counts = {kpi_id: _aggregates(delta) for kpi_id, delta in kpi_stats.from_history(
             session, from_history, as_of, known=known, rows=exact).items()}
-    histories = corrections.history(session, sorted(replayed), as_of=as_of, known=known) \
+    histories = corrections.points(session, sorted(replayed), as_of=as_of, known=known) \
         if replayed else {}
 
     from kpictl.services.pull import failing_kpis
@@ -298,16 +298,17 @@ def _aggregates(delta: kpi_stats.Delta) -> _Aggregates:
                        delta.fit() if delta.fit_n else None)
 
 
-def _replay(kpi: KpiAt, checkins) -> tuple[_Latest | None, _Aggregates]:
-    """The latest check-in and the aggregates of one KPI from its (corrected) history, counted
-    as writers count them."""
+def _replay(kpi: KpiAt, points) -> tuple[_Latest | None, _Aggregates]:
+    """The latest check-in and the aggregates of one KPI from its (corrected) history
+    (:func:`corrections.points`), counted as writers count them."""
     delta = kpi_stats.Delta(kpi)
-    for c in checkins:
-        delta.add(c.measured_at, c.value)
-    last = checkins[-1] if checkins else None
-    latest = _Latest(last.value, last.measured_at, last.confidence, last.blocker) if last \
-        else None
-    return latest, _aggregates(delta)
+    add = delta.add
+    for measured, _id, value, _confidence, _blocker in points:
+        add(measured, value)
+    if not points:
+        return None, _aggregates(delta)
+    measured, _id, value, confidence, blocker = points[-1]
+    return _Latest(value, measured, confidence, blocker), _aggregates(delta)
 
 
 def _forecast(kpi: KpiAt, agg: _Aggregates, last: _Latest | None, as_of, cadence,
