@@ -28,9 +28,8 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:  # imported where a forecast is made: a check-in needs Sums, not the schemas
     from kpictl.schemas import Forecast
@@ -205,9 +204,11 @@ class Moments:
         return Fit(n, distinct_x, x_mean, y_mean, sxx, sxy, syy, sse, exact)
 
 
-@dataclass(frozen=True)
-class Fit:
-    """Centred moments of one KPI's points: means, co-moments, SSE, and whether it is exact."""
+class Fit(NamedTuple):
+    """Centred moments of one KPI's points: means, co-moments, SSE, and whether it is exact.
+
+    Immutable and built once per KPI of a portfolio: a named tuple costs a quarter of a
+    frozen dataclass to make."""
 
     n: int
     distinct_x: int
@@ -340,13 +341,13 @@ def forecast(
         return None
     slope = fit.sxy / fit.sxx
     intercept = fit.y_mean - slope * fit.x_mean
-    x_due = _days(due - start)
-    x_now = _days(as_of - start)
+    # Days as _days counts them, written out: a portfolio makes thousands of forecasts.
+    x_due = (due - start).total_seconds() / 86400.0
     plan_at_due = plan_value(plan, x_due) if plan else 0.0
     value = plan_at_due + fit.y_mean + slope * (x_due - fit.x_mean)
-    tolerance = _tolerance(target, plan, latest_value)
     if fit.exact:
         spread = 0.0
+        tolerance = _tolerance(target, plan, latest_value)
         meets = value >= target - tolerance if increase else value <= target + tolerance
         probability = 1.0 if meets else 0.0
     else:
@@ -358,15 +359,25 @@ def forecast(
         z = (target - value) / se
         probability = 1.0 - t_cdf(z, n - 2) if increase else t_cdf(z, n - 2)
     eta = _eta(plan, intercept, slope, target, increase, start)
-    remaining_periods = _days(due - as_of) / period_days
+    remaining_periods = (due - as_of).total_seconds() / 86400.0 / period_days
     required = (target - latest_value) / remaining_periods if remaining_periods > 0 else None
     # The fitted change per period: the trend's slope, plus the plan's own where it has one.
-    rate = (slope + (_plan_slope(plan, x_now) if plan else 0.0)) * period_days
+    rate = (slope + (_plan_slope(plan, _days(as_of - start)) if plan else 0.0)) * period_days
+    return (_Forecast or _forecast_type())(
+        method=METHOD_PLAN if plan else METHOD, points=n, value_at_due=value,
+        low=value - spread, high=value + spread, probability=probability, eta=eta, rate=rate,
+        required_rate=required)
+
+
+_Forecast = None  # kpictl.schemas.Forecast once imported (a check-in needs Moments only)
+
+
+def _forecast_type():
+    global _Forecast
     from kpictl.schemas import Forecast
 
-    return Forecast(method=METHOD_PLAN if plan else METHOD, points=n, value_at_due=value,
-                    low=value - spread, high=value + spread, probability=probability, eta=eta,
-                    rate=rate, required_rate=required)
+    _Forecast = Forecast
+    return Forecast
 
 
 def _tolerance(target: float, plan, latest_value: float) -> float:
