@@ -118,7 +118,7 @@ def points(session: Session, kpi_ids, *, as_of: datetime, known: bool) -> dict[i
             .where(f.kpi_id.in_(chunk))
         if limit is not None:
             stmt = stmt.where(f.recorded_at <= limit)
-        for checkin_id, *fix in connection.execute(stmt.order_by(f.id)):
+        for checkin_id, *fix in connection.execute(stmt.order_by(f.id)).fetchall():
             fixes[checkin_id] = fix
         stmt = select(c.kpi_id, c.measured_at, c.id, c.value, c.confidence, c.blocker) \
             .where(c.kpi_id.in_(chunk))
@@ -128,7 +128,7 @@ def points(session: Session, kpi_ids, *, as_of: datetime, known: bool) -> dict[i
             stmt = stmt.where(c.measured_at <= as_of)
         resort = set()
         for kpi_id, measured, checkin_id, value, confidence, blocker in connection.execute(
-                stmt.order_by(c.kpi_id, c.measured_at, c.id)):
+                stmt.order_by(c.kpi_id, c.measured_at, c.id)).fetchall():
             fix = fixes.get(checkin_id)
             if fix is not None:
                 kind, fixed_at, value, confidence, blocker = fix

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, or_, select, true
+from sqlalchemy import and_, bindparam, case, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from kpictl import collector_paused
@@ -162,20 +162,26 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
                               Kpi.id.in_(changed)))
     if owner:
         stmt = stmt.where(_owner_as_of(as_of, known) == owner)
-    result = [tuple(r) for r in session.execute(stmt)]  # positions: see _KPI_COLUMNS
+    # Core rows (the session's connection): plain columns need none of the ORM's machinery.
+    connection = session.connection()
+    result = [tuple(r) for r in connection.execute(stmt).fetchall()]  # see _KPI_COLUMNS
     ids = [r[0] for r in result]
     if not ids:
         return []
 
+    # The ids as one expanding parameter: bound as they are, not coerced one by one.
+    in_ids = bindparam("ids", expanding=True)
     tags: dict[int, list[str]] = {}
-    for kpi_id, value in session.execute(
-        select(KpiTag.kpi_id, KpiTag.tag).where(KpiTag.kpi_id.in_(ids)).order_by(KpiTag.tag)
-    ):
+    for kpi_id, value in connection.execute(
+        select(KpiTag.kpi_id, KpiTag.tag).where(KpiTag.kpi_id.in_(in_ids))
+        .order_by(KpiTag.tag), {"ids": ids}
+    ).fetchall():
         tags.setdefault(kpi_id, []).append(value)
     milestones: dict[int, list[tuple[datetime, float]]] = {}
-    for kpi_id, at, value in session.execute(
-        select(Milestone.kpi_id, Milestone.at, Milestone.value).where(Milestone.kpi_id.in_(ids))
-    ):
+    for kpi_id, at, value in connection.execute(
+        select(Milestone.kpi_id, Milestone.at, Milestone.value)
+        .where(Milestone.kpi_id.in_(in_ids)), {"ids": ids}
+    ).fetchall():
         milestones.setdefault(kpi_id, []).append((at, value))
     n_kpi = len(_KPI_COLUMNS)
     i_latest, i_stats = n_kpi + 1, n_kpi + 5
