@@ -15,6 +15,7 @@ import math
 import sys
 from datetime import datetime
 from enum import Enum
+from operator import attrgetter
 from typing import Any, TextIO
 
 from kpictl.textforms import _iso, iso  # noqa: F401 - the renderers' name for it
@@ -60,8 +61,10 @@ def envelope(schema: str, generated_at: datetime, **body: Any) -> dict:
     return {"schema": f"kpictl.{schema}/1", "generated_at": iso(generated_at), **plain(body)}
 
 
-#: Dataclasses whose ``__dict__`` holds their fields in order (the slotted ones have none).
+#: Dataclasses whose ``__dict__`` holds their fields in order.
 _AS_DICT: set[type] = set()
+#: Slotted dataclasses (no ``__dict__``): their field names, and a getter of their values.
+_SLOTTED: dict[type, tuple[tuple[str, ...], Any]] = {}
 
 
 def _encode_default(value: Any) -> Any:
@@ -72,12 +75,19 @@ def _encode_default(value: Any) -> Any:
         return _iso(value)
     if cls in _AS_DICT:
         return value.__dict__
+    slotted = _SLOTTED.get(cls)
+    if slotted is not None:  # a dict of the fields made in C, dropped once written
+        names, values = slotted
+        return dict(zip(names, values(value)))
     if isinstance(value, datetime):
         return iso(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         if hasattr(value, "__dict__"):
             _AS_DICT.add(cls)
             return value.__dict__
+        names = tuple(f.name for f in dataclasses.fields(value))
+        if len(names) > 1:  # attrgetter of one name gives the value, not a tuple
+            _SLOTTED[cls] = (names, attrgetter(*names))
         return plain(value)
     if isinstance(value, Enum):
         return value.value
