@@ -15,6 +15,7 @@ import math
 import sys
 from datetime import datetime
 from enum import Enum
+from json.encoder import encode_basestring
 from operator import attrgetter
 from typing import Any, TextIO
 
@@ -106,15 +107,35 @@ def write_envelope(schema: str, generated_at: datetime, out: TextIO | None = Non
         write_json(envelope(schema, generated_at, **body), out)
         return
     document = {"schema": f"kpictl.{schema}/1", "generated_at": iso(generated_at), **body}
-    try:
-        chunks = list(_ENCODER.iterencode(document, _one_shot=True))  # all, or the error
-    except ValueError:  # NaN or infinity somewhere
-        chunks = [dumps(envelope(schema, generated_at, **body), indent=None)]
-    # The pieces as the C encoder made them (json.dumps would join them, and "+ newline"
-    # copy the result: two more copies of a 10 MB portfolio, each paid in page faults).
+    chunks = _with_rows(document)
+    if chunks is None:
+        try:
+            chunks = list(_ENCODER.iterencode(document, _one_shot=True))  # all, or the error
+        except ValueError:  # NaN or infinity somewhere
+            chunks = [dumps(envelope(schema, generated_at, **body), indent=None)]
+    # The pieces as they were made (json.dumps would join them, and "+ newline" copy the
+    # result: two more copies of a 10 MB portfolio, each paid in page faults).
     for chunk in chunks:
         out.write(chunk)
     out.write("\n")
+
+
+def _with_rows(document: dict) -> list[str] | None:
+    """The document's text in pieces, its lists of rows written by :mod:`rowjson` (the same
+    text, faster); None when it has no such list or a value is not of its annotated kind
+    (then the standard encoder writes it all)."""
+    from kpictl.render import rowjson
+
+    pieces, rows = [], False
+    try:
+        for key, value in document.items():
+            text = rowjson.encode_rows(value) if type(value) is list else None
+            rows = rows or text is not None
+            pieces += [", " if pieces else "{", encode_basestring(key), ": ",
+                       _ENCODER.encode(value) if text is None else text]
+    except (rowjson.Unsupported, TypeError, ValueError, AttributeError):
+        return None
+    return pieces + ["}"] if rows else None
 
 
 #: json.dumps's encoder for write_envelope: the C encoder (``_one_shot``: the whole document
