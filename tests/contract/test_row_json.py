@@ -107,6 +107,8 @@ def test_a_report_row_has_a_generated_encoder_and_an_exact_one():
                                    required_rate=None),
                  period={"label": "2026-W24", "start": AT, "value": None})
     assert rowjson.encoder_for(KpiRow) is not None
-    assert rowjson.encode_rows([row]) == json.dumps(
+    assert "".join(rowjson.encode_rows([row])) == json.dumps(
         [row], ensure_ascii=False, allow_nan=False, default=machine._encode_default)
     assert written(kpis=[row]) == standard(kpis=[row]) + "\n"
+    many = [row] * 2_500  # rows are joined a thousand at a time: across the joins too
+    assert written(kpis=many) == standard(kpis=many) + "\n"

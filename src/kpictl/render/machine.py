@@ -131,8 +131,8 @@ def _with_rows(document: dict) -> list[str] | None:
         for key, value in document.items():
             text = rowjson.encode_rows(value) if type(value) is list else None
             rows = rows or text is not None
-            pieces += [", " if pieces else "{", encode_basestring(key), ": ",
-                       _ENCODER.encode(value) if text is None else text]
+            pieces += [", " if pieces else "{", encode_basestring(key), ": "]
+            pieces += [_ENCODER.encode(value)] if text is None else text
     except (rowjson.Unsupported, TypeError, ValueError, AttributeError):
         return None
     return pieces + ["}"] if rows else None
