@@ -389,13 +389,14 @@ def _row(kpi: KpiAt, owner, last: _Latest | None, agg: _Aggregates, as_of, tz,
         next_due = next_checkin_due(kpi.start, kpi.due, at, cadence, kpi.zone)
         if next_due is not None:
             stale = stale_after(kpi.grace, next_due, kpi.zone)
+    # KpiFacts's fields in order (positional: a third of the cost of keywords, per KPI):
+    # kind, baseline, target, low, high, start, due, closed_outcome, latest_value, latest_at,
+    # latest_confidence, latest_blocker, window_checkins, window_met, milestones,
+    # next_checkin_due, stale_after, forecast_probability.
     ev = evaluate(KpiFacts(
-        kind=kind, baseline=kpi.baseline, target=kpi.target, low=kpi.low, high=kpi.high,
-        start=kpi.start, due=kpi.due, closed_outcome=closed, latest_value=value,
-        latest_at=at, latest_confidence=confidence, latest_blocker=blocker,
-        window_checkins=agg.window, window_met=agg.met, milestones=kpi.milestones,
-        next_checkin_due=next_due, stale_after=stale,
-        forecast_probability=projection.probability if projection else None,
+        kind, kpi.baseline, kpi.target, kpi.low, kpi.high, kpi.start, kpi.due, closed, value,
+        at, confidence, blocker, agg.window, agg.met, kpi.milestones, next_due, stale,
+        projection.probability if projection else None,
     ), as_of, thresholds)
     return KpiRow(
         key=kpi.key,
