@@ -31,6 +31,8 @@ from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, NamedTuple
 
+from kpictl.services.t90 import T90
+
 if TYPE_CHECKING:  # imported where a forecast is made: a check-in needs Sums, not the schemas
     from kpictl.schemas import Forecast
 
@@ -361,7 +363,8 @@ def forecast(
         se = s * math.sqrt(1.0 + 1.0 / n + (x_due - fit.x_mean) ** 2 / fit.sxx)
         if not se > 0 or not math.isfinite(se):
             return None  # no honest interval: never a made-up zero width
-        spread = t_ppf(0.5 + INTERVAL / 2.0, n - 2) * se
+        df = n - 2  # the quantile from the table where it has it: the same bits, at once
+        spread = (T90[df - 1] if df <= len(T90) else t_ppf(0.5 + INTERVAL / 2.0, df)) * se
         z = (target - value) / se
         probability = 1.0 - t_cdf(z, n - 2) if increase else t_cdf(z, n - 2)
     eta = _eta(plan, intercept, slope, target, increase, start)
