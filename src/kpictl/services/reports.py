@@ -164,7 +164,7 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
         stmt = stmt.where(_owner_as_of(as_of, known) == owner)
     # Core rows (the session's connection): plain columns need none of the ORM's machinery.
     connection = session.connection()
-    result = [tuple(r) for r in connection.execute(stmt).fetchall()]  # see _KPI_COLUMNS
+    result = connection.execute(stmt).fetchall()  # Rows slice as tuples; see _KPI_COLUMNS
     ids = [r[0] for r in result]
     if not ids:
         return []
