@@ -241,13 +241,11 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
 def _needs_points(kpi: KpiAt, last, agg: _Aggregates) -> bool:
     """A forecast that the aggregates cannot give: a plan to fit the deviation from
     (milestones)."""
-    if kpi.kind == OBJECTIVE:  # no check-ins of its own
+    if not kpi.milestones or kpi.kind == OBJECTIVE:  # no plan; no check-ins of its own
         return False
     fit = agg.fit
-    if Kind(kpi.kind).is_maintain or last is None or fit is None or fit.n < 3 \
-            or fit.distinct_x < 3:
-        return False
-    return bool(kpi.milestones)
+    return not (_KINDS[kpi.kind].is_maintain or last is None or fit is None or fit.n < 3
+                or fit.distinct_x < 3)
 
 
 def _fit_points(session, kpis: list[KpiAt], as_of) -> dict[int, list[tuple[float, float]]]:
