@@ -169,19 +169,22 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
     if not ids:
         return []
 
-    # The ids as one expanding parameter: bound as they are, not coerced one by one.
-    in_ids = bindparam("ids", expanding=True)
+    # Tags and milestones of these KPIs; of a large portfolio, simply all of them (the rows
+    # of KPIs not shown are never looked up): binding thousands of ids costs more than
+    # reading a few rows too many. The ids as one expanding parameter otherwise.
+    tag_stmt = select(KpiTag.kpi_id, KpiTag.tag).order_by(KpiTag.tag)
+    milestone_stmt = select(Milestone.kpi_id, Milestone.at, Milestone.value)
+    params = {}
+    if len(ids) <= 1_000:
+        in_ids = bindparam("ids", expanding=True)
+        tag_stmt = tag_stmt.where(KpiTag.kpi_id.in_(in_ids))
+        milestone_stmt = milestone_stmt.where(Milestone.kpi_id.in_(in_ids))
+        params = {"ids": ids}
     tags: dict[int, list[str]] = {}
-    for kpi_id, value in connection.execute(
-        select(KpiTag.kpi_id, KpiTag.tag).where(KpiTag.kpi_id.in_(in_ids))
-        .order_by(KpiTag.tag), {"ids": ids}
-    ).fetchall():
+    for kpi_id, value in connection.execute(tag_stmt, params).fetchall():
         tags.setdefault(kpi_id, []).append(value)
     milestones: dict[int, list[tuple[datetime, float]]] = {}
-    for kpi_id, at, value in connection.execute(
-        select(Milestone.kpi_id, Milestone.at, Milestone.value)
-        .where(Milestone.kpi_id.in_(in_ids)), {"ids": ids}
-    ).fetchall():
+    for kpi_id, at, value in connection.execute(milestone_stmt, params).fetchall():
         milestones.setdefault(kpi_id, []).append((at, value))
     n_kpi = len(_KPI_COLUMNS)
     i_latest, i_stats = n_kpi + 1, n_kpi + 5
