@@ -90,6 +90,25 @@ def test_times_come_back_aware_utc(db):
     assert value.hour == 0
 
 
+@pytest.mark.sqlite_only("SQLite stores times as text")
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2026-05-20 16:04:22.250000", datetime(2026, 5, 20, 16, 4, 22, 250000)),  # as stored
+    ("2026-05-20 16:04:22", datetime(2026, 5, 20, 16, 4, 22)),
+    # Written around kpictl: read as UTC wall-clock time, as they always were.
+    ("2026-05-20T16:04:22", datetime(2026, 5, 20, 16, 4, 22)),
+    ("2026-05-20", datetime(2026, 5, 20)),
+    ("2026-05-20 16:04:22+02:00", datetime(2026, 5, 20, 16, 4, 22)),
+])
+def test_stored_time_text_reads_as_aware_utc(db, text, expected):
+    with db.session(write=True) as s:
+        s.execute(sa.text("INSERT INTO person (handle, name, created_at, capacity, active) "
+                          "VALUES ('ana', 'Ana', :at, 1, 1)"), {"at": text})
+    with db.session() as s:
+        value = s.execute(sa.select(Person.created_at)).scalar_one()
+    assert (value, value.tzinfo) == (expected.replace(tzinfo=timezone.utc), timezone.utc)
+    assert value.tzinfo is timezone.utc
+
+
 def test_naive_datetimes_are_refused(db):
     with pytest.raises(sa.exc.StatementError):
         with db.session(write=True) as s:

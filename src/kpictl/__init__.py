@@ -41,7 +41,43 @@ def end_of_start_up() -> None:
 
         _collector_paused = False
         gc.freeze()  # what start-up made lives as long as the process
-        gc.enable()
+        if not _pauses:  # else the outermost collector_paused block resumes it
+            gc.enable()
+
+
+class collector_paused:  # noqa: N801 - used as a context manager, like a function
+    """``with collector_paused():`` the cyclic garbage collector is off inside (as it was).
+
+    For work that allocates many objects and frees them by reference counting, with no
+    cycles: a portfolio keeps a few objects per KPI until it is written, and each young
+    collection would rescan all of them (~0.05 s of a 10,000-KPI report). Resume only once the
+    objects are gone — the collector then has nothing left to look at (they are counted off as
+    they are freed) — so wrap a function whose locals hold them, not the code that uses them.
+    """
+
+    __slots__ = ("enabled",)
+
+    def __enter__(self) -> None:
+        import gc
+
+        global _pauses
+        # Off for start-up counts as on: the block resumes it when start-up ends inside.
+        self.enabled = gc.isenabled() or _collector_paused
+        gc.disable()
+        _pauses += 1
+
+    def __exit__(self, *exc) -> None:
+        global _pauses
+        _pauses -= 1
+        if self.enabled and not _collector_paused:
+            import gc
+
+            if _program:  # what the work left (mappers configured, caches) stays to the end
+                gc.freeze()
+            gc.enable()
+
+
+_pauses = 0  # collector_paused blocks open
 
 
 _collector_paused = False

@@ -76,12 +76,19 @@ class UTCDateTime(TypeDecorator):
 
         # SQLite hands back the text this type stored ("2026-11-27 12:00:00.000000", naive
         # UTC); the C parser reads it ten times faster than the dialect's regular expression,
-        # which a 10,000-KPI report would otherwise run 40,000 times.
+        # which a 10,000-KPI report would otherwise run 50,000 times — read with its offset,
+        # which gives the same aware instant (tzinfo timezone.utc) in a tenth of the time of
+        # datetime.replace (whose keyword parsing costs more than the parse).
         def process(value, _parse=datetime.fromisoformat, _utc=timezone.utc):
             if value is None:
                 return None
             if isinstance(value, str):
-                return _parse(value).replace(tzinfo=_utc)
+                try:
+                    instant = _parse(value + "+00:00")
+                except ValueError:  # text written around kpictl, e.g. with its own offset
+                    instant = _parse(value)
+                # A date alone (written around kpictl) reads as naive midnight, offset or not.
+                return instant if instant.tzinfo is _utc else instant.replace(tzinfo=_utc)
             return self.process_result_value(value, dialect)
 
         return process

@@ -18,9 +18,14 @@ class Kind(StrEnum):
     AT_MOST = "at-most"
     RANGE = "range"
 
-    @property
-    def is_maintain(self) -> bool:
-        return self in (Kind.AT_LEAST, Kind.AT_MOST, Kind.RANGE)
+    #: The maintain kinds hold a threshold rather than move towards a target. A plain
+    #: attribute of each member (set below), not a property: a portfolio asks it ~5 times a KPI.
+    is_maintain: bool
+
+
+for _kind in Kind:
+    _kind.is_maintain = _kind in (Kind.AT_LEAST, Kind.AT_MOST, Kind.RANGE)
+del _kind
 
 
 class Status(StrEnum):

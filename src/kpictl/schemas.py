@@ -62,7 +62,7 @@ class Forecast:
     required_rate: float | None
 
 
-@dataclass
+@dataclass(slots=True)  # 36 fields: past the 30 that instances can share in a dict's keys
 class KpiRow:
     """One KPI as seen at the report instant (a row of `report`, `kpictl.report/1`)."""
 

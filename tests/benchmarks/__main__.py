@@ -399,9 +399,11 @@ class Bench:
 
     def postgres(self) -> None:
         """The portfolio on PostgreSQL (``--pg-url``): the same people, KPIs and first batch of
-        check-ins loaded through kpictl into a new database on that server, 1 % of the KPIs
-        corrected, and ``report --format json`` beside its own floor: the SQLModel one-row
-        script on psycopg plus the report's SQL in plain psycopg (floors_pg.py)."""
+        check-ins loaded through kpictl into a new database on that server (recorded an hour
+        after each measurement, as on SQLite), 1 % of the KPIs corrected, and ``report
+        --format json`` — now, and ``--as-of`` a month earlier as known then — each beside its
+        own floor: the SQLModel one-row script on psycopg plus that view's SQL in plain
+        psycopg (floors_pg.py)."""
         from urllib.parse import urlsplit, urlunsplit
 
         import psycopg
@@ -415,16 +417,25 @@ class Bench:
         env = {**self.env, "KPICTL_DB": url}
         self.say(f"postgres: database {name}; {self.args.people} people, "
                  f"{self.args.kpis:,} KPIs, {self.args.checkins:,} check-ins through kpictl")
+        then = {**env, "KPICTL_NOW": dataset.CREATED_TEXT}  # before every start, as build()
         for i, handle in enumerate(dataset.people(self.args.people)):
             extra = ("--skill", "sales:3") if i == 0 else ("--capacity", "1000")
             run(**{**self.k("-q", "people", "add", handle, "--name", f"Person {handle}", *extra),
-                   "env": env})
-        s = run(**{**self.k("-q", "assign", "--file", str(self.root / "kpis.csv")), "env": env})
+                   "env": then})
+        s = run(**{**self.k("-q", "assign", "--file", str(self.root / "kpis.csv")), "env": then})
         self.say(f"  assign --file {s.wall:.1f} s")
         s = run(**{**self.k("-q", "checkin", "--file", str(self.csv1)), "env": env})
         self.say(f"  checkin --file {s.wall:.1f} s = {self.args.checkins / s.wall:,.0f} rows/s")
         self.results["info"]["postgres_checkin_file"] = {**s.__dict__,
                                                          "rows": self.args.checkins}
+        # As recorded_as_measured() does on SQLite: the batch recorded an hour after each
+        # measurement, the aggregates recomputed by kpictl db rebuild.
+        with psycopg.connect(url) as conn:
+            conn.execute("UPDATE checkin SET recorded_at = measured_at + %s",
+                         (dataset.RECORDING_LAG,))
+        s = run(**{**self.k("-q", "db", "rebuild"), "env": env})
+        self.say(f"  recorded an hour after each measurement; db rebuild {s.wall:.1f} s")
+        self.results["info"]["postgres_db_rebuild"] = s.__dict__
         with psycopg.connect(url) as conn:
             ids = [r[0] for r in conn.execute(
                 "SELECT max(id) FROM checkin GROUP BY kpi_id ORDER BY kpi_id LIMIT %s",
@@ -440,9 +451,17 @@ class Bench:
                               "bench_floor_checkin"),
             sql=[self.py_cmd(str(FLOORS_PG), mode, url, dataset.NOW_TEXT, "1", stdout=sql_out)
                  for mode in ("report-sql", "ongoing-sql")],
-            sql_out=sql_out)
+            sql_out=sql_out,
+            # The --as-of figure as on SQLite: its floor is the same SQLModel script plus the
+            # SQL of that view (report-sql … known).
+            past={**self.k("report", "--format", "json", "--as-of", dataset.AS_OF_TEXT),
+                  "env": env},
+            past_sql=[self.py_cmd(str(FLOORS_PG), "report-sql", url, dataset.AS_OF_TEXT, "1",
+                                  "known", stdout=sql_out)])
         self.report_figures("report_pg", f"PostgreSQL, {self.args.kpis:,} KPIs, "
                             f"{self.args.checkins:,} check-ins", r, True)
+        self.past_figures("report_as_of_pg", f"PostgreSQL, {self.args.checkins:,} check-ins",
+                          r, True)
 
     def amend(self, env: dict, target: str, ids: list[int]) -> None:
         """Corrections as :meth:`corrections` makes them, in the database ``target``: the
@@ -477,33 +496,59 @@ class Bench:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     def portfolio(self, *, report: dict, kpis: int, floor: dict, sql: list[dict],
-                  sql_out: Path) -> dict:
+                  sql_out: Path, past: dict | None = None,
+                  past_sql: list[dict] = ()) -> dict:
         """``report`` (a ``report --format json`` command) interleaved with its floors: the
         SQLModel one-row script ``floor`` and the raw SQL scripts ``sql`` (their times summed,
-        each printing floors.py's JSON into ``sql_out``); the shape :meth:`report` returns."""
+        each printing floors.py's JSON into ``sql_out``); the shape :meth:`report` returns.
+        With ``past`` (the ``--as-of`` report) and its SQL ``past_sql``, those too, in the
+        same rounds, beside the same SQLModel floor (``["past"]``, as :meth:`report`)."""
         out = self.root / "report.json"
+        past_out = self.root / "report-past.json"
         rep, floor_s, sql_s = Series(), Series(), Series()
+        past_s, past_sql_s = Series(), Series()
         per_query: list[dict] = []
-        for _ in range(self.args.report_runs):
-            rep.add(run(**{**report, "stdout": out}))
-            if len(rep.samples) == 1:
-                doc = json.loads(out.read_text())
-                if len(doc["kpis"]) != kpis:
-                    raise BenchError(f"report has {len(doc['kpis'])} KPIs, expected {kpis}")
-            floor_s.add(run(**floor))
+
+        def run_sql(cmds: list[dict], seconds: dict) -> Sample:
             wall = cpu = 0.0
-            seconds: dict = {}
-            for cmd in sql:
+            for cmd in cmds:
                 run(**cmd)
                 result = json.loads(sql_out.read_text())[0]
                 wall, cpu = wall + result["total_s"], cpu + result["cpu_s"]
                 seconds.update(result["seconds"])
+            return Sample(wall=wall, cpu=cpu, rss_mb=0.0)
+
+        for _ in range(self.args.report_runs):
+            rep.add(run(**{**report, "stdout": out}))
+            if past is not None:
+                past_s.add(run(**{**past, "stdout": past_out}))
+            if len(rep.samples) == 1:
+                doc = json.loads(out.read_text())
+                if len(doc["kpis"]) != kpis:
+                    raise BenchError(f"report has {len(doc['kpis'])} KPIs, expected {kpis}")
+                if past is not None:
+                    past_doc = json.loads(past_out.read_text())
+                    if not any(r["checkins"] for r in past_doc["kpis"]):
+                        raise BenchError("the --as-of report has no check-ins")
+            if past is not None:
+                past_sql_s.add(run_sql(list(past_sql), {}))
+            floor_s.add(run(**floor))
+            seconds: dict = {}
+            sql_s.add(run_sql(sql, seconds))
             per_query.append(seconds)
-            sql_s.add(Sample(wall=wall, cpu=cpu, rss_mb=0.0))
         self.say(f"  report {rep.median():.2f} s, peak {rep.high('rss_mb'):.0f} MB; "
                  f"SQL {sql_s.median():.2f} s; SQLModel floor {floor_s.median():.2f} s")
-        return {"report": rep, "floor": floor_s, "sql": sql_s, "per_query": per_query,
-                "statuses": doc["summary"]["by_status"], "bytes": out.stat().st_size}
+        result = {"report": rep, "floor": floor_s, "sql": sql_s, "per_query": per_query,
+                  "statuses": doc["summary"]["by_status"], "bytes": out.stat().st_size}
+        if past is not None:
+            self.say(f"  report --as-of {past_s.median():.2f} s ({len(past_doc['kpis']):,} "
+                     f"KPIs); SQL {past_sql_s.median():.2f} s")
+            result["past"] = {"report": past_s, "floor": floor_s, "sql": past_sql_s,
+                              "kpis": len(past_doc["kpis"]),
+                              "checkins": sum(r["checkins"] for r in past_doc["kpis"]),
+                              "statuses": past_doc["summary"]["by_status"],
+                              "bytes": past_out.stat().st_size}
+        return result
 
     def report_figures(self, key: str, label: str, r: dict, bar: bool,
                        memory: bool = True) -> None:

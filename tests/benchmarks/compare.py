@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 VIEWS = [
     ["report", "--format", "json"],
     ["report", "--format", "csv"],
+    ["report", "--as-of", "2026-05-15T12:00:00Z", "--format", "json"],  # as known then
     ["report", "--as-of", "2026-05-01T03:00:00Z", "--revised", "--format", "json"],
     ["report", "--by", "owner", "--format", "json"],
 ]

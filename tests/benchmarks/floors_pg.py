@@ -1,8 +1,9 @@
 """The report's floors on PostgreSQL, in plain psycopg (run as a script, in its own process).
 
-``python floors_pg.py report-sql URL AS_OF RUNS``
+``python floors_pg.py report-sql URL AS_OF RUNS [known]``
     The same queries as ``floors.py report-sql`` (their text is read from there, so the two
-    floors cannot drift apart), with psycopg's placeholders and ``timestamptz`` parameters:
+    floors cannot drift apart; ``known``: the ``--as-of`` view as known then), with psycopg's
+    placeholders and ``timestamptz`` parameters:
     definition changes after the instant, the KPIs with owner, latest check-in and per-KPI
     aggregates, the corrected KPIs' history, tags, milestones and the aggregates' guard. Each
     run opens a fresh connection and fetches every row. Prints JSON like ``floors.py``.

@@ -348,6 +348,19 @@ def test_json_output_has_no_nan_or_infinity(team):
         strict_json('{"progress": NaN}')
 
 
+@pytest.mark.parametrize("args", [
+    ["report"], ["report", "--as-of", "-1w"], ["report", "--as-of", "-1w", "--revised"],
+    ["report", "sales.arr"], ["report", "--by", "owner"], ["people", "list"],
+])
+def test_json_documents_are_the_standard_encoders_own_text(team, args):
+    """A document is written in the pieces the C encoder makes (not joined and copied: a
+    10,000-KPI portfolio is 10 MB), and is byte for byte json.dumps's text of it: ``", "`` and
+    ``": "``, non-ASCII as it is, numbers as repr writes them, one line."""
+    text = ok(team, *args, "--json")
+    assert text == json.dumps(strict_json(text), ensure_ascii=False) + "\n"
+    assert text.count("\n") == 1
+
+
 # --- the schemas are not vacuous -------------------------------------------------------------
 
 

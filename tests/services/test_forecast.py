@@ -151,3 +151,14 @@ def test_moments_are_exact_where_float_sums_cancel():
         (1.0, 1e14 + 1.0, 2.0, 2.0, 2.0, 0.0)
     assert fit.exact  # a perfect line: decided exactly
     assert Moments.of([(0, 1e308), (1, -1e308), (2, 1e308)]).fit(3) is None  # beyond a double
+
+
+def test_the_t_quantile_table_is_t_ppf_bit_for_bit():
+    """services/t90.py spares a portfolio one bisection per number of check-ins; each entry
+    must be exactly what t_ppf computes (and close to SciPy's), or forecasts would change."""
+    from kpictl.services.forecast import INTERVAL
+    from kpictl.services.t90 import T90
+
+    assert len(T90) == 250
+    assert list(T90) == [t_ppf.__wrapped__(0.5 + INTERVAL / 2.0, df) for df in range(1, 251)]
+    assert T90 == pytest.approx([stats.t.ppf(0.90, df) for df in range(1, 251)], rel=1e-11)

@@ -224,6 +224,50 @@ def test_report_detail_unknown_kpi_is_not_found(team):
         team.detail("k.onee")
 
 
+def test_the_portfolio_replays_corrected_histories_as_their_history_reads(team):
+    """A KPI with a correction in the view is replayed from its history: the portfolio reads
+    the lean form (corrections.points) of exactly what corrections.history shows, in every
+    view — check-ins moved in time (before another, past the instant), amended twice,
+    retracted, and corrections recorded after the instant."""
+    from sqlalchemy import select
+
+    from kpictl.models import Checkin, Kpi
+    from kpictl.services import corrections
+    from kpictl.services.corrections import amend_checkin, retract_checkin
+
+    team.kpi("k.fix")
+    team.kpi("k.plain")
+    for day, value in [(2, 10.0), (5, 20.0), (9, 30.0), (12, 40.0), (20, 50.0)]:
+        checkin(team, "k.fix", value, utc(2026, 11, day), confidence=5, now=utc(2026, 11, day, 9))
+    checkin(team, "k.plain", 1.0, utc(2026, 11, 3), now=utc(2026, 11, 3, 9))
+    with team.db.session() as s:
+        ids = list(s.execute(select(Checkin.id).order_by(Checkin.id)).scalars())
+    team.call(amend_checkin, checkin_id=ids[0], at=utc(2026, 11, 10), reason="a week late",
+              now=utc(2026, 11, 21))
+    team.call(amend_checkin, checkin_id=ids[1], value=21.0, blocker="vendor", reason="typo",
+              now=utc(2026, 11, 22))
+    team.call(amend_checkin, checkin_id=ids[1], value=22.0, confidence=2, reason="again",
+              now=utc(2026, 11, 24))
+    team.call(retract_checkin, checkin_id=ids[3], reason="not ours", now=utc(2026, 11, 23))
+    team.call(amend_checkin, checkin_id=ids[4], at=utc(2026, 11, 25), reason="later",
+              now=utc(2026, 11, 26))
+    with team.db.session() as s:
+        kpi_ids = sorted(s.execute(select(Kpi.id)).scalars())
+        for as_of in (utc(2026, 11, 4), utc(2026, 11, 9, 12), utc(2026, 11, 21, 12),
+                      utc(2026, 11, 22, 12), utc(2026, 11, 24, 12), utc(2026, 11, 27, 12)):
+            for known in (True, False):
+                expected = {kpi_id: [(c.measured_at, c.id, c.value, c.confidence, c.blocker)
+                                     for c in items]
+                            for kpi_id, items in corrections.history(
+                                s, kpi_ids, as_of=as_of, known=known).items()}
+                assert corrections.points(s, kpi_ids, as_of=as_of, known=known) == expected
+        # Now: the retracted 40 is gone, 20 became 22, 10 moved after 30, 50 to Nov 25.
+        now = corrections.points(s, kpi_ids, as_of=team.now, known=False)
+    assert [p[2] for p in now[kpi_ids[0]]] == [22.0, 30.0, 10.0, 50.0]
+    row = team.row("k.fix")
+    assert (row.current, row.last_checkin_at, row.checkins) == (50.0, utc(2026, 11, 25), 4)
+
+
 # --------------------------------------------------------------------------- filters, summary
 
 

@@ -101,9 +101,7 @@ def report(
     """
     from kpictl.domain import Flag, Format
     from kpictl.errors import InvalidInput
-    from kpictl.render.detail import render_kpi_detail
-    from kpictl.render.reports import render_report
-    from kpictl.services.reports import build_kpi_detail, build_report
+    from kpictl.services.reports import build_report
 
     st = state(ctx)
     now = st.now()
@@ -183,6 +181,22 @@ def report(
         render_owners(owners, fmt_, tz=tz, no_color=st.no_color)
         _fail_on(st, fail_set, rows)
         return
+    from kpictl import collector_paused
+
+    # A portfolio is some 30 objects per KPI, alive until written and freed without cycles:
+    # the collector resumes once _show has returned and they are gone.
+    with collector_paused():
+        _show(st, key=key, team=team, owner=owner, tag=tag, status=status, instant=instant,
+              now=now, tz=tz, revised=revised, fmt_=fmt_, human=human, fail_set=fail_set)
+
+
+def _show(st, *, key, team, owner, tag, status, instant, now, tz, revised, fmt_, human,
+          fail_set) -> None:
+    """The portfolio, or one KPI in detail: built, written, and checked for ``--fail-on``."""
+    from kpictl.render.detail import render_kpi_detail
+    from kpictl.render.reports import render_report
+    from kpictl.services.reports import build_kpi_detail, build_report
+
     db = st.open_db(read=True)
     with db.session() as session:
         if key:

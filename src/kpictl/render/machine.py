@@ -15,6 +15,8 @@ import math
 import sys
 from datetime import datetime
 from enum import Enum
+from json.encoder import encode_basestring
+from operator import attrgetter
 from typing import Any, TextIO
 
 from kpictl.textforms import _iso, iso  # noqa: F401 - the renderers' name for it
@@ -60,8 +62,10 @@ def envelope(schema: str, generated_at: datetime, **body: Any) -> dict:
     return {"schema": f"kpictl.{schema}/1", "generated_at": iso(generated_at), **plain(body)}
 
 
-#: Dataclasses whose ``__dict__`` holds their fields in order (the slotted ones have none).
+#: Dataclasses whose ``__dict__`` holds their fields in order.
 _AS_DICT: set[type] = set()
+#: Slotted dataclasses (no ``__dict__``): their field names, and a getter of their values.
+_SLOTTED: dict[type, tuple[tuple[str, ...], Any]] = {}
 
 
 def _encode_default(value: Any) -> Any:
@@ -72,12 +76,19 @@ def _encode_default(value: Any) -> Any:
         return _iso(value)
     if cls in _AS_DICT:
         return value.__dict__
+    slotted = _SLOTTED.get(cls)
+    if slotted is not None:  # a dict of the fields made in C, dropped once written
+        names, values = slotted
+        return dict(zip(names, values(value)))
     if isinstance(value, datetime):
         return iso(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         if hasattr(value, "__dict__"):
             _AS_DICT.add(cls)
             return value.__dict__
+        names = tuple(f.name for f in dataclasses.fields(value))
+        if len(names) > 1:  # attrgetter of one name gives the value, not a tuple
+            _SLOTTED[cls] = (names, attrgetter(*names))
         return plain(value)
     if isinstance(value, Enum):
         return value.value
@@ -96,13 +107,41 @@ def write_envelope(schema: str, generated_at: datetime, out: TextIO | None = Non
         write_json(envelope(schema, generated_at, **body), out)
         return
     document = {"schema": f"kpictl.{schema}/1", "generated_at": iso(generated_at), **body}
+    chunks = _with_rows(document)
+    if chunks is None:
+        try:
+            chunks = list(_ENCODER.iterencode(document, _one_shot=True))  # all, or the error
+        except ValueError:  # NaN or infinity somewhere
+            chunks = [dumps(envelope(schema, generated_at, **body), indent=None)]
+    # The pieces as they were made (json.dumps would join them, and "+ newline" copy the
+    # result: two more copies of a 10 MB portfolio, each paid in page faults).
+    for chunk in chunks:
+        out.write(chunk)
+    out.write("\n")
+
+
+def _with_rows(document: dict) -> list[str] | None:
+    """The document's text in pieces, its lists of rows written by :mod:`rowjson` (the same
+    text, faster); None when it has no such list or a value is not of its annotated kind
+    (then the standard encoder writes it all)."""
+    from kpictl.render import rowjson
+
+    pieces, rows = [], False
     try:
-        # Read models are trees, never cycles: no need to track every container visited.
-        text = json.dumps(document, ensure_ascii=False, allow_nan=False,
-                          default=_encode_default, check_circular=False)
-    except ValueError:  # NaN or infinity somewhere
-        text = dumps(envelope(schema, generated_at, **body), indent=None)
-    out.write(text + "\n")
+        for key, value in document.items():
+            text = rowjson.encode_rows(value) if type(value) is list else None
+            rows = rows or text is not None
+            pieces += [", " if pieces else "{", encode_basestring(key), ": "]
+            pieces += [_ENCODER.encode(value)] if text is None else text
+    except (rowjson.Unsupported, TypeError, ValueError, AttributeError):
+        return None
+    return pieces + ["}"] if rows else None
+
+
+#: json.dumps's encoder for write_envelope: the C encoder (``_one_shot``: the whole document
+#: at once, as json.dumps asks for it), never checking for cycles — read models are trees.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_encode_default,
+                            check_circular=False)
 
 
 def dumps(document: Any, *, indent: int | None = 2) -> str:

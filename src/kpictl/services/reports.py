@@ -12,13 +12,13 @@ then decided by :mod:`kpictl.services.status`, the one place the rules live.
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, or_, select, true
+from sqlalchemy import and_, bindparam, case, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
+from kpictl import collector_paused
 from kpictl.domain import DEFAULTS, OBJECTIVE, STATUS_ORDER, Kind, Status, Thresholds
 from kpictl.errors import InvalidInput
 from kpictl.models import (
@@ -91,14 +91,9 @@ def build_report(
         owner = get_person(session, owner).handle  # a typo must not read as "all is well"
     # A portfolio allocates a few objects per KPI and keeps them all: the cyclic collector
     # would only rescan the growing heap (a tenth of a 10,000-KPI report), as in bulk.py.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         rows = _rows(session, as_of=as_of, tz=tz, owner=owner, tag=tag, keys=keys,
                      thresholds=thresholds, known=_known(as_of, now, revised))
-    finally:
-        if enabled:
-            gc.enable()
     flag_unresponsive(session, rows, as_of)
     if status:
         wanted = {str(s) for s in status}
@@ -167,20 +162,29 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
                               Kpi.id.in_(changed)))
     if owner:
         stmt = stmt.where(_owner_as_of(as_of, known) == owner)
-    result = [tuple(r) for r in session.execute(stmt)]  # positions: see _KPI_COLUMNS
+    # Core rows (the session's connection): plain columns need none of the ORM's machinery.
+    connection = session.connection()
+    result = connection.execute(stmt).fetchall()  # Rows slice as tuples; see _KPI_COLUMNS
     ids = [r[0] for r in result]
     if not ids:
         return []
 
+    # Tags and milestones of these KPIs; of a large portfolio, simply all of them (the rows
+    # of KPIs not shown are never looked up): binding thousands of ids costs more than
+    # reading a few rows too many. The ids as one expanding parameter otherwise.
+    tag_stmt = select(KpiTag.kpi_id, KpiTag.tag).order_by(KpiTag.tag)
+    milestone_stmt = select(Milestone.kpi_id, Milestone.at, Milestone.value)
+    params = {}
+    if len(ids) <= 1_000:
+        in_ids = bindparam("ids", expanding=True)
+        tag_stmt = tag_stmt.where(KpiTag.kpi_id.in_(in_ids))
+        milestone_stmt = milestone_stmt.where(Milestone.kpi_id.in_(in_ids))
+        params = {"ids": ids}
     tags: dict[int, list[str]] = {}
-    for kpi_id, value in session.execute(
-        select(KpiTag.kpi_id, KpiTag.tag).where(KpiTag.kpi_id.in_(ids)).order_by(KpiTag.tag)
-    ):
+    for kpi_id, value in connection.execute(tag_stmt, params).fetchall():
         tags.setdefault(kpi_id, []).append(value)
     milestones: dict[int, list[tuple[datetime, float]]] = {}
-    for kpi_id, at, value in session.execute(
-        select(Milestone.kpi_id, Milestone.at, Milestone.value).where(Milestone.kpi_id.in_(ids))
-    ):
+    for kpi_id, at, value in connection.execute(milestone_stmt, params).fetchall():
         milestones.setdefault(kpi_id, []).append((at, value))
     n_kpi = len(_KPI_COLUMNS)
     i_latest, i_stats = n_kpi + 1, n_kpi + 5
@@ -191,7 +195,7 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
     if from_history:
         counts = {kpi_id: _aggregates(delta) for kpi_id, delta in kpi_stats.from_history(
             session, from_history, as_of, known=known, rows=exact).items()}
-    histories = corrections.history(session, sorted(replayed), as_of=as_of, known=known) \
+    histories = corrections.points(session, sorted(replayed), as_of=as_of, known=known) \
         if replayed else {}
 
     from kpictl.services.pull import failing_kpis
@@ -240,13 +244,11 @@ def _rows(session, *, as_of, tz, owner, tag, keys, thresholds, include_future=Fa
 def _needs_points(kpi: KpiAt, last, agg: _Aggregates) -> bool:
     """A forecast that the aggregates cannot give: a plan to fit the deviation from
     (milestones)."""
-    if kpi.kind == OBJECTIVE:  # no check-ins of its own
+    if not kpi.milestones or kpi.kind == OBJECTIVE:  # no plan; no check-ins of its own
         return False
     fit = agg.fit
-    if Kind(kpi.kind).is_maintain or last is None or fit is None or fit.n < 3 \
-            or fit.distinct_x < 3:
-        return False
-    return bool(kpi.milestones)
+    return not (_KINDS[kpi.kind].is_maintain or last is None or fit is None or fit.n < 3
+                or fit.distinct_x < 3)
 
 
 def _fit_points(session, kpis: list[KpiAt], as_of) -> dict[int, list[tuple[float, float]]]:
@@ -303,16 +305,17 @@ def _aggregates(delta: kpi_stats.Delta) -> _Aggregates:
                        delta.fit() if delta.fit_n else None)
 
 
-def _replay(kpi: KpiAt, checkins) -> tuple[_Latest | None, _Aggregates]:
-    """The latest check-in and the aggregates of one KPI from its (corrected) history, counted
-    as writers count them."""
+def _replay(kpi: KpiAt, points) -> tuple[_Latest | None, _Aggregates]:
+    """The latest check-in and the aggregates of one KPI from its (corrected) history
+    (:func:`corrections.points`), counted as writers count them."""
     delta = kpi_stats.Delta(kpi)
-    for c in checkins:
-        delta.add(c.measured_at, c.value)
-    last = checkins[-1] if checkins else None
-    latest = _Latest(last.value, last.measured_at, last.confidence, last.blocker) if last \
-        else None
-    return latest, _aggregates(delta)
+    add = delta.add
+    for measured, _id, value, _confidence, _blocker in points:
+        add(measured, value)
+    if not points:
+        return None, _aggregates(delta)
+    measured, _id, value, confidence, blocker = points[-1]
+    return _Latest(value, measured, confidence, blocker), _aggregates(delta)
 
 
 def _forecast(kpi: KpiAt, agg: _Aggregates, last: _Latest | None, as_of, cadence,
@@ -387,13 +390,14 @@ def _row(kpi: KpiAt, owner, last: _Latest | None, agg: _Aggregates, as_of, tz,
         next_due = next_checkin_due(kpi.start, kpi.due, at, cadence, kpi.zone)
         if next_due is not None:
             stale = stale_after(kpi.grace, next_due, kpi.zone)
+    # KpiFacts's fields in order (positional: a third of the cost of keywords, per KPI):
+    # kind, baseline, target, low, high, start, due, closed_outcome, latest_value, latest_at,
+    # latest_confidence, latest_blocker, window_checkins, window_met, milestones,
+    # next_checkin_due, stale_after, forecast_probability.
     ev = evaluate(KpiFacts(
-        kind=kind, baseline=kpi.baseline, target=kpi.target, low=kpi.low, high=kpi.high,
-        start=kpi.start, due=kpi.due, closed_outcome=closed, latest_value=value,
-        latest_at=at, latest_confidence=confidence, latest_blocker=blocker,
-        window_checkins=agg.window, window_met=agg.met, milestones=kpi.milestones,
-        next_checkin_due=next_due, stale_after=stale,
-        forecast_probability=projection.probability if projection else None,
+        kind, kpi.baseline, kpi.target, kpi.low, kpi.high, kpi.start, kpi.due, closed, value,
+        at, confidence, blocker, agg.window, agg.met, kpi.milestones, next_due, stale,
+        projection.probability if projection else None,
     ), as_of, thresholds)
     return KpiRow(
         key=kpi.key,

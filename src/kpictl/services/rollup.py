@@ -119,6 +119,8 @@ def apply(session: Session, rows: list[KpiRow], *, as_of: datetime,
 def arrange(rows: list[KpiRow]) -> list[KpiRow]:
     """The portfolio's order with each child right under its parent (siblings keep the order
     they had); a row whose parent is not shown stands at the top level."""
+    if all(row.parent is None for row in rows):  # no objectives: the order stands
+        return rows
     shown = {row.key for row in rows}
     under: dict[str, list[KpiRow]] = {}
     roots = []

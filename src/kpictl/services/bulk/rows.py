@@ -21,7 +21,7 @@ FORMATS = ("csv", "jsonl")
 MAX_LISTED = 50
 
 
-@dataclass
+@dataclass(slots=True)  # one per line of a file
 class Row:
     line: int
     fields: dict
