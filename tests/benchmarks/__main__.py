@@ -493,7 +493,16 @@ class Bench:
         import psycopg
 
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            # WITH (FORCE) is refused while an autovacuum worker (the server's own role) is
+            # connected: it finishes within moments.
+            for attempt in range(40):
+                try:
+                    conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                    return
+                except psycopg.errors.InsufficientPrivilege:
+                    if attempt == 39:
+                        raise
+                    time.sleep(0.25)
 
     def portfolio(self, *, report: dict, kpis: int, floor: dict, sql: list[dict],
                   sql_out: Path, past: dict | None = None,
