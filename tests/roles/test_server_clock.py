@@ -27,6 +27,10 @@ def test_a_managers_changes_carry_the_servers_clock(run, team, monkeypatch, now)
     assert created.exit_code == 0, created.stderr
     assert team.one("SELECT created_at, updated_at FROM kpi WHERE key = 'sales.new'") == (
         now, now)
+    assert team.one("SELECT a.recorded_at FROM assignment a JOIN kpi k ON k.id = a.kpi_id "
+                    "WHERE k.key = 'sales.new'") == (now,)
+    assert run("--db", team.url("max"), "feedback", "sales.arr", "Well done").exit_code == 0
+    assert team.one("SELECT at FROM feedback") == (now,)
     with team.sql("max") as conn:  # psql: the server stamps, whatever the statement says
         conn.execute("INSERT INTO kpi_change (kpi_id, at, field, old_value, new_value) "
                      "SELECT id, '2001-01-01', 'note', 'a', 'b' FROM kpi WHERE key = 'sales.arr'")
@@ -150,7 +154,9 @@ def test_away_time_in_the_past_takes_a_manager(run, team, now):
     with team.sql("ana") as conn:  # …and ana may not take that back, nor stretch it
         for statement in ("DELETE FROM away WHERE ends < kpictl_now()",
                           "UPDATE away SET ends = ends + interval '1 day' "
-                          "WHERE ends < kpictl_now()"):
+                          "WHERE ends < kpictl_now()",
+                          "UPDATE away SET cover_id = (SELECT id FROM person WHERE handle = "
+                          "'max') WHERE ends < kpictl_now()"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege, match="in the past"):
                 conn.execute(statement)
     # Ending today's window early is hers to do.
@@ -225,3 +231,39 @@ def run_ok(team, handle, *args) -> bool:
     result = make_runner()("--db", team.url(handle), *args)
     assert result.exit_code == 0, result.stderr
     return True
+
+
+def test_a_managers_own_escalations_are_not_his_to_send(run, team, monkeypatch):
+    # bob owns a KPI no one checked in on: the nudge of it goes to bob, its escalation to his
+    # manager adm (an admin's run would send both).
+    assert run("assign", "ops.bob", "--to", "bob", "--by", "adm", "--title", "Bob's",
+               "--target", "5", "--start", "2026-11-01", "--due", "2026-12-31").exit_code == 0
+    everyone = run("nudge", "--json").json()
+    about_bobs = {r["handle"] for r in everyone["recipients"] for i in r["items"]
+                  if i["kpi"] == "ops.bob"}
+    assert about_bobs == {"bob", "adm"}
+    line = "would send {} nudge(s) to {} (no e-mail: would be skipped)"
+    admins = run("nudge", "--send", "--dry-run")  # the owner, an admin: everything
+    assert admins.stderr.splitlines() == [line.format(n, h) for n, h in (
+        (2, "adm"), (1, "ana"), (2, "bob"), (1, "carl"), (1, "max"))]
+    # bob: not ana's (max's tree), and to adm only the skip-level escalation about carl —
+    # the one about his own ops.bob is not his to record.
+    preview = run("--db", team.url("bob"), "nudge", "--send", "--dry-run")
+    assert preview.exit_code == 0, preview.stderr
+    assert preview.stderr.splitlines() == [line.format(n, h) for n, h in (
+        (1, "adm"), (2, "bob"), (1, "carl"))]
+
+
+def test_only_the_owner_may_set_the_servers_clock(team, now):
+    with team.sql("max") as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="must be owner|"
+                           "permission denied"):
+            conn.execute("CREATE OR REPLACE FUNCTION kpictl_now() RETURNS timestamptz "
+                         "LANGUAGE sql AS $$ SELECT '2001-01-01'::timestamptz $$")
+    with team.sql("ana") as conn:  # a temporary function of the same name is never used
+        conn.execute("CREATE FUNCTION pg_temp.kpictl_now() RETURNS timestamptz LANGUAGE sql "
+                     "AS $$ SELECT '2001-01-01'::timestamptz $$")
+        conn.execute("INSERT INTO checkin (kpi_id, value, measured_at, recorded_at, source) "
+                     "SELECT id, 1, %s, '2001-01-01', 'psql' FROM kpi WHERE key = 'sales.arr'",
+                     (now,))
+    assert team.one("SELECT recorded_at FROM checkin") == (now,)
